@@ -1,0 +1,175 @@
+// autograd/autograd.cpp: graph recording and the reverse pass.
+#include "autograd/autograd.h"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+
+namespace seqboat {
+
+namespace {
+thread_local bool g_grad_enabled = true;
+}
+
+bool grad_mode_enabled() { return g_grad_enabled; }
+NoGradGuard::NoGradGuard() : prev_(g_grad_enabled) { g_grad_enabled = false; }
+NoGradGuard::~NoGradGuard() { g_grad_enabled = prev_; }
+
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor* t : inputs)
+    if (t && t->defined() && t->requires_grad()) return true;
+  return false;
+}
+
+bool any_requires_grad(const std::vector<Tensor>& inputs) {
+  if (!g_grad_enabled) return false;
+  for (const Tensor& t : inputs)
+    if (t.defined() && t.requires_grad()) return true;
+  return false;
+}
+
+Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, BackwardFn fn) {
+  if (!any_requires_grad(inputs)) return out;
+  std::vector<Edge> edges(inputs.size());
+  std::vector<Shape> shapes(inputs.size());
+  for (size_t i = 0; i < inputs.size(); ++i) {
+    const Tensor& t = inputs[i];
+    if (!t.defined()) continue;
+    shapes[i] = t.shape();
+    if (!t.requires_grad()) continue;
+    if (t.grad_fn()) edges[i].fn = t.grad_fn();
+    else edges[i].leaf = t.impl_ptr();
+  }
+  // `out` may be a view sharing storage with an input; give it its own impl so
+  // that attaching history never touches the input.
+  Tensor result = out.impl()->grad_fn || out.requires_grad() ? out.detach() : out;
+  result.impl()->grad_fn = std::make_shared<Node>(name, std::move(fn), std::move(edges), std::move(shapes));
+  result.impl()->requires_grad = true;
+  return result;
+}
+
+std::vector<Tensor> Node::apply(const Tensor& grad) {
+  if (released_)
+    fail(fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
+                     "pass retain_graph=true to backward twice",
+                     name_));
+  std::vector<bool> needs(edges_.size());
+  for (size_t i = 0; i < edges_.size(); ++i) needs[i] = edges_[i].active();
+  std::vector<Tensor> grads = fn_(grad, needs);
+  if (grads.size() != edges_.size())
+    throw std::logic_error(fmt::format("internal: backward of '{}' returned {} gradients for {} inputs", name_,
+                                       grads.size(), edges_.size()));
+  for (size_t i = 0; i < grads.size(); ++i) {
+    if (!needs[i] || !grads[i].defined()) continue;
+    if (grads[i].shape() != input_shapes_[i])
+      throw std::logic_error(fmt::format("internal: backward of '{}' gave input {} a gradient of shape {}, expected {}",
+                                         name_, i, shape_str(grads[i].shape()), shape_str(input_shapes_[i])));
+  }
+  return grads;
+}
+
+void Node::release() {
+  fn_ = nullptr;
+  edges_.clear();
+  released_ = true;
+}
+
+static Tensor accumulate(const Tensor& acc, const Tensor& g) {
+  if (!acc.defined()) return g;
+  return add(acc, g);
+}
+
+void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph) {
+  if (!root.requires_grad())
+    fail("backward: the tensor does not require grad (no input of its graph has requires_grad)");
+  Tensor seed = cotangent;
+  if (!seed.defined()) {
+    if (root.numel() != 1)
+      fail(fmt::format("backward: output of shape {} is not a scalar; pass a cotangent of the same shape",
+                       shape_str(root.shape())));
+    seed = ones(root.shape(), root.dtype(), root.device());
+  } else if (seed.shape() != root.shape()) {
+    fail(fmt::format("backward: cotangent shape {} does not match output shape {}", shape_str(seed.shape()),
+                     shape_str(root.shape())));
+  } else {
+    seed = seed.detach();
+  }
+
+  NoGradGuard no_grad;
+  if (root.is_leaf()) {
+    Tensor prev = root.grad();
+    root.impl()->grad = accumulate(prev, seed.to(root.dtype())).impl_ptr();
+    return;
+  }
+
+  // Dependency counts: how many consumers each node's output has in this graph.
+  std::unordered_map<Node*, int> deps;
+  std::vector<Node*> stack{root.grad_fn().get()};
+  deps[root.grad_fn().get()] = 0;
+  while (!stack.empty()) {
+    Node* n = stack.back();
+    stack.pop_back();
+    if (n->released())
+      fail(fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
+                       "pass retain_graph=true to backward twice",
+                       n->name()));
+    for (const Edge& e : n->edges()) {
+      if (!e.fn) continue;
+      auto it = deps.find(e.fn.get());
+      if (it == deps.end()) {
+        deps[e.fn.get()] = 1;
+        stack.push_back(e.fn.get());
+      } else {
+        ++it->second;
+      }
+    }
+  }
+
+  // Kahn's order: a node runs once all of its consumers have contributed.
+  std::unordered_map<Node*, Tensor> pending;
+  std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;
+  pending[root.grad_fn().get()] = seed;
+  keep_alive[root.grad_fn().get()] = root.grad_fn();
+  std::vector<Node*> ready{root.grad_fn().get()};
+  while (!ready.empty()) {
+    Node* n = ready.back();
+    ready.pop_back();
+    Tensor g = pending[n];
+    pending.erase(n);
+    // A node that received no gradient at all passes "none" to its inputs.
+    std::vector<Tensor> grads = g.defined() ? n->apply(g) : std::vector<Tensor>(n->edges().size());
+    std::vector<Edge> edges = n->edges();
+    if (!retain_graph) n->release();
+    for (size_t i = 0; i < edges.size(); ++i) {
+      const Edge& e = edges[i];
+      if (e.fn) {
+        Node* m = e.fn.get();
+        keep_alive.emplace(m, e.fn);
+        if (grads[i].defined()) pending[m] = accumulate(pending[m], grads[i]);
+        if (--deps[m] == 0) ready.push_back(m);
+      } else if (e.leaf && grads[i].defined()) {
+        Tensor prev = e.leaf->grad ? Tensor(e.leaf->grad) : Tensor();
+        e.leaf->grad = accumulate(prev, grads[i].contiguous()).impl_ptr();
+      }
+    }
+  }
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  int64_t lead = grad.dim() - static_cast<int64_t>(shape.size());
+  if (lead < 0) fail(fmt::format("sum_to: cannot reduce shape {} to {}", shape_str(grad.shape()), shape_str(shape)));
+  std::vector<int64_t> dims;
+  for (int64_t i = 0; i < lead; ++i) dims.push_back(i);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 1 && grad.shape()[lead + i] != 1) dims.push_back(lead + static_cast<int64_t>(i));
+  Tensor r = dims.empty() ? grad : sum(grad, dims, true);
+  return reshape(r, shape);
+}
+
+}  // namespace seqboat

@@ -1,0 +1,81 @@
+// autograd/autograd.h: dynamic reverse-mode differentiation.
+//
+// Every differentiable op computes its output, then calls record(): when grad
+// mode is on and an input requires grad, the output gets a Node holding the
+// op's backward closure and edges to the inputs' nodes (or to leaf tensors).
+// Tensor::backward() walks the graph in reverse topological order, calls each
+// backward once with the summed cotangent of its output, and accumulates
+// (`+=`) the results into the inputs' nodes, or into `.grad` of leaves.
+//
+// Backward closures run with grad mode off (no double backward) and save
+// inputs/outputs detached, so the graph holds no reference cycle.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace seqboat {
+
+// Where an input's gradient goes: another node, a leaf tensor, or nowhere.
+struct Edge {
+  std::shared_ptr<Node> fn;
+  std::shared_ptr<TensorImpl> leaf;
+  bool active() const { return fn != nullptr || leaf != nullptr; }
+};
+
+// grad: cotangent of the op's output (same shape). needs[i]: whether input i
+// wants a gradient. Returns one tensor per input (undefined = zero / none).
+using BackwardFn =
+    std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<bool>& needs)>;
+
+class Node {
+ public:
+  Node(std::string name, BackwardFn fn, std::vector<Edge> edges, std::vector<Shape> input_shapes)
+      : name_(std::move(name)), fn_(std::move(fn)), edges_(std::move(edges)),
+        input_shapes_(std::move(input_shapes)) {}
+  const std::string& name() const { return name_; }
+  const std::vector<Edge>& edges() const { return edges_; }
+  std::vector<Tensor> apply(const Tensor& grad);
+  void release();  // frees saved tensors and edges
+  bool released() const { return released_; }
+
+ private:
+  std::string name_;
+  BackwardFn fn_;
+  std::vector<Edge> edges_;
+  std::vector<Shape> input_shapes_;
+  bool released_ = false;
+};
+
+bool grad_mode_enabled();
+
+// RAII scope in which ops record no graph (inference, optimizer updates).
+class NoGradGuard {
+ public:
+  NoGradGuard();
+  ~NoGradGuard();
+  NoGradGuard(const NoGradGuard&) = delete;
+  NoGradGuard& operator=(const NoGradGuard&) = delete;
+
+ private:
+  bool prev_;
+};
+
+// True when grad mode is on and some input requires grad.
+bool any_requires_grad(std::initializer_list<const Tensor*> inputs);
+bool any_requires_grad(const std::vector<Tensor>& inputs);
+
+// Attaches a backward closure to `out` if any input requires grad (and grad
+// mode is on). Returns `out`.
+Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, BackwardFn fn);
+
+// Runs the reverse pass (Tensor::backward calls this).
+void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph);
+
+// Reduces a broadcast gradient back to `shape` (sums expanded dims).
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
+}  // namespace seqboat

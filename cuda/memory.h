@@ -1,0 +1,19 @@
+// cuda/memory.h: the device-memory entry points the tensor core plugs into.
+// Built from cuda/memory.cu when CUDA is enabled (SEQBOAT_CUDA), otherwise from
+// cuda/memory_stub.cpp, whose functions throw a clear error.
+#pragma once
+
+#include <cstddef>
+#include <string>
+
+namespace seqboat::cuda {
+
+bool compiled_with_cuda();
+bool is_available();            // a CUDA device is present and usable
+std::string device_description();  // e.g. "NVIDIA H100 (sm_90, 80 GiB)" or why none
+void* device_malloc(size_t nbytes);
+void device_free(void* p);
+void copy_to_device(void* dst, const void* src, size_t nbytes);
+void copy_to_host(void* dst, const void* src, size_t nbytes);
+
+}  // namespace seqboat::cuda

@@ -1,0 +1,20 @@
+// cuda/memory_stub.cpp: CPU-only build. Every CUDA entry point explains that
+// this build has no CUDA backend (configure with -DSEQBOAT_CUDA=ON to add it).
+#include <stdexcept>
+
+#include "cuda/memory.h"
+
+namespace seqboat::cuda {
+
+static const char* kNoCuda =
+    "this seqboat build has no CUDA backend (configure with -DSEQBOAT_CUDA=ON on a machine with nvcc)";
+
+bool compiled_with_cuda() { return false; }
+bool is_available() { return false; }
+std::string device_description() { return "none (built without CUDA)"; }
+void* device_malloc(size_t) { throw std::runtime_error(kNoCuda); }
+void device_free(void*) {}
+void copy_to_device(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
+void copy_to_host(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
+
+}  // namespace seqboat::cuda

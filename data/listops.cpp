@@ -1,0 +1,390 @@
+// ListOps tokenizer, evaluator, TSV reader/writer and seeded generator
+// (SPEC section 6).
+#include "data/listops.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <stdexcept>
+#include <string_view>
+#include <unordered_set>
+#include <utility>
+
+namespace seqboat::data {
+
+namespace {
+
+constexpr double kOperatorProb = 0.25;
+
+bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
+
+// Shortens text quoted in error messages.
+std::string clip(const std::string& s, size_t n = 40) {
+  if (s.size() <= n) return s;
+  return s.substr(0, n) + "...";
+}
+
+// Maps one token (not a parenthesis) to its id, or -1.
+int32_t token_id(const char* p, size_t n) {
+  if (n == 1) {
+    if (*p >= '0' && *p <= '9') return kListOpsDigit0 + (*p - '0');
+    if (*p == ']') return kListOpsClose;
+    return -1;
+  }
+  const std::string_view t(p, n);
+  if (t == "[MIN") return kListOpsMin;
+  if (t == "[MAX") return kListOpsMax;
+  if (t == "[MED") return kListOpsMed;
+  if (t == "[SM") return kListOpsSm;
+  return -1;
+}
+
+const char* op_name(int32_t op) {
+  switch (op) {
+    case kListOpsMin: return "[MIN";
+    case kListOpsMax: return "[MAX";
+    case kListOpsMed: return "[MED";
+    case kListOpsSm: return "[SM";
+    default: return nullptr;
+  }
+}
+
+void append_plain(const ListOpsNode& node, std::string& out) {
+  if (!out.empty()) out += ' ';
+  if (listops_is_digit(node.token)) {
+    out += static_cast<char>('0' + (node.token - kListOpsDigit0));
+    return;
+  }
+  out += op_name(node.token);
+  for (const auto& a : node.args) append_plain(a, out);
+  out += " ]";
+}
+
+// LRA writes an operator with args a1..an as nested pairs
+// (((((OP a1) a2) ...) an) ]) with every pair printed as "( x y )".
+void append_paren(const ListOpsNode& node, std::string& out) {
+  if (listops_is_digit(node.token)) {
+    out += static_cast<char>('0' + (node.token - kListOpsDigit0));
+    return;
+  }
+  for (size_t i = 0; i <= node.args.size(); ++i) out += "( ";
+  out += op_name(node.token);
+  for (const auto& a : node.args) {
+    out += ' ';
+    append_paren(a, out);
+    out += " )";
+  }
+  out += " ] )";
+}
+
+void check_node(const ListOpsNode& node) {
+  if (listops_is_digit(node.token)) {
+    if (!node.args.empty()) throw std::invalid_argument("listops: digit node with arguments");
+    return;
+  }
+  if (!listops_is_operator(node.token))
+    throw std::invalid_argument(fmt::format("listops: node token {} is neither digit nor operator", node.token));
+  if (node.args.empty()) throw std::invalid_argument("listops: operator node without arguments");
+}
+
+ListOpsNode sample_node(std::mt19937_64& rng, int depth, int max_depth, int max_args) {
+  ListOpsNode node;
+  if (depth < max_depth && uniform_unit(rng) < kOperatorProb) {
+    node.token = kListOpsMin + static_cast<int32_t>(uniform_below(rng, 4));
+    const int n_args = 2 + static_cast<int>(uniform_below(rng, static_cast<uint64_t>(max_args - 1)));
+    node.args.reserve(static_cast<size_t>(n_args));
+    for (int i = 0; i < n_args; ++i) node.args.push_back(sample_node(rng, depth + 1, max_depth, max_args));
+  } else {
+    node.token = kListOpsDigit0 + static_cast<int32_t>(uniform_below(rng, 10));
+  }
+  return node;
+}
+
+// Longest possible tree from a node at `depth`, saturated to avoid overflow.
+long long max_tree_length(int depth, int max_depth, int max_args) {
+  if (depth >= max_depth) return 1;
+  const long long sub = max_tree_length(depth + 1, max_depth, max_args);
+  const long long cap = 1LL << 40;
+  if (sub >= cap / max_args) return cap;
+  return 2 + static_cast<long long>(max_args) * sub;
+}
+
+void validate(const ListOpsGenConfig& c) {
+  if (c.max_depth < 1) throw std::invalid_argument(fmt::format("listops gen: max_depth must be >= 1 (got {})", c.max_depth));
+  if (c.max_args < 2) throw std::invalid_argument(fmt::format("listops gen: max_args must be >= 2 (got {})", c.max_args));
+  if (c.n_train < 0 || c.n_val < 0 || c.n_test < 0)
+    throw std::invalid_argument("listops gen: split sizes must be >= 0");
+  if (c.min_length < 0 || c.max_length - c.min_length < 2)
+    throw std::invalid_argument(fmt::format(
+        "listops gen: need 0 <= min_length and min_length + 1 < max_length (got {}, {})", c.min_length, c.max_length));
+  const long long longest = max_tree_length(1, c.max_depth, c.max_args);
+  if (longest <= c.min_length)
+    throw std::invalid_argument(fmt::format(
+        "listops gen: the longest tree (max_depth {}, max_args {}) has length {}, not > min_length {}",
+        c.max_depth, c.max_args, longest, c.min_length));
+}
+
+}  // namespace
+
+std::vector<int32_t> tokenize_listops(const std::string& source) {
+  std::vector<int32_t> out;
+  out.reserve(source.size() / 2 + 1);
+  const char* s = source.data();
+  const size_t n = source.size();
+  size_t i = 0;
+  while (i < n) {
+    if (is_space(s[i])) {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < n && !is_space(s[j])) ++j;
+    const size_t len = j - i;
+    if (!(len == 1 && (s[i] == '(' || s[i] == ')'))) {
+      const int32_t id = token_id(s + i, len);
+      if (id < 0)
+        throw std::invalid_argument(fmt::format("listops: bad token '{}' at character {}",
+                                                clip(std::string(s + i, len)), i + 1));
+      out.push_back(id);
+    }
+    i = j;
+  }
+  return out;
+}
+
+std::string listops_token_name(int id) {
+  if (id == kListOpsPad) return "<pad>";
+  if (listops_is_digit(id)) return std::string(1, static_cast<char>('0' + (id - kListOpsDigit0)));
+  if (listops_is_operator(id)) return op_name(id);
+  if (id == kListOpsClose) return "]";
+  return fmt::format("<unk:{}>", id);
+}
+
+std::string listops_detokenize(const std::vector<int32_t>& tokens) {
+  std::string out;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    if (i) out += ' ';
+    out += listops_token_name(tokens[i]);
+  }
+  return out;
+}
+
+int listops_apply(int32_t op, std::vector<int> v) {
+  if (v.empty()) throw std::invalid_argument("listops: operator with no arguments");
+  switch (op) {
+    case kListOpsMin: return *std::min_element(v.begin(), v.end());
+    case kListOpsMax: return *std::max_element(v.begin(), v.end());
+    case kListOpsMed: {
+      std::sort(v.begin(), v.end());
+      const size_t m = v.size() / 2;
+      if (v.size() % 2 == 1) return v[m];
+      return (v[m - 1] + v[m]) / 2;  // values are >= 0: truncation toward zero
+    }
+    case kListOpsSm: {
+      int s = 0;
+      for (int x : v) s += x;
+      return s % 10;
+    }
+    default: throw std::invalid_argument(fmt::format("listops: {} is not an operator id", op));
+  }
+}
+
+int eval_listops(const std::vector<int32_t>& tokens) {
+  struct Frame {
+    int32_t op;
+    std::vector<int> values;
+  };
+  std::vector<Frame> stack;
+  bool have_result = false;
+  int result = 0;
+  for (size_t i = 0; i < tokens.size(); ++i) {
+    const int32_t t = tokens[i];
+    if (have_result) throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+    if (listops_is_digit(t) || t == kListOpsClose) {
+      int value;
+      if (t == kListOpsClose) {
+        if (stack.empty()) throw std::invalid_argument(fmt::format("listops: unmatched ']' at token {}", i + 1));
+        if (stack.back().values.empty())
+          throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
+        value = listops_apply(stack.back().op, std::move(stack.back().values));
+        stack.pop_back();
+      } else {
+        value = t - kListOpsDigit0;
+      }
+      if (stack.empty()) {
+        have_result = true;
+        result = value;
+      } else {
+        stack.back().values.push_back(value);
+      }
+    } else if (listops_is_operator(t)) {
+      stack.push_back(Frame{t, {}});
+    } else {
+      throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
+    }
+  }
+  if (!stack.empty()) throw std::invalid_argument(fmt::format("listops: {} unclosed operator(s)", stack.size()));
+  if (!have_result) throw std::invalid_argument("listops: empty expression");
+  return result;
+}
+
+int eval_listops(const ListOpsNode& node) {
+  check_node(node);
+  if (listops_is_digit(node.token)) return node.token - kListOpsDigit0;
+  std::vector<int> v;
+  v.reserve(node.args.size());
+  for (const auto& a : node.args) v.push_back(eval_listops(a));
+  return listops_apply(node.token, std::move(v));
+}
+
+int listops_length(const ListOpsNode& node) {
+  if (node.args.empty() && listops_is_digit(node.token)) return 1;
+  int n = 2;
+  for (const auto& a : node.args) n += listops_length(a);
+  return n;
+}
+
+std::vector<int32_t> listops_to_tokens(const ListOpsNode& node) {
+  // The tokenizer drops parentheses, so the plain text round-trips exactly.
+  return tokenize_listops(listops_to_text(node, false));
+}
+
+std::string listops_to_text(const ListOpsNode& node, bool parenthesised) {
+  check_node(node);
+  std::string out;
+  if (parenthesised)
+    append_paren(node, out);
+  else
+    append_plain(node, out);
+  return out;
+}
+
+std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("listops: cannot open '{}'", path));
+  auto fail = [&](size_t line, const std::string& what) -> std::runtime_error {
+    return std::runtime_error(fmt::format("{}: line {}: {}", path, line, what));
+  };
+
+  std::vector<ListOpsExample> out;
+  std::string line;
+  size_t line_no = 0;
+  size_t pending_empty = 0;  // first empty line seen and not yet known to be trailing
+  while (std::getline(in, line)) {
+    ++line_no;
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    if (line_no == 1) {
+      if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 BOM
+      if (line != "Source\tTarget")
+        throw fail(1, fmt::format("expected header 'Source<TAB>Target', got '{}'", clip(line)));
+      continue;
+    }
+    if (line.empty()) {
+      if (!pending_empty) pending_empty = line_no;
+      continue;
+    }
+    if (pending_empty) throw fail(pending_empty, "empty line");
+    const size_t tab = line.find('\t');
+    if (tab == std::string::npos) throw fail(line_no, "no tab between source and label");
+    if (line.find('\t', tab + 1) != std::string::npos) throw fail(line_no, "more than one tab");
+    // Label: optional surrounding spaces, then one integer 0..9.
+    size_t a = tab + 1, b = line.size();
+    while (a < b && line[a] == ' ') ++a;
+    while (b > a && line[b - 1] == ' ') --b;
+    const std::string label_text = line.substr(a, b - a);
+    if (label_text.size() != 1 || label_text[0] < '0' || label_text[0] > '9')
+      throw fail(line_no, fmt::format("bad label '{}' (expected an integer 0..9)", clip(line.substr(tab + 1))));
+    ListOpsExample ex;
+    ex.label = label_text[0] - '0';
+    line.resize(tab);
+    try {
+      ex.tokens = tokenize_listops(line);
+    } catch (const std::invalid_argument& e) {
+      throw fail(line_no, e.what());
+    }
+    if (ex.tokens.empty()) throw fail(line_no, "empty source");
+    out.push_back(std::move(ex));
+  }
+  if (in.bad()) throw std::runtime_error(fmt::format("listops: read error in '{}'", path));
+  if (line_no == 0) throw fail(1, "missing header 'Source<TAB>Target' (empty file)");
+  return out;
+}
+
+ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_args) {
+  if (max_depth < 1 || max_args < 2)
+    throw std::invalid_argument(fmt::format("listops: need max_depth >= 1 and max_args >= 2 (got {}, {})", max_depth, max_args));
+  return sample_node(rng, 1, max_depth, max_args);
+}
+
+ListOpsSplits generate_listops(const ListOpsGenConfig& cfg) {
+  validate(cfg);
+  std::mt19937_64 rng(cfg.seed);
+  std::unordered_set<std::string> seen;
+  seen.reserve(static_cast<size_t>(cfg.n_train) + cfg.n_val + cfg.n_test);
+  // Give up after this many draws in a row without a new example.
+  constexpr long long kMaxMisses = 20'000'000;
+
+  auto fill = [&](std::vector<ListOpsRecord>& rows, int n) {
+    rows.reserve(static_cast<size_t>(n));
+    long long misses = 0;
+    while (static_cast<int>(rows.size()) < n) {
+      ListOpsNode t = sample_node(rng, 1, cfg.max_depth, cfg.max_args);
+      const int len = listops_length(t);
+      if (len > cfg.min_length && len < cfg.max_length) {
+        std::string text = listops_to_text(t, true);
+        if (seen.insert(text).second) {
+          rows.push_back(ListOpsRecord{std::move(text), eval_listops(t)});
+          misses = 0;
+          continue;
+        }
+      }
+      if (++misses >= kMaxMisses)
+        throw std::runtime_error(fmt::format(
+            "listops gen: no new example in {} draws after {} examples (config admits too few distinct trees?)",
+            kMaxMisses, seen.size()));
+    }
+  };
+  ListOpsSplits s;
+  fill(s.train, cfg.n_train);
+  fill(s.val, cfg.n_val);
+  fill(s.test, cfg.n_test);
+  return s;
+}
+
+void write_listops_tsv(const std::string& path, const std::vector<ListOpsRecord>& rows) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("listops: cannot write '{}'", tmp));
+    out << "Source\tTarget\n";
+    for (const auto& r : rows) out << r.source << '\t' << r.label << '\n';
+    out.flush();
+    if (!out) {
+      out.close();
+      std::remove(tmp.c_str());
+      throw std::runtime_error(fmt::format("listops: write failed for '{}'", tmp));
+    }
+  }
+  std::error_code ec;
+  std::filesystem::rename(tmp, path, ec);
+  if (ec) {
+    std::remove(tmp.c_str());
+    throw std::runtime_error(fmt::format("listops: cannot rename '{}' to '{}': {}", tmp, path, ec.message()));
+  }
+}
+
+void write_listops_splits(const std::string& dir, const ListOpsGenConfig& cfg) {
+  std::error_code ec;
+  std::filesystem::create_directories(dir, ec);
+  if (ec) throw std::runtime_error(fmt::format("listops: cannot create directory '{}': {}", dir, ec.message()));
+  const ListOpsSplits s = generate_listops(cfg);
+  const std::filesystem::path d(dir);
+  write_listops_tsv((d / "basic_train.tsv").string(), s.train);
+  write_listops_tsv((d / "basic_val.tsv").string(), s.val);
+  write_listops_tsv((d / "basic_test.tsv").string(), s.test);
+}
+
+}  // namespace seqboat::data

@@ -1,0 +1,248 @@
+// ops/elementwise.cpp: pointwise ops (formulas in ops/elementwise.h).
+#include "ops/elementwise.h"
+
+#include <cmath>
+
+#include "autograd/autograd.h"
+#include "ops/kernel_util.h"
+#include "ops/shape.h"
+
+namespace seqboat {
+
+Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
+  size_t n = std::max(a.size(), b.size());
+  Shape out(n);
+  for (size_t i = 0; i < n; ++i) {
+    int64_t da = i < n - a.size() ? 1 : a[i - (n - a.size())];
+    int64_t db = i < n - b.size() ? 1 : b[i - (n - b.size())];
+    if (da != db && da != 1 && db != 1)
+      fail(fmt::format("{}: shapes {} and {} cannot be broadcast together", op, shape_str(a), shape_str(b)));
+    out[i] = da == 1 ? db : da;
+  }
+  return out;
+}
+
+namespace {
+
+// out[i] = f(a[i], b[i]) with broadcasting; T is the element type of a and b,
+// R of the result.
+template <class T, class R, class F>
+Tensor binary_kernel(const Tensor& a, const Tensor& b, const Shape& out_shape, DType out_dtype, F f) {
+  Tensor out = empty(out_shape, out_dtype);
+  R* po = out.data<R>();
+  const T* pa = static_cast<const T*>(a.raw_data());
+  const T* pb = static_cast<const T*>(b.raw_data());
+  const int64_t n = out.numel();
+  if (a.shape() == out_shape && b.shape() == out_shape && a.is_contiguous() && b.is_contiguous()) {
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+  } else if (b.numel() == 1 && a.shape() == out_shape && a.is_contiguous()) {
+    const T s = pb[0];
+    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+  } else {
+    std::array<Shape, 3> st{contiguous_strides(out_shape), broadcast_strides(a, out_shape),
+                            broadcast_strides(b, out_shape)};
+    for_each_offset<3>(out_shape, st, [&](const std::array<int64_t, 3>& o) { po[o[0]] = f(pa[o[1]], pb[o[2]]); });
+  }
+  return out;
+}
+
+template <class F>
+Tensor float_binary(const char* op, const Tensor& a, const Tensor& b, F f) {
+  check_defined(op, "a", a);
+  check_defined(op, "b", b);
+  check_cpu(op, a);
+  check_cpu(op, b);
+  check_same_dtype(op, a, b);
+  Shape out_shape = broadcast_shapes(op, a.shape(), b.shape());
+  return dispatch_float(a.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    return binary_kernel<T, T>(a, b, out_shape, a.dtype(), [&](T x, T y) { return f(x, y); });
+  });
+}
+
+// y[i] = f(x[i]) over a contiguous copy of x.
+template <class F>
+Tensor float_unary(const char* op, const Tensor& x, F f) {
+  check_defined(op, "x", x);
+  check_cpu(op, x);
+  Tensor xc = x.detach().contiguous();
+  return dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor out = empty(x.shape(), x.dtype());
+    const T* px = xc.data<T>();
+    T* po = out.data<T>();
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i) po[i] = f(px[i]);
+    return out;
+  });
+}
+
+// r[i] = f(x[i], y[i], g[i]) for same-shape tensors: the fused backward of a
+// unary op from its input x, output y and cotangent g.
+template <class F>
+Tensor unary_backward(const char* op, const Tensor& x, const Tensor& y, const Tensor& g, F f) {
+  Tensor xc = x.contiguous(), yc = y.contiguous(), gc = g.contiguous();
+  return dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor out = empty(x.shape(), x.dtype());
+    const T *px = xc.data<T>(), *py = yc.data<T>(), *pg = gc.data<T>();
+    T* po = out.data<T>();
+    const int64_t n = out.numel();
+    for (int64_t i = 0; i < n; ++i) po[i] = f(px[i], py[i], pg[i]);
+    return out;
+  });
+}
+
+// A differentiable unary op: forward f(x), backward df(x, y, g).
+template <class F, class DF>
+Tensor unary_op(const char* op, const Tensor& x, F f, DF df) {
+  Tensor y = float_unary(op, x, f);
+  if (!any_requires_grad({&x})) return y;
+  Tensor xs = x.detach(), ys = y.detach();
+  return record(op, y, {x}, [op, xs, ys, df](const Tensor& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{unary_backward(op, xs, ys, g, df)};
+  });
+}
+
+}  // namespace
+
+Tensor add(const Tensor& a, const Tensor& b) {
+  Tensor y = float_binary("add", a, b, [](auto x, auto z) { return x + z; });
+  Shape sa = a.shape(), sb = b.shape();
+  return record("add", y, {a, b}, [sa, sb](const Tensor& g, const std::vector<bool>& need) {
+    return std::vector<Tensor>{need[0] ? sum_to(g, sa) : Tensor(), need[1] ? sum_to(g, sb) : Tensor()};
+  });
+}
+
+Tensor sub(const Tensor& a, const Tensor& b) {
+  Tensor y = float_binary("sub", a, b, [](auto x, auto z) { return x - z; });
+  Shape sa = a.shape(), sb = b.shape();
+  return record("sub", y, {a, b}, [sa, sb](const Tensor& g, const std::vector<bool>& need) {
+    return std::vector<Tensor>{need[0] ? sum_to(g, sa) : Tensor(), need[1] ? sum_to(neg(g), sb) : Tensor()};
+  });
+}
+
+Tensor mul(const Tensor& a, const Tensor& b) {
+  Tensor y = float_binary("mul", a, b, [](auto x, auto z) { return x * z; });
+  if (!any_requires_grad({&a, &b})) return y;
+  Tensor as = a.detach(), bs = b.detach();
+  return record("mul", y, {a, b}, [as, bs](const Tensor& g, const std::vector<bool>& need) {
+    return std::vector<Tensor>{need[0] ? sum_to(mul(g, bs), as.shape()) : Tensor(),
+                               need[1] ? sum_to(mul(g, as), bs.shape()) : Tensor()};
+  });
+}
+
+Tensor div(const Tensor& a, const Tensor& b) {
+  Tensor y = float_binary("div", a, b, [](auto x, auto z) { return x / z; });
+  if (!any_requires_grad({&a, &b})) return y;
+  Tensor as = a.detach(), bs = b.detach(), ys = y.detach();
+  return record("div", y, {a, b}, [as, bs, ys](const Tensor& g, const std::vector<bool>& need) {
+    Tensor ga = div(g, bs);  // d/da (a/b) = 1/b
+    return std::vector<Tensor>{need[0] ? sum_to(ga, as.shape()) : Tensor(),
+                               need[1] ? sum_to(neg(mul(ga, ys)), bs.shape()) : Tensor()};  // d/db = -a/b^2 = -y/b
+  });
+}
+
+Tensor add_scalar(const Tensor& x, double s) {
+  Tensor y = float_unary("add_scalar", x, [s](auto v) { return v + static_cast<decltype(v)>(s); });
+  return record("add_scalar", y, {x}, [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{g}; });
+}
+
+Tensor mul_scalar(const Tensor& x, double s) {
+  Tensor y = float_unary("mul_scalar", x, [s](auto v) { return v * static_cast<decltype(v)>(s); });
+  return record("mul_scalar", y, {x},
+                [s](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{mul_scalar(g, s)}; });
+}
+
+Tensor neg(const Tensor& x) {
+  Tensor y = float_unary("neg", x, [](auto v) { return -v; });
+  return record("neg", y, {x}, [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{neg(g)}; });
+}
+
+Tensor exp(const Tensor& x) {
+  return unary_op("exp", x, [](auto v) { return std::exp(v); }, [](auto, auto y, auto g) { return g * y; });
+}
+
+Tensor log(const Tensor& x) {
+  return unary_op("log", x, [](auto v) { return std::log(v); }, [](auto v, auto, auto g) { return g / v; });
+}
+
+Tensor sqrt(const Tensor& x) {
+  return unary_op("sqrt", x, [](auto v) { return std::sqrt(v); },
+                  [](auto, auto y, auto g) { return g / (y + y); });
+}
+
+Tensor pow(const Tensor& x, double p) {
+  return unary_op("pow", x, [p](auto v) { return static_cast<decltype(v)>(std::pow(v, p)); },
+                  [p](auto v, auto, auto g) {
+                    using T = decltype(v);
+                    return g * static_cast<T>(p) * static_cast<T>(std::pow(v, p - 1));
+                  });
+}
+
+Tensor square(const Tensor& x) {
+  return unary_op("square", x, [](auto v) { return v * v; }, [](auto v, auto, auto g) { return 2 * g * v; });
+}
+
+template <class T>
+static T sigmoid_scalar(T v) {
+  // Stable for large |v|: never exponentiates a large positive number.
+  if (v >= 0) return T(1) / (T(1) + std::exp(-v));
+  T e = std::exp(v);
+  return e / (T(1) + e);
+}
+
+Tensor sigmoid(const Tensor& x) {
+  return unary_op("sigmoid", x, [](auto v) { return sigmoid_scalar(v); },
+                  [](auto, auto s, auto g) { return g * s * (1 - s); });
+}
+
+Tensor silu(const Tensor& x) {
+  return unary_op("silu", x, [](auto v) { return v * sigmoid_scalar(v); },
+                  [](auto v, auto, auto g) {
+                    auto s = sigmoid_scalar(v);
+                    return g * s * (1 + v * (1 - s));
+                  });
+}
+
+Tensor relu(const Tensor& x) {
+  // relu'(0) := 0 (the subgradient PyTorch also returns).
+  return unary_op("relu", x, [](auto v) { return v > 0 ? v : decltype(v)(0); },
+                  [](auto v, auto, auto g) { return v > 0 ? g : decltype(g)(0); });
+}
+
+Tensor tanh(const Tensor& x) {
+  return unary_op("tanh", x, [](auto v) { return std::tanh(v); },
+                  [](auto, auto t, auto g) { return g * (1 - t * t); });
+}
+
+// ---- comparisons ----
+
+template <class F>
+static Tensor compare(const char* op, const Tensor& a, const Tensor& b, F f) {
+  check_cpu(op, a);
+  check_cpu(op, b);
+  check_same_dtype(op, a, b);
+  Shape out_shape = broadcast_shapes(op, a.shape(), b.shape());
+  switch (a.dtype()) {
+    case DType::Float32: return binary_kernel<float, uint8_t>(a, b, out_shape, DType::UInt8, f);
+    case DType::Float64: return binary_kernel<double, uint8_t>(a, b, out_shape, DType::UInt8, f);
+    case DType::Int64: return binary_kernel<int64_t, uint8_t>(a, b, out_shape, DType::UInt8, f);
+    case DType::UInt8: return binary_kernel<uint8_t, uint8_t>(a, b, out_shape, DType::UInt8, f);
+  }
+  return Tensor();
+}
+
+Tensor gt(const Tensor& a, const Tensor& b) { return compare("gt", a, b, [](auto x, auto y) -> uint8_t { return x > y; }); }
+Tensor lt(const Tensor& a, const Tensor& b) { return compare("lt", a, b, [](auto x, auto y) -> uint8_t { return x < y; }); }
+Tensor eq(const Tensor& a, const Tensor& b) { return compare("eq", a, b, [](auto x, auto y) -> uint8_t { return x == y; }); }
+
+Tensor logical_not(const Tensor& mask) {
+  check_dtype("logical_not", "mask", mask, DType::UInt8);
+  Tensor m = mask.contiguous();
+  Tensor out = empty(mask.shape(), DType::UInt8);
+  for (int64_t i = 0; i < out.numel(); ++i) out.data<uint8_t>()[i] = !m.data<uint8_t>()[i];
+  return out;
+}
+
+}  // namespace seqboat

@@ -1,0 +1,19 @@
+// ops/reduce.h: reductions over dimensions.
+//
+//   sum(x, dims)  y = sum over dims        dx = expand(g)
+//   mean(x, dims) y = sum / n              dx = expand(g) / n
+//   max(x, dim)   y = max over dim         dx = g at the first argmax, 0 elsewhere
+//                 (ties: the whole gradient goes to the first maximal element)
+// Empty `dims` means all dimensions.
+#pragma once
+
+#include "tensor/tensor.h"
+
+namespace seqboat {
+
+Tensor sum(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);
+Tensor mean(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = false);
+Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
+Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // Int64, not differentiable
+
+}  // namespace seqboat

@@ -1,0 +1,39 @@
+// tensor/random.h: a seeded, portable random generator. Streams depend only
+// on the seed (no std:: distributions, whose output differs across standard
+// libraries), so runs, checkpoints and tests reproduce bit for bit.
+#pragma once
+
+#include <array>
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace seqboat {
+
+// xoshiro256** seeded through splitmix64.
+class Generator {
+ public:
+  explicit Generator(uint64_t seed = 0) { seed_(seed); }
+  void seed_(uint64_t seed);
+  uint64_t next_u64();
+  double next_double();  // uniform in [0, 1), 53 bits
+  uint64_t next_below(uint64_t n);  // uniform integer in [0, n), unbiased
+  double next_normal();  // standard normal (Box-Muller, no cached second value)
+  std::array<uint64_t, 4> state() const { return s_; }
+  void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
+
+ private:
+  std::array<uint64_t, 4> s_{};
+};
+
+// The process-wide default generator used when none is passed.
+Generator& default_generator();
+void manual_seed(uint64_t seed);
+
+Tensor rand_uniform(const Shape& s, double lo, double hi, DType dt = DType::Float32, Generator* gen = nullptr);
+Tensor rand_normal(const Shape& s, double mean, double std, DType dt = DType::Float32, Generator* gen = nullptr);
+// Normal(mean, std) resampled until inside [lo, hi].
+Tensor rand_trunc_normal(const Shape& s, double mean, double std, double lo, double hi, DType dt = DType::Float32,
+                         Generator* gen = nullptr);
+
+}  // namespace seqboat

@@ -1,0 +1,113 @@
+// tests/test_tensor.cpp: tensor storage, views, creation, random streams,
+// printing, and shape errors.
+#include <doctest/doctest.h>
+
+#include "ops/elementwise.h"
+#include "ops/linalg.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+#include "tensor/random.h"
+#include "tensor/tensor.h"
+
+using namespace seqboat;
+
+TEST_CASE("creation and element access") {
+  Tensor z = zeros({2, 3}, DType::Float64);
+  CHECK(z.numel() == 6);
+  CHECK(z.is_contiguous());
+  CHECK(z.at({1, 2}) == 0.0);
+  z.set({1, 2}, 4.5);
+  CHECK(z.at({1, 2}) == 4.5);
+  CHECK(z.at({-1, -1}) == 4.5);
+  CHECK(full({2}, 3.0, DType::Int64).at({1}) == 3.0);
+  Tensor a = arange(5, DType::Float32);
+  CHECK(a.to_vector() == std::vector<double>{0, 1, 2, 3, 4});
+  CHECK(scalar_tensor(2.5, DType::Float64).item() == 2.5);
+  CHECK_THROWS_WITH_AS(z.at({2, 0}), doctest::Contains("out of range"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(z.item(), doctest::Contains("not a single value"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(from_vector({1, 2, 3}, {2, 2}), doctest::Contains("3 values for shape [2, 2]"),
+                       std::invalid_argument);
+}
+
+TEST_CASE("views share storage and have the right strides") {
+  Tensor x = from_vector({0, 1, 2, 3, 4, 5}, {2, 3});
+  Tensor t = x.transpose(0, 1);
+  CHECK(t.shape() == Shape{3, 2});
+  CHECK(!t.is_contiguous());
+  CHECK(t.at({2, 1}) == 5);
+  t.set({0, 1}, 10);  // writes through to x
+  CHECK(x.at({1, 0}) == 10);
+  Tensor n = x.narrow(1, 1, 2);
+  CHECK(n.to_vector() == std::vector<double>{1, 2, 4, 5});
+  Tensor e = from_vector({1, 2}, {2, 1}).expand({2, 3});
+  CHECK(e.strides()[1] == 0);
+  CHECK(e.to_vector() == std::vector<double>{1, 1, 1, 2, 2, 2});
+  Tensor u = x.unsqueeze(0);
+  CHECK(u.shape() == Shape{1, 2, 3});
+  CHECK(u.squeeze(0).shape() == Shape{2, 3});
+  Tensor c = t.contiguous();
+  CHECK(c.is_contiguous());
+  CHECK(c.to_vector() == std::vector<double>{0, 10, 1, 4, 2, 5});
+  CHECK(x.reshape({3, 2}).to_vector() == x.to_vector());
+  CHECK(t.reshape({6}).to_vector() == std::vector<double>{0, 10, 1, 4, 2, 5});
+  CHECK_THROWS_WITH_AS(t.view({6}), doctest::Contains("not contiguous"), std::invalid_argument);
+}
+
+TEST_CASE("dtype conversion") {
+  Tensor x = from_vector({1.5, -2.25}, {2}, DType::Float64);
+  CHECK(x.to(DType::Float32).dtype() == DType::Float32);
+  CHECK(x.to(DType::Float32).to_vector() == std::vector<double>{1.5, -2.25});
+  CHECK(x.to(DType::Int64).to_vector() == std::vector<double>{1, -2});
+}
+
+TEST_CASE("random streams are reproducible and have the right moments") {
+  Generator a(42), b(42), c(43);
+  Tensor x = rand_normal({10000}, 0, 1, DType::Float64, &a);
+  Tensor y = rand_normal({10000}, 0, 1, DType::Float64, &b);
+  Tensor z = rand_normal({10000}, 0, 1, DType::Float64, &c);
+  CHECK(x.to_vector() == y.to_vector());
+  CHECK(x.to_vector() != z.to_vector());
+  double m = mean(x).item(), v = mean(square(x)).item();
+  CHECK(std::abs(m) < 0.05);
+  CHECK(std::abs(v - 1) < 0.05);
+  Tensor u = rand_uniform({1000}, 2, 3, DType::Float32, &a);
+  for (double e : u.to_vector()) CHECK((e >= 2 && e < 3));
+  Tensor t = rand_trunc_normal({1000}, 0, 1, -2, 2, DType::Float64, &a);
+  for (double e : t.to_vector()) CHECK((e >= -2 && e <= 2));
+  // The stream is pinned: a change of generator would silently change every run.
+  Generator fixed(7);
+  CHECK(fixed.next_below(1000) == Generator(7).next_below(1000));
+  auto st = a.state();
+  double next = a.next_double();
+  a.set_state(st);
+  CHECK(a.next_double() == next);
+}
+
+TEST_CASE("printing") {
+  Tensor x = from_vector({1, 2, 3, 4}, {2, 2});
+  std::string s = x.to_string();
+  CHECK(s.find("shape=[2, 2]") != std::string::npos);
+  CHECK(s.find("float64") != std::string::npos);
+  CHECK(arange(100, DType::Int64).to_string().find("...") != std::string::npos);
+}
+
+TEST_CASE("bad shapes throw with the op and shapes in the message") {
+  Tensor a = zeros({2, 3}, DType::Float64), b = zeros({4}, DType::Float64);
+  CHECK_THROWS_WITH_AS(add(a, b), doctest::Contains("add: shapes [2, 3] and [4] cannot be broadcast"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(matmul(a, zeros({2, 2}, DType::Float64)),
+                       doctest::Contains("matmul: inner dimensions differ, [2, 3] @ [2, 2]"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(linear(a, zeros({5, 4}, DType::Float64)), doctest::Contains("linear: input [2, 3]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(mul(a, zeros({2, 3}, DType::Float32)), doctest::Contains("mul: dtype mismatch"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(reshape(a, {4, 2}), doctest::Contains("reshape: cannot reshape [2, 3]"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(narrow(a, 1, 2, 2), doctest::Contains("narrow: range [2, 4)"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(sum(a, {2}), doctest::Contains("sum: dimension 2 out of range"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(permute(a, {0, 0}), doctest::Contains("permute: dimension 0 repeated"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(expand(a, {3, 3}), doctest::Contains("expand: cannot expand [2, 3] to [3, 3]"),
+                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(concat({a, b}, 0), doctest::Contains("concat: tensor 1"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(exp(zeros({2}, DType::Int64)), doctest::Contains("exp: expected a floating dtype"),
+                       std::invalid_argument);
+}

@@ -1,0 +1,108 @@
+// nn/module.cpp: parameter/buffer registry, state dicts, train/eval.
+#include "nn/module.h"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "autograd/autograd.h"
+#include "ops/shape.h"
+
+namespace seqboat::nn {
+
+void Module::register_parameter(const std::string& name, Tensor* t) {
+  if (t->defined() && !t->requires_grad()) t->requires_grad_(true);
+  params_.emplace_back(name, t);
+}
+
+void Module::register_buffer(const std::string& name, Tensor* t) { buffers_.emplace_back(name, t); }
+
+void Module::collect(const std::string& prefix, bool params, std::vector<std::pair<std::string, Tensor*>>& out) {
+  for (auto& [name, t] : params ? params_ : buffers_)
+    if (t->defined()) out.emplace_back(prefix + name, t);
+  for (auto& [name, child] : children_)
+    if (child) child->collect(prefix + name + ".", params, out);
+}
+
+std::vector<std::pair<std::string, Tensor*>> Module::named_parameters() {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  collect("", true, out);
+  return out;
+}
+
+std::vector<std::pair<std::string, Tensor*>> Module::named_buffers() {
+  std::vector<std::pair<std::string, Tensor*>> out;
+  collect("", false, out);
+  return out;
+}
+
+std::vector<Tensor> Module::parameters() {
+  std::vector<Tensor> out;
+  for (auto& [name, t] : named_parameters()) out.push_back(*t);
+  return out;
+}
+
+int64_t Module::num_parameters() {
+  int64_t n = 0;
+  for (auto& [name, t] : named_parameters()) n += t->numel();
+  return n;
+}
+
+void Module::train(bool on) {
+  training_ = on;
+  on_train(on);
+  for (auto& [name, child] : children_)
+    if (child) child->train(on);
+}
+
+std::map<std::string, Tensor> Module::state_dict() {
+  std::map<std::string, Tensor> out;
+  for (auto& [name, t] : named_parameters()) out[name] = t->detach();
+  for (auto& [name, t] : named_buffers()) out[name] = t->detach();
+  return out;
+}
+
+void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool strict) {
+  NoGradGuard no_grad;
+  auto all = named_parameters();
+  auto bufs = named_buffers();
+  all.insert(all.end(), bufs.begin(), bufs.end());
+  std::set<std::string> known;
+  std::vector<std::string> missing;
+  for (auto& [name, t] : all) {
+    known.insert(name);
+    auto it = state.find(name);
+    if (it == state.end()) {
+      missing.push_back(name);
+      continue;
+    }
+    const Tensor& src = it->second;
+    if (src.shape() != t->shape())
+      fail(fmt::format("load_state_dict: '{}' has shape {} in the state but {} in the module", name,
+                       shape_str(src.shape()), shape_str(t->shape())));
+    copy_into(*t, src.dtype() == t->dtype() ? src.detach() : src.detach().to(t->dtype()));
+  }
+  if (!strict) return;
+  std::vector<std::string> unexpected;
+  for (auto& [name, t] : state)
+    if (!known.count(name)) unexpected.push_back(name);
+  if (!missing.empty() || !unexpected.empty())
+    fail(fmt::format("load_state_dict: missing [{}]; unexpected [{}]", fmt::join(missing, ", "),
+                     fmt::join(unexpected, ", ")));
+}
+
+void Module::zero_grad() {
+  for (auto& [name, t] : named_parameters()) t->zero_grad();
+}
+
+void Module::to(DType dt) {
+  for (auto& [name, t] : named_parameters()) {
+    if (t->dtype() == dt) continue;
+    *t = t->detach().to(dt);
+    t->requires_grad_(true);
+  }
+  for (auto& [name, t] : named_buffers())
+    if (is_floating(t->dtype()) && t->dtype() != dt) *t = t->detach().to(dt);
+}
+
+}  // namespace seqboat::nn

@@ -103,7 +103,7 @@ void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     Tensor prev = root.grad();
-    root.impl()->grad = accumulate(prev, seed.to(root.dtype())).impl_ptr();
+    root.impl()->grad = accumulate(prev, seed.to(root.dtype()).clone()).impl_ptr();
     return;
   }
 
@@ -153,8 +153,11 @@ void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph
         if (grads[i].defined()) pending[m] = accumulate(pending[m], grads[i]);
         if (--deps[m] == 0) ready.push_back(m);
       } else if (e.leaf && grads[i].defined()) {
+        // A backward may hand the same tensor to several inputs (add passes g
+        // to both), so a leaf's .grad always gets storage of its own: updating
+        // one gradient in place (clipping) must never change another.
         Tensor prev = e.leaf->grad ? Tensor(e.leaf->grad) : Tensor();
-        e.leaf->grad = accumulate(prev, grads[i].contiguous()).impl_ptr();
+        e.leaf->grad = (prev.defined() ? add(prev, grads[i]) : grads[i].clone()).impl_ptr();
       }
     }
   }

@@ -127,3 +127,17 @@ TEST_CASE("gradcheck catches a backward that depends on hidden state") {
   CHECK(!r.ok);
   CHECK(r.message.find("two backward runs differ") != std::string::npos);
 }
+
+TEST_CASE("leaves never share gradient storage") {
+  // add's backward hands the same cotangent to both inputs; the leaves must
+  // still own separate gradients, so in-place clipping of one leaves the other.
+  Tensor x = from_vector({1, 2}, {2}).requires_grad_();
+  Tensor y = from_vector({3, 4}, {2}).requires_grad_();
+  sum(add(x, y)).backward();
+  CHECK(x.grad().impl()->storage != y.grad().impl()->storage);
+  Tensor c = from_vector({5, 6}, {2});
+  Tensor z = from_vector({0, 0}, {2}).requires_grad_();
+  sum(mul(z, from_vector({1, 1}, {2}))).backward();
+  z.grad().set({0}, 42);
+  CHECK(c.at({0}) == 5);
+}

@@ -1,5 +1,4 @@
-// tests/test_ops.cpp: gradchecks every case of the op table in float64, and
-// checks that a float32 forward of each case agrees with float64.
+// tests/test_ops.cpp: gradchecks every case of the op table in float64.
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 

@@ -111,3 +111,12 @@ TEST_CASE("bad shapes throw with the op and shapes in the message") {
   CHECK_THROWS_WITH_AS(exp(zeros({2}, DType::Int64)), doctest::Contains("exp: expected a floating dtype"),
                        std::invalid_argument);
 }
+
+// GCC 12.2 with -march=native (AVX-512) stored this pattern as {1, 1, 1, 1};
+// CMakeLists.txt turns AVX-512 off for GCC. This test keeps that guard honest.
+TEST_CASE("constant arrays survive the build's code generation") {
+  Tensor t = from_vector_i64({1, 1, 0, 0}, {2, 2});
+  CHECK(t.to_vector() == std::vector<double>{1, 1, 0, 0});
+  std::vector<double> v{1, 1, 0, 0};
+  CHECK(from_vector(v, {4}).to_vector() == std::vector<double>{1, 1, 0, 0});
+}

@@ -1,0 +1,132 @@
+// nn/seqboat.h: the SeqBoat modules (../shared/SPEC.md sections 1, 3, 4):
+// MultiHeadEMA (the SSM), LatentConfigurator (the SMA router), SeqBoatLayer,
+// SeqBoatModel (classifier) and SeqBoatLM (byte/token language model).
+// Parameter names are the reference's, so PyTorch state dicts load as they are.
+#pragma once
+
+#include <nlohmann/json.hpp>
+#include <optional>
+
+#include "nn/layers.h"
+#include "ops/attention.h"
+#include "ops/sma.h"
+#include "ops/ssm.h"
+
+namespace seqboat::nn {
+
+struct EmaConfig {
+  int64_t embed_dim = 0;
+  int64_t ndim = 2;
+  bool bidirectional = false;
+  std::optional<int64_t> truncation;
+  static EmaConfig from_json(const nlohmann::json& j);
+};
+
+// y = ssm_conv(x with padding zeroed, ema_kernel(...)) + omega * x.
+class MultiHeadEMA : public Module {
+ public:
+  MultiHeadEMA(const EmaConfig& cfg, DType dt, Generator& gen);
+  Tensor forward(const Tensor& x, const Tensor& padding_mask) const;
+  Tensor kernel(int64_t length) const;  // (K, Lk)
+  EmaConfig cfg;
+  Tensor delta, alpha, beta, gamma, omega;
+  ConvAlgo algo = ConvAlgo::Auto;
+};
+
+enum class RelPosType { Simple, Rotary };
+
+struct LayerConfig {
+  int64_t embed_dim = 0, zdim = 0, hdim = 0, ndim = 2;
+  double dropout = 0, attention_dropout = 0, hidden_dropout = 0;
+  AttnActivation attention_activation = AttnActivation::Softmax;
+  bool bidirectional = false;
+  int64_t window_size = 0;
+  std::optional<int64_t> truncation;
+  NormType norm_type = NormType::LayerNorm;
+  bool prenorm = true;
+  bool norm_affine = true;
+  RelPosType rel_pos_bias = RelPosType::Simple;
+  int64_t max_positions = 1024;
+  double init_temp_scale = 1.0;
+  static LayerConfig from_json(const nlohmann::json& j);
+};
+
+// The router's parameter: tau = exp(temp), P = softmax(u / tau).
+class LatentConfigurator : public Module {
+ public:
+  LatentConfigurator(int64_t embed_dim, double init_temp_scale, DType dt);
+  Tensor temp;
+};
+
+// What a layer's router decided in its last forward (for inspection).
+struct RouteInfo {
+  Tensor prob;    // (B, L) max(P0, P1)
+  Tensor active;  // (B, L) UInt8
+  Tensor gate;    // (B, L) P1 at active tokens, 0 elsewhere
+  SmaPlan plan;
+};
+
+class SeqBoatLayer : public Module {
+ public:
+  SeqBoatLayer(const LayerConfig& cfg, DType dt, Generator& gen);
+  Tensor forward(const Tensor& x, const Tensor& padding_mask, Generator& dropout_gen);
+  LayerConfig cfg;
+  std::shared_ptr<SequenceNorm> norm;
+  std::shared_ptr<MultiHeadEMA> ssm;
+  std::shared_ptr<LatentConfigurator> q_router;
+  std::shared_ptr<Linear> mx_proj, hx_proj, h_proj;
+  Tensor gamma, beta;  // (2, Z)
+  Tensor rel_pos_w;    // rel_pos_bias.rel_pos_bias (2M - 1), simple bias only
+  RouteInfo last_route;
+
+ private:
+  Tensor attention_unit(const Tensor& mx, const SmaPlan& plan, Generator& gen);
+  std::shared_ptr<Module> rel_pos_holder_;
+};
+
+struct ModelConfig {
+  int64_t d_input = 0, d_model = 0, d_output = 0, n_layers = 1;
+  double dropout = 0;
+  bool prenorm = true;
+  int64_t max_positions = 1024, d_qk = 0, d_ema = 2, mem_size = 0;
+  bool bidirectional = false;
+  double init_temp_scale = 1.0;
+  NormType norm_type = NormType::LayerNorm;
+  RelPosType rel_pos_bias = RelPosType::Simple;
+  AttnActivation attention_activation = AttnActivation::Softmax;
+  std::optional<int64_t> truncation;
+  int64_t vocab_size = 0;  // > 0: the input is token ids through an embedding (classifier on tokens / LM)
+  static ModelConfig from_json(const nlohmann::json& j);
+  LayerConfig layer_config() const;
+};
+
+// Classifier: encoder (Linear on features, or an embedding on token ids),
+// layers, final_norm (prenorm only), mean over real tokens, decoder.
+class SeqBoatModel : public Module {
+ public:
+  SeqBoatModel(const ModelConfig& cfg, DType dt, Generator& gen);
+  // x: (B, L, d_input) features, or (B, L) Int64 token ids when vocab_size > 0.
+  Tensor forward(const Tensor& x, const Tensor& padding_mask, Generator& dropout_gen);
+  ModelConfig cfg;
+  std::shared_ptr<Linear> encoder, decoder;
+  std::shared_ptr<Embedding> embed;
+  std::vector<std::shared_ptr<SeqBoatLayer>> seq_layers;
+  std::shared_ptr<SequenceNorm> final_norm;
+};
+
+// Causal LM: embedding, causal layers, final norm, vocabulary head.
+class SeqBoatLM : public Module {
+ public:
+  SeqBoatLM(const ModelConfig& cfg, DType dt, Generator& gen);
+  Tensor forward(const Tensor& tokens, Generator& dropout_gen);  // (B, L) -> logits (B, L, V)
+  ModelConfig cfg;
+  std::shared_ptr<Embedding> embed;
+  std::vector<std::shared_ptr<SeqBoatLayer>> seq_layers;
+  std::shared_ptr<SequenceNorm> final_norm;
+  std::shared_ptr<Linear> head;
+};
+
+AttnActivation parse_activation(const std::string& s);
+RelPosType parse_rel_pos(const std::string& s);
+
+}  // namespace seqboat::nn

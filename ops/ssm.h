@@ -1,0 +1,55 @@
+// ops/ssm.h: the SeqBoat state-space ops (SPEC sections 1 and 2), CPU only,
+// each with a hand-written backward (formulas, term by term, in ops/ssm.cpp).
+//
+//   ema_kernel(delta, alpha, beta, gamma, Lk) -> (K, Lk)
+//       k[c,l] = sum_n p beta q^l gamma sqrt(1/N),  p = sigmoid(delta), q = 1 - p sigmoid(alpha)
+//   ssm_conv(x, kernel, padding_mask, bidirectional) -> (B, L, D)
+//       causal:        y[t] = sum_i k1[i] x0[t-i]
+//       bidirectional: y[t] = sum_i k1[i] x0[t-i] + sum_i k2[i] x0[t+i]
+//       (x0 = x with padding zeroed; the omega * x residual belongs to the module)
+//   rotary(x, positions) -> (B, S, Z): pairs (x[2m], x[2m+1]) rotated by pos * 10000^(-2m/Z)
+//   rel_pos_bias_gather(w, pos_q, pos_k) -> (B, S, T): w[rel_pos_index(M, pos_q[i], pos_k[j])]
+//
+// Typical use (MultiHeadEMA, causal, truncation `trunc` or none):
+//   Tensor k = ema_kernel(delta, alpha, beta, gamma, std::min(trunc, L));
+//   Tensor y = ssm_conv(x, k, pad, /*bidirectional=*/false) + x * omega;
+#pragma once
+
+#include <algorithm>
+#include <cstdint>
+
+#include "tensor/tensor.h"
+
+namespace seqboat {
+
+// delta, alpha, beta: (K, N, 1); gamma: (K, N); length = Lk >= 0 (the caller
+// passes min(truncation, L)). Returns the (K, Lk) EMA kernel.
+Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
+                  int64_t length);
+
+// How ssm_conv evaluates the convolution. Both are exact; Auto picks the
+// faster for the sizes (threshold measured in ops/ssm.cpp).
+enum class ConvAlgo { Auto, Direct, FFT };
+
+// x: (B, L, D); kernel: (D, Lk) causal or (2D, Lk) bidirectional, 1 <= Lk <= L
+// (Lk < L: a truncated kernel, zero beyond Lk); padding_mask: (B, L) UInt8,
+// 1 at padding, or undefined. Returns (B, L, D).
+Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,
+                ConvAlgo algo = ConvAlgo::Auto);
+
+// x: (B, S, Z), Z even, any strides; positions: (B, S) Int64, the tokens'
+// original positions. Returns a contiguous (B, S, Z).
+Tensor rotary(const Tensor& x, const Tensor& positions);
+
+// Index into the (2M - 1) relative-position bias vector for a query at
+// original position pos_q and a key at pos_k: offsets beyond +-(M-1) reuse
+// the end values.
+inline int64_t rel_pos_index(int64_t M, int64_t pos_q, int64_t pos_k) {
+  return std::clamp<int64_t>(M - 1 + pos_k - pos_q, 0, 2 * M - 2);
+}
+
+// w: (2M - 1); pos_q: (B, S), pos_k: (B, T) Int64. Returns (B, S, T) with
+// out[b,i,j] = w[rel_pos_index(M, pos_q[b,i], pos_k[b,j])].
+Tensor rel_pos_bias_gather(const Tensor& w, const Tensor& pos_q, const Tensor& pos_k);
+
+}  // namespace seqboat

@@ -1,0 +1,203 @@
+// tests/op_table_attention.cpp: op-table cases for ops/attention.h and
+// ops/sma.h: local_attention over {softmax, relu2} x {causal, bidirectional}
+// x windows {1, 2, longer than S} x key masks {none, some invalid keys, a
+// batch row without any valid key} x {simple bias with positions spanning more
+// than M, no bias} (window-2 cases take a non-contiguous q); sma_router with
+// mixed routing and padding; sma_compress / sma_extract on compressed,
+// uncompressed and empty (S = 0) plans, and the compress -> extract round trip.
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <stdexcept>
+
+#include "op_table.h"
+#include "ops/attention.h"
+#include "ops/shape.h"
+#include "ops/sma.h"
+
+namespace seqboat::testing {
+
+using V = std::vector<Tensor>;
+
+namespace {
+
+constexpr int64_t kB = 2, kS = 5, kZ = 3, kH = 2;
+constexpr int64_t kM = 3;  // bias length 2M - 1 = 5: offsets beyond +-2 clamp
+
+enum class KeyMaskKind { None, SomeInvalid, RowWithoutValidKey };
+
+const char* mask_name(KeyMaskKind kind) {
+  switch (kind) {
+    case KeyMaskKind::None: return "no_mask";
+    case KeyMaskKind::SomeInvalid: return "some_invalid";
+    case KeyMaskKind::RowWithoutValidKey: return "row_without_valid_key";
+  }
+  return "?";
+}
+
+// (B, S) UInt8 key mask, 1 = invalid. SomeInvalid: in row 0 keys 1 and 2 are
+// invalid, so the causal window-1 query 2 sees no key at all (outputs 0).
+Tensor key_mask_of(KeyMaskKind kind) {
+  if (kind == KeyMaskKind::None) return Tensor();
+  const std::vector<int64_t> rows = kind == KeyMaskKind::SomeInvalid
+                                        ? std::vector<int64_t>{0, 1, 1, 0, 1, /**/ 1, 0, 0, 0, 0}
+                                        : std::vector<int64_t>{0, 0, 1, 0, 0, /**/ 1, 1, 1, 1, 1};
+  Tensor m = zeros({kB, kS}, DType::UInt8);
+  for (int64_t n = 0; n < kB * kS; ++n) m.data<uint8_t>()[n] = static_cast<uint8_t>(rows[static_cast<size_t>(n)]);
+  return m;
+}
+
+// Increasing original positions with gaps of 1 to 3: neighbouring slots can be
+// further apart than M - 1, so the bias index clamps.
+Tensor slot_positions(Generator& g) {
+  Tensor pos = empty({kB, kS}, DType::Int64);
+  for (int64_t b = 0; b < kB; ++b) {
+    int64_t p = static_cast<int64_t>(g.next_below(3));
+    for (int64_t s = 0; s < kS; ++s) {
+      pos.data<int64_t>()[b * kS + s] = p;
+      p += 1 + static_cast<int64_t>(g.next_below(3));
+    }
+  }
+  return pos;
+}
+
+// Smallest |(q_i / n) . k_j + bias(i, j)| over all slot pairs: relu2 cases
+// keep it away from 0 so central differences never straddle the kink.
+double min_abs_relu2_pre(const Tensor& q, const Tensor& k, const Tensor& w, const Tensor& pos, double n) {
+  double smallest = INFINITY;
+  for (int64_t b = 0; b < kB; ++b)
+    for (int64_t i = 0; i < kS; ++i)
+      for (int64_t j = 0; j < kS; ++j) {
+        double pre = 0;
+        for (int64_t z = 0; z < kZ; ++z) pre += q.at({b, i, z}) / n * k.at({b, j, z});
+        if (w.defined())
+          pre += w.at({std::clamp<int64_t>(kM - 1 + pos.at({b, j}) - pos.at({b, i}), 0, 2 * kM - 2)});
+        smallest = std::min(smallest, std::abs(pre));
+      }
+  return smallest;
+}
+
+struct AttnCase {
+  AttnActivation activation;
+  bool causal;
+  int64_t window;
+  KeyMaskKind mask;
+  bool bias;
+  bool q_transposed;  // q is made (B, Z, S) and transposed inside the case
+};
+
+// Inputs {q, k, v, w, key_mask, positions}; w and key_mask may be undefined.
+V attention_inputs(const AttnCase& c, Generator& g) {
+  const double n = static_cast<double>(c.causal ? c.window : 2 * c.window);
+  for (int attempt = 0; attempt < 1000; ++attempt) {
+    // relu2: q is drawn n times larger so that q / n is O(1).
+    const double q_scale = c.activation == AttnActivation::Relu2 ? n : 1.0;
+    Tensor q = c.q_transposed ? randn({kB, kZ, kS}, g, q_scale) : randn({kB, kS, kZ}, g, q_scale);
+    Tensor k = randn({kB, kS, kZ}, g), v = randn({kB, kS, kH}, g);
+    Tensor w = c.bias ? randn({2 * kM - 1}, g, 0.7) : Tensor();
+    Tensor pos = slot_positions(g);
+    Tensor q_bsz = c.q_transposed ? transpose(q.detach(), 1, 2) : q.detach();
+    if (c.activation == AttnActivation::Relu2 && min_abs_relu2_pre(q_bsz, k, w, pos, n) < 0.05) continue;
+    return V{q, k, v, w, key_mask_of(c.mask), pos};
+  }
+  throw std::logic_error("attention_inputs: could not draw relu2 inputs away from the kink");
+}
+
+}  // namespace
+
+SEQBOAT_OP_CASES(local_attention_cases) {
+  for (AttnActivation act : {AttnActivation::Softmax, AttnActivation::Relu2})
+    for (bool causal : {true, false})
+      for (int64_t window : {int64_t{1}, int64_t{2}, kS + 2})
+        for (KeyMaskKind mask : {KeyMaskKind::None, KeyMaskKind::SomeInvalid, KeyMaskKind::RowWithoutValidKey})
+          for (bool bias : {true, false}) {
+            AttnCase c{act, causal, window, mask, bias, /*q_transposed=*/window == 2};
+            std::string name = fmt::format(
+                "local_attention/{}/{}/{}/{}/{}", act == AttnActivation::Softmax ? "softmax" : "relu2",
+                causal ? "causal" : "bidirectional", window > kS ? "window_longer_than_S" : fmt::format("window{}", window),
+                mask_name(mask), bias ? "simple_bias" : "no_bias");
+            if (c.q_transposed) name += "/q_non_contiguous";
+            table.add(
+                name, [c](Generator& g) { return attention_inputs(c, g); },
+                [c](const V& x) {
+                  Tensor q = c.q_transposed ? transpose(x[0], 1, 2) : x[0];
+                  return local_attention(q, x[1], x[2], x[4], x[5], x[3], {c.window, c.causal, c.activation});
+                });
+          }
+}
+
+namespace {
+
+// u (B, L, 2) whose decisions sit far from the tie: u1 - u0 = sign * (0.5 + |N|),
+// signs alternating in a fixed pattern so that each row mixes both options.
+Tensor router_logits(int64_t B, int64_t L, Generator& g) {
+  Tensor u = rand_normal({B, L, 2}, 0.0, 1.0, DType::Float64, &g);
+  double* p = u.data<double>();
+  for (int64_t n = 0; n < B * L; ++n) {
+    const double sign = (n % 3 == 1) ? -1.0 : 1.0;
+    p[2 * n + 1] = p[2 * n] + sign * (0.5 + std::abs(g.next_normal()));
+  }
+  return u.requires_grad_(true);
+}
+
+// (B, L) UInt8 from 0/1 values.
+Tensor u8_mask(const std::vector<int>& values, int64_t B, int64_t L) {
+  Tensor m = empty({B, L}, DType::UInt8);
+  for (int64_t n = 0; n < B * L; ++n) m.data<uint8_t>()[n] = static_cast<uint8_t>(values[static_cast<size_t>(n)]);
+  return m;
+}
+
+struct ActiveCase {
+  const char* name;
+  std::vector<int> active;  // (2, 5)
+};
+
+// Partial activity (compressed, S = 3), a fully active row (not compressed),
+// nothing active (S = 0).
+std::vector<ActiveCase> active_cases() {
+  return {{"compressed", {1, 0, 1, 1, 0, /**/ 0, 1, 0, 0, 0}},
+          {"uncompressed_full_row", {1, 1, 1, 1, 1, /**/ 0, 1, 0, 1, 0}},
+          {"none_active", {0, 0, 0, 0, 0, /**/ 0, 0, 0, 0, 0}}};
+}
+
+}  // namespace
+
+SEQBOAT_OP_CASES(sma_router_cases) {
+  // router_logits makes tokens n = 1, 4, 7, 10 (flat index) choose option 0;
+  // padding at otherwise active tokens: row 0 at t = 3, row 1 at t = 0 and 5.
+  const std::vector<int> pad = {0, 0, 0, 1, 0, 0, /**/ 1, 0, 0, 0, 0, 1};
+  table.add("sma_router/mixed_with_padding",
+            [pad](Generator& g) { return V{router_logits(2, 6, g), randn({1}, g, 0.3), u8_mask(pad, 2, 6)}; },
+            [](const V& x) { return sma_router(x[0], x[1], x[2]).gate; });
+  table.add("sma_router/mixed_no_padding", [](Generator& g) { return V{router_logits(2, 6, g), randn({1}, g, 0.3)}; },
+            [](const V& x) { return sma_router(x[0], x[1], Tensor()).gate; });
+}
+
+SEQBOAT_OP_CASES(sma_move_cases) {
+  const int64_t B = 2, L = 5, C = 3;
+  for (const ActiveCase& ac : active_cases()) {
+    const std::vector<int> active = ac.active;
+    table.add(std::string("sma_compress/") + ac.name,
+              [active](Generator& g) { return V{randn({B, L, C}, g), u8_mask(active, B, L)}; },
+              [](const V& x) { return sma_compress(x[0], sma_plan(x[1])); });
+    table.add(
+        std::string("sma_extract/") + ac.name,
+        [active](Generator& g) {
+          Tensor mask = u8_mask(active, B, L);
+          return V{randn({B, sma_plan(mask).slots, C}, g), mask};
+        },
+        [](const V& x) { return sma_extract(x[0], sma_plan(x[1])); });
+    table.add(std::string("sma_compress_extract_round_trip/") + ac.name,
+              [active](Generator& g) { return V{randn({B, L, C}, g), u8_mask(active, B, L)}; },
+              [](const V& x) {
+                SmaPlan plan = sma_plan(x[1]);
+                return sma_extract(sma_compress(x[0], plan), plan);
+              });
+  }
+  table.add("sma_compress/compressed/x_non_contiguous",
+            [](Generator& g) { return V{randn({B, C, L}, g), u8_mask(active_cases()[0].active, B, L)}; },
+            [](const V& x) { return sma_compress(transpose(x[0], 1, 2), sma_plan(x[1])); });
+}
+
+}  // namespace seqboat::testing

@@ -1,0 +1,151 @@
+// tools/cli/inspect.cpp: `seqboat inspect`: which tokens each layer activated.
+// Per layer: activation density (share of real tokens that ran the attention
+// unit) and mean attention span in original positions, over up to 512 test
+// examples; an SVG heatmap per shown example (rows = layers, columns = tokens,
+// colour = gate); a loss curve from metrics.jsonl; report.html with all of it.
+#include <fmt/format.h>
+
+#include <filesystem>
+
+#include "autograd/autograd.h"
+#include "cli.h"
+#include "data/bytes_corpus.h"
+#include "nn/checkpoint.h"
+#include "ops/reduce.h"
+#include "train/report.h"
+#include "train/tasks.h"
+
+namespace seqboat::cli {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+namespace {
+
+struct Sequence {
+  std::vector<int32_t> tokens;
+  int label = -1;
+};
+
+// Runs the model on one sequence; returns per-layer routes and the prediction.
+report::RoutedExample route_one(nn::Module& model, const std::string& task, const Sequence& s) {
+  NoGradGuard no_grad;
+  Generator unused(0);
+  const int64_t L = static_cast<int64_t>(s.tokens.size());
+  std::vector<int64_t> ids(s.tokens.begin(), s.tokens.end());
+  Tensor tokens = from_vector_i64(ids, {1, L});
+  std::vector<nn::SeqBoatLayer*> layers;
+  report::RoutedExample ex;
+  ex.label = s.label;
+  if (auto* m = dynamic_cast<nn::SeqBoatModel*>(&model)) {
+    Tensor logits = m->forward(tokens, zeros({1, L}, DType::UInt8), unused);
+    ex.predicted = static_cast<int>(argmax(logits, -1).data<int64_t>()[0]);
+    for (auto& l : m->seq_layers) layers.push_back(l.get());
+  } else if (auto* lm = dynamic_cast<nn::SeqBoatLM*>(&model)) {
+    lm->forward(tokens, unused);
+    for (auto& l : lm->seq_layers) layers.push_back(l.get());
+  }
+  for (int32_t t : s.tokens) ex.tokens.push_back(train::token_label(task, t));
+  for (nn::SeqBoatLayer* l : layers) {
+    report::LayerRoute r;
+    for (int64_t t = 0; t < L; ++t) {
+      r.gate.push_back(l->last_route.gate.to(DType::Float64).at({0, t}));
+      r.active.push_back(l->last_route.active.at({0, t}) != 0);
+    }
+    ex.layers.push_back(r);
+  }
+  return ex;
+}
+
+}  // namespace
+
+int cmd_inspect(const std::vector<std::string>& argv) {
+  Args a(argv, {"checkpoint", "task", "data-dir", "n", "out"}, {"help"});
+  if (a.has("help") || !a.has("checkpoint") || !a.has("out")) {
+    fmt::print("usage: seqboat inspect --checkpoint F --task listops|recall|lm [--data-dir DIR] [--n 8] --out DIR\n");
+    return a.has("help") ? 0 : 2;
+  }
+  const std::string ckpt = a.get("checkpoint");
+  nn::Checkpoint c = nn::load_checkpoint(ckpt);
+  json cfg = json::parse(c.config_json);
+  const std::string task = cfg["task"];
+  if (a.has("task") && a.get("task") != task)
+    throw std::invalid_argument(fmt::format("checkpoint '{}' was trained on task '{}', not '{}'", ckpt, task, a.get("task")));
+  const fs::path run_dir = fs::path(ckpt).parent_path();
+  if (a.has("data-dir")) cfg["data.dir"] = a.get("data-dir");
+  else if (task == "listops" && cfg["data.dir"].get<std::string>().empty()) cfg["data.dir"] = (run_dir / "data").string();
+  const int n_show = static_cast<int>(a.number("n", 8));
+
+  // The sequences: the test split (classification) or corpus windows (lm).
+  std::vector<Sequence> seqs;
+  if (task == "lm") {
+    std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
+    data::ByteCorpus corpus = paths.empty() ? data::ByteCorpus::from_source_tree(SEQBOAT_SOURCE_DIR)
+                                            : data::ByteCorpus::from_files(paths);
+    const int64_t len = std::min<int64_t>(cfg["lm.seq_len"].get<int64_t>(), static_cast<int64_t>(corpus.size()) - 1);
+    for (int i = 0; i < 64; ++i) {
+      size_t start = (corpus.size() - len) * static_cast<size_t>(i) / 64;
+      Sequence s;
+      for (int64_t t = 0; t < len; ++t) s.tokens.push_back(corpus.bytes()[start + t]);
+      seqs.push_back(s);
+    }
+  } else {
+    train::ClassificationData d = train::load_classification_data(cfg, run_dir.string(), false);
+    for (size_t i = 0; i < d.test.size() && i < 512; ++i) seqs.push_back({d.test[i].tokens, d.test[i].label});
+  }
+  if (seqs.empty()) throw std::runtime_error("inspect: no sequences to look at");
+
+  Generator gen(0);
+  std::unique_ptr<train::Task> t = train::make_task(cfg, run_dir.string(), DType::Float32, gen);
+  t->model().load_state_dict(c.model);
+  t->model().eval();
+
+  const int window = cfg["model.mem_size"];
+  const bool causal = task == "lm" || !cfg["model.bidirectional"].get<bool>();
+  std::vector<report::RoutedExample> shown;
+  std::vector<double> active_sum, real_sum, span_sum, span_weight;
+  int correct = 0;
+  for (size_t i = 0; i < seqs.size(); ++i) {
+    report::RoutedExample ex = route_one(t->model(), task, seqs[i]);
+    correct += ex.predicted >= 0 && ex.predicted == ex.label;
+    active_sum.resize(ex.layers.size());
+    real_sum.resize(ex.layers.size());
+    span_sum.resize(ex.layers.size());
+    span_weight.resize(ex.layers.size());
+    for (size_t l = 0; l < ex.layers.size(); ++l) {
+      double n_active = 0;
+      for (bool on : ex.layers[l].active) n_active += on;
+      active_sum[l] += n_active;
+      real_sum[l] += static_cast<double>(ex.layers[l].active.size());
+      if (n_active > 0) {
+        span_sum[l] += n_active * report::mean_attention_span(ex.layers[l].active, window, causal);
+        span_weight[l] += n_active;
+      }
+    }
+    if (static_cast<int>(shown.size()) < n_show) {
+      ex.title = fmt::format("test example {}", i);
+      shown.push_back(ex);
+    }
+  }
+  std::vector<report::LayerStats> stats;
+  for (size_t l = 0; l < active_sum.size(); ++l)
+    stats.push_back({real_sum[l] > 0 ? active_sum[l] / real_sum[l] : 0,
+                     span_weight[l] > 0 ? span_sum[l] / span_weight[l] : 0});
+
+  report::MetricsSeries metrics;
+  fs::path metrics_path = run_dir / "metrics.jsonl";
+  if (fs::exists(metrics_path)) metrics = report::read_metrics_jsonl(metrics_path.string());
+  std::string summary = fmt::format("<p>Checkpoint <code>{}</code>, task <b>{}</b>, step {}. Statistics over {} {}.</p>",
+                                    report::xml_escape(ckpt), task, c.step, seqs.size(),
+                                    task == "lm" ? "corpus windows" : "test examples");
+  if (task != "lm")
+    summary += fmt::format("<p>Accuracy on these examples: {:.1f}%.</p>", 100.0 * correct / seqs.size());
+  report::write_report(a.get("out"), fmt::format("SeqBoat SMA report: {}", task), shown, stats, metrics, summary);
+  for (size_t l = 0; l < stats.size(); ++l)
+    fmt::print("layer {}: density {:.1f}%, mean attention span {:.1f} positions\n", l, 100 * stats[l].density,
+               stats[l].mean_span);
+  fmt::print("report: {}\n", (fs::path(a.get("out")) / "report.html").string());
+  return 0;
+}
+
+}  // namespace seqboat::cli

@@ -1,0 +1,121 @@
+// tools/cli/main.cpp: `seqboat <command> [args]`, the command-line front door.
+#include <fmt/format.h>
+
+#include <functional>
+#include <map>
+
+#include "cli.h"
+#include "cuda/memory.h"
+
+namespace seqboat::cli {
+
+static void print_usage() {
+  fmt::print(
+      "usage: seqboat <command> [options]\n\n"
+      "commands:\n"
+      "  train --task listops|lm|recall [--config F] [--set k=v ...] [--out DIR] [--resume]\n"
+      "                                     train a model (`seqboat train --help` lists every config key)\n"
+      "  eval --checkpoint F --task T [--data-dir DIR] [--split test] [--json]\n"
+      "                                     loss and accuracy of a checkpoint\n"
+      "  inspect --checkpoint F --task T [--data-dir DIR] [--n 8] --out DIR\n"
+      "                                     SMA pictures: which tokens each layer activated, report.html\n"
+      "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S]\n"
+      "                                     sample bytes from an lm checkpoint\n"
+      "  data listops --out DIR [--n-train N --n-val N --n-test N --seed S --max-depth D --max-args A]\n"
+      "                                     write ListOps TSV files (LRA format)\n"
+      "  parity [--dtype float64|float32] [--tol T] FILE...\n"
+      "                                     check the modules against golden safetensors files\n"
+      "  version                            build information\n");
+}
+
+int usage_error(const std::string& message) {
+  fmt::print(stderr, "seqboat: {}\nRun `seqboat --help` for usage.\n", message);
+  return 2;
+}
+
+Args::Args(const std::vector<std::string>& args, const std::vector<std::string>& valued,
+           const std::vector<std::string>& flags) {
+  auto is = [](const std::vector<std::string>& v, const std::string& s) {
+    for (const auto& x : v)
+      if (x == s) return true;
+    return false;
+  };
+  for (size_t i = 0; i < args.size(); ++i) {
+    const std::string& a = args[i];
+    if (a.rfind("--", 0) != 0) {
+      positional_.push_back(a);
+      continue;
+    }
+    std::string name = a.substr(2), value;
+    auto eq = name.find('=');
+    if (eq != std::string::npos) {
+      value = name.substr(eq + 1);
+      name = name.substr(0, eq);
+      if (!is(valued, name)) throw std::invalid_argument(fmt::format("unknown option '--{}'", name));
+    } else if (is(valued, name)) {
+      if (i + 1 >= args.size()) throw std::invalid_argument(fmt::format("option '--{}' needs a value", name));
+      value = args[++i];
+    } else if (!is(flags, name)) {
+      throw std::invalid_argument(fmt::format("unknown option '--{}'", name));
+    }
+    values_.emplace(name, value);
+  }
+}
+
+std::string Args::get(const std::string& name, const std::string& fallback) const {
+  auto it = values_.find(name);
+  return it == values_.end() ? fallback : it->second;
+}
+
+std::vector<std::string> Args::all(const std::string& name) const {
+  std::vector<std::string> out;
+  auto [a, b] = values_.equal_range(name);
+  for (auto it = a; it != b; ++it) out.push_back(it->second);
+  return out;
+}
+
+double Args::number(const std::string& name, double fallback) const {
+  if (!has(name)) return fallback;
+  std::string v = get(name);
+  try {
+    size_t used = 0;
+    double d = std::stod(v, &used);
+    if (used != v.size()) throw std::invalid_argument("");
+    return d;
+  } catch (const std::exception&) {
+    throw std::invalid_argument(fmt::format("option '--{}' expects a number, got '{}'", name, v));
+  }
+}
+
+}  // namespace seqboat::cli
+
+int main(int argc, char** argv) {
+  using namespace seqboat::cli;
+  std::vector<std::string> args(argv + 1, argv + argc);
+  if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
+    print_usage();
+    return args.empty() ? 2 : 0;
+  }
+  std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
+      {"parity", cmd_parity},     {"train", cmd_train},   {"eval", cmd_eval},
+      {"generate", cmd_generate}, {"inspect", cmd_inspect}, {"data", cmd_data},
+      {"version", [](const std::vector<std::string>&) {
+         fmt::print("seqboat 0.1 (CUDA backend: {}, device: {})\n",
+                    seqboat::cuda::compiled_with_cuda() ? "built" : "not built",
+                    seqboat::cuda::device_description());
+         return 0;
+       }},
+  };
+  auto it = commands.find(args[0]);
+  if (it == commands.end()) return usage_error(fmt::format("unknown command '{}'", args[0]));
+  std::vector<std::string> rest(args.begin() + 1, args.end());
+  try {
+    return it->second(rest);
+  } catch (const std::invalid_argument& e) {
+    fmt::print(stderr, "seqboat {}: {}\n", args[0], e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    fmt::print(stderr, "seqboat {}: error: {}\n", args[0], e.what());
+    return 1;
+  }
+}

@@ -1,0 +1,165 @@
+// tools/cli/train_cmds.cpp: `seqboat train`, `eval`, `generate` and `data`.
+#include <fmt/format.h>
+
+#include <cmath>
+#include <filesystem>
+
+#include "autograd/autograd.h"
+#include "cli.h"
+#include "data/listops.h"
+#include "nn/checkpoint.h"
+#include "ops/nn_ops.h"
+#include "ops/shape.h"
+#include "train/config.h"
+#include "train/tasks.h"
+#include "train/trainer.h"
+
+namespace seqboat::cli {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+int cmd_train(const std::vector<std::string>& argv) {
+  Args a(argv, {"task", "config", "set", "out", "stop-after"}, {"resume", "help", "no-progress"});
+  if (a.has("help")) {
+    fmt::print("usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
+               "                     [--resume] [--stop-after STEP] [--no-progress]\n\n{}",
+               train::config_help());
+    return 0;
+  }
+  if (!a.has("task")) return usage_error("train: --task is required (listops, lm or recall)");
+  std::string task = a.get("task");
+  json cfg = train::resolve_config(task, a.get("config"), a.all("set"));
+  train::TrainOptions opt;
+  opt.out_dir = a.get("out", fmt::format("runs/{}", task));
+  opt.resume = a.has("resume");
+  opt.progress_bar = !a.has("no-progress");
+  opt.stop_after = static_cast<int64_t>(a.number("stop-after", 0));
+  train::TrainSummary s = train::run_training(cfg, opt);
+  if (task == "lm")
+    fmt::print("test loss {:.4f} ({:.4f} bits per byte) after {} steps, {:.1f} s of training\n", s.test_loss,
+               s.bits_per_byte, s.steps, s.train_seconds);
+  else
+    fmt::print("test accuracy {:.4f} (loss {:.4f}) after {} steps, {:.1f} s of training\n", s.test_accuracy,
+               s.test_loss, s.steps, s.train_seconds);
+  fmt::print("checkpoint: {}\nmetrics: {}\n", s.checkpoint, (fs::path(opt.out_dir) / "metrics.jsonl").string());
+  return 0;
+}
+
+// Rebuilds the task and model a checkpoint was trained with; data.dir may be overridden.
+struct LoadedRun {
+  json cfg;
+  std::unique_ptr<train::Task> task;
+};
+
+static LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir) {
+  nn::Checkpoint c = nn::load_checkpoint(checkpoint);
+  LoadedRun r;
+  r.cfg = json::parse(c.config_json);
+  std::string trained = r.cfg["task"];
+  if (!task_name.empty() && task_name != trained)
+    throw std::invalid_argument(fmt::format("checkpoint '{}' was trained on task '{}', not '{}'", checkpoint, trained,
+                                            task_name));
+  if (!data_dir.empty()) r.cfg["data.dir"] = data_dir;
+  else if (trained == "listops" && r.cfg["data.dir"].get<std::string>().empty())
+    r.cfg["data.dir"] = (fs::path(checkpoint).parent_path() / "data").string();
+  Generator gen(0);
+  r.task = train::make_task(r.cfg, fs::path(checkpoint).parent_path().string(), DType::Float32, gen);
+  r.task->model().load_state_dict(c.model);
+  r.task->model().eval();
+  return r;
+}
+
+int cmd_eval(const std::vector<std::string>& argv) {
+  Args a(argv, {"checkpoint", "task", "data-dir", "split"}, {"json", "help"});
+  if (a.has("help") || !a.has("checkpoint")) {
+    fmt::print("usage: seqboat eval --checkpoint F --task listops|recall|lm [--data-dir DIR] [--split test|val] [--json]\n");
+    return a.has("help") ? 0 : 2;
+  }
+  std::string split = a.get("split", "test");
+  if (split != "test" && split != "val" && split != "train")
+    return usage_error(fmt::format("eval: --split must be test, val or train, got '{}'", split));
+  LoadedRun r = load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"));
+  train::EvalResult e = r.task->evaluate(split, 0);
+  if (a.has("json")) {
+    json j = {{"split", split}, {"loss", e.loss}, {"accuracy", e.accuracy}, {"examples", e.examples}};
+    if (r.task->reports_bits_per_byte()) j["bits_per_byte"] = e.loss / std::log(2.0);
+    fmt::print("{}\n", j.dump());
+  } else {
+    fmt::print("{} split: loss {:.4f}, accuracy {:.4f} over {} {}\n", split, e.loss, e.accuracy, e.examples,
+               r.task->reports_bits_per_byte() ? "bytes" : "examples");
+  }
+  return 0;
+}
+
+int cmd_generate(const std::vector<std::string>& argv) {
+  Args a(argv, {"checkpoint", "prompt", "tokens", "temperature", "top-k", "seed"}, {"help"});
+  if (a.has("help") || !a.has("checkpoint")) {
+    fmt::print("usage: seqboat generate --checkpoint F --prompt TEXT [--tokens 200] [--temperature 0.8] [--top-k 40] [--seed 0]\n");
+    return a.has("help") ? 0 : 2;
+  }
+  LoadedRun r = load_run(a.get("checkpoint"), "lm", "");
+  auto& lm = dynamic_cast<nn::SeqBoatLM&>(r.task->model());
+  const int64_t n = static_cast<int64_t>(a.number("tokens", 200));
+  const double temperature = a.number("temperature", 0.8);
+  const int64_t top_k = static_cast<int64_t>(a.number("top-k", 40));
+  if (n < 0 || temperature < 0 || top_k < 0) return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
+  Generator gen(static_cast<uint64_t>(a.number("seed", 0)));
+  std::string text = a.get("prompt");
+  if (text.empty()) text = "\n";
+  const int64_t context = r.cfg["lm.seq_len"];
+  fmt::print("{}", a.get("prompt"));
+  NoGradGuard no_grad;
+  for (int64_t i = 0; i < n; ++i) {
+    size_t from = text.size() > static_cast<size_t>(context) ? text.size() - context : 0;
+    std::vector<int64_t> ids;
+    for (size_t k = from; k < text.size(); ++k) ids.push_back(static_cast<uint8_t>(text[k]));
+    Tensor tokens = from_vector_i64(ids, {1, static_cast<int64_t>(ids.size())});
+    Tensor logits = lm.forward(tokens, gen).to(DType::Float64);  // (1, L, 256)
+    std::vector<double> last(256);
+    for (int64_t v = 0; v < 256; ++v) last[v] = logits.at({0, static_cast<int64_t>(ids.size()) - 1, v});
+    int next = 0;
+    if (temperature == 0) {
+      next = static_cast<int>(std::max_element(last.begin(), last.end()) - last.begin());
+    } else {
+      std::vector<double> sorted = last;
+      std::sort(sorted.rbegin(), sorted.rend());
+      double cut = top_k > 0 && top_k < 256 ? sorted[top_k - 1] : -INFINITY;
+      double mx = sorted[0], total = 0;
+      std::vector<double> p(256);
+      for (int v = 0; v < 256; ++v) total += p[v] = last[v] >= cut ? std::exp((last[v] - mx) / temperature) : 0;
+      double u = gen.next_double() * total;
+      for (next = 0; next < 255 && (u -= p[next]) > 0; ++next) {}
+    }
+    text.push_back(static_cast<char>(next));
+    fmt::print("{}", static_cast<char>(next));
+    std::fflush(stdout);
+  }
+  fmt::print("\n");
+  return 0;
+}
+
+int cmd_data(const std::vector<std::string>& argv) {
+  Args a(argv, {"out", "n-train", "n-val", "n-test", "seed", "max-depth", "max-args", "min-length", "max-length"},
+         {"help"});
+  if (a.has("help") || a.positional().size() != 1 || a.positional()[0] != "listops" || !a.has("out")) {
+    fmt::print("usage: seqboat data listops --out DIR [--n-train 40000 --n-val 2000 --n-test 2000 --seed 1\n"
+               "                            --max-depth 4 --max-args 5 --min-length 32 --max-length 128]\n");
+    return a.has("help") ? 0 : 2;
+  }
+  data::ListOpsGenConfig g;
+  g.n_train = static_cast<int>(a.number("n-train", g.n_train));
+  g.n_val = static_cast<int>(a.number("n-val", g.n_val));
+  g.n_test = static_cast<int>(a.number("n-test", g.n_test));
+  g.seed = static_cast<uint64_t>(a.number("seed", static_cast<double>(g.seed)));
+  g.max_depth = static_cast<int>(a.number("max-depth", g.max_depth));
+  g.max_args = static_cast<int>(a.number("max-args", g.max_args));
+  g.min_length = static_cast<int>(a.number("min-length", g.min_length));
+  g.max_length = static_cast<int>(a.number("max-length", g.max_length));
+  data::write_listops_splits(a.get("out"), g);
+  fmt::print("wrote {}/basic_{{train,val,test}}.tsv ({} / {} / {} examples)\n", a.get("out"), g.n_train, g.n_val,
+             g.n_test);
+  return 0;
+}
+
+}  // namespace seqboat::cli

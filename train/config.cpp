@@ -1,0 +1,195 @@
+// train/config.cpp: the documented key table and config resolution.
+#include "train/config.h"
+
+#include <fmt/format.h>
+
+#include <fstream>
+#include <set>
+#include <stdexcept>
+
+namespace seqboat::train {
+
+using nlohmann::json;
+
+const std::vector<ConfigKey>& config_keys() {
+  static const std::vector<ConfigKey> keys = {
+      {"task", "listops", "what to train", {"listops", "lm", "recall"}},
+      {"seed", 1, "seed for initialisation, data order and dropout", {}},
+      {"steps", 3000, "optimizer steps", {}},
+      {"time_limit_s", 0.0, "stop training after this many seconds (0 = no limit); the final evaluation still runs", {}},
+      {"batch_size", 32, "sequences per step", {}},
+      {"optimizer", "adamw", "optimizer", {"adamw", "sgd"}},
+      {"lr", 3e-3, "peak learning rate", {}},
+      {"warmup_steps", 100, "linear warmup steps", {}},
+      {"decay", "linear", "decay after warmup", {"constant", "linear", "cosine"}},
+      {"min_lr_ratio", 0.0, "final learning rate as a fraction of lr (linear/cosine)", {}},
+      {"weight_decay", 0.01, "decoupled (AdamW) or L2 (SGD) weight decay; matrices only for AdamW", {}},
+      {"beta1", 0.9, "AdamW beta1", {}},
+      {"beta2", 0.98, "AdamW beta2", {}},
+      {"momentum", 0.9, "SGD momentum", {}},
+      {"clip_norm", 1.0, "global gradient-norm clipping (0 = off)", {}},
+      {"log_every", 50, "steps between progress lines / metrics events", {}},
+      {"eval_every", 500, "steps between validation runs and checkpoints (0 = only at the end)", {}},
+      {"eval_batches", 0, "validation batches per evaluation (0 = the whole split)", {}},
+      {"threads", 0, "OpenMP threads (0 = all cores)", {}},
+      {"model.d_model", 64, "model width D", {}},
+      {"model.n_layers", 2, "SeqBoat layers", {}},
+      {"model.d_qk", 32, "attention query/key width Z", {}},
+      {"model.d_ema", 8, "EMA dimensions per channel N", {}},
+      {"model.mem_size", 32, "local attention window w (in active tokens)", {}},
+      {"model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm"}},
+      {"model.prenorm", true, "normalise before (true) or after (false) each layer", {}},
+      {"model.attention_activation", "softmax", "attention scores", {"softmax", "relu2"}},
+      {"model.rel_pos_bias", "simple", "position information in attention", {"simple", "rotary"}},
+      {"model.bidirectional", true, "bidirectional layers (classification tasks; lm is always causal)", {}},
+      {"model.dropout", 0.0, "dropout on the EMA output and the layer output", {}},
+      {"model.max_positions", 1024, "relative-position bias table size M", {}},
+      {"model.init_temp_scale", 1.0, "router temperature at init: tau = scale * sqrt(D)", {}},
+      {"model.truncation", 0, "EMA kernel truncation (0 = full length)", {}},
+      {"data.dir", "", "ListOps: directory with basic_{train,val,test}.tsv (empty = generate into OUT/data)", {}},
+      {"data.paths", json::array(), "lm: text files to train on (empty = the project's own source and docs)", {}},
+      {"listops.max_depth", 4, "generator: maximum tree depth", {}},
+      {"listops.max_args", 5, "generator: maximum operator arguments", {}},
+      {"listops.min_length", 32, "generator: keep sequences longer than this", {}},
+      {"listops.max_length", 128, "generator: keep sequences shorter than this", {}},
+      {"listops.n_train", 40000, "generator: training examples", {}},
+      {"listops.n_val", 2000, "generator: validation examples", {}},
+      {"listops.n_test", 2000, "generator: test examples", {}},
+      {"recall.n_pairs", 8, "key-value pairs per sequence", {}},
+      {"recall.n_keys", 16, "key vocabulary", {}},
+      {"recall.n_values", 16, "value vocabulary (classes)", {}},
+      {"recall.n_train", 20000, "training sequences", {}},
+      {"recall.n_test", 1000, "validation and test sequences (each)", {}},
+      {"lm.seq_len", 128, "bytes per training window", {}},
+      {"lm.val_fraction", 0.05, "tail of the corpus held out for validation", {}},
+      {"lm.eval_windows", 64, "validation windows per evaluation", {}},
+  };
+  return keys;
+}
+
+static const ConfigKey* find_key(const std::string& name) {
+  for (const ConfigKey& k : config_keys())
+    if (k.name == name) return &k;
+  return nullptr;
+}
+
+static std::string key_list() {
+  std::vector<std::string> names;
+  for (const ConfigKey& k : config_keys()) names.push_back(k.name);
+  return fmt::format("{}", fmt::join(names, ", "));
+}
+
+std::string config_help() {
+  std::string out = "config keys (set with --set key=value or a JSON file with --config):\n";
+  for (const ConfigKey& k : config_keys()) {
+    out += fmt::format("  {:<26} {:<12} {}", k.name, k.default_value.dump(), k.doc);
+    if (!k.choices.empty()) out += fmt::format(" [{}]", fmt::join(k.choices, "|"));
+    out += "\n";
+  }
+  return out;
+}
+
+json task_defaults(const std::string& task) {
+  json flat = json::object();
+  for (const ConfigKey& k : config_keys()) flat[k.name] = k.default_value;
+  flat["task"] = task;
+  if (task == "lm") {
+    flat["model.bidirectional"] = false;
+    flat["batch_size"] = 16;
+    flat["steps"] = 2000;
+  } else if (task == "recall") {
+    flat["steps"] = 1500;
+  } else if (task != "listops") {
+    throw std::invalid_argument(fmt::format("unknown task '{}'; valid tasks: listops, lm, recall", task));
+  }
+  return flat;
+}
+
+static void check_type(const ConfigKey& k, const json& v) {
+  const json& d = k.default_value;
+  bool ok = (d.is_boolean() && v.is_boolean()) || (d.is_string() && v.is_string()) ||
+            (d.is_number_integer() && v.is_number_integer()) || (d.is_number_float() && v.is_number()) ||
+            (d.is_array() && v.is_array());
+  if (!ok)
+    throw std::invalid_argument(fmt::format("config key '{}': expected a {} like {}, got {}", k.name, d.type_name(),
+                                            d.dump(), v.dump()));
+  if (!k.choices.empty()) {
+    std::string s = v.get<std::string>();
+    bool found = false;
+    for (const std::string& c : k.choices) found = found || c == s;
+    if (!found)
+      throw std::invalid_argument(
+          fmt::format("config key '{}': '{}' is not one of: {}", k.name, s, fmt::join(k.choices, ", ")));
+  }
+  if (v.is_number() && v.get<double>() < 0)
+    throw std::invalid_argument(fmt::format("config key '{}': must not be negative, got {}", k.name, v.dump()));
+}
+
+void validate_config(const json& flat) {
+  for (auto it = flat.begin(); it != flat.end(); ++it) {
+    const ConfigKey* k = find_key(it.key());
+    if (!k) throw std::invalid_argument(fmt::format("unknown config key '{}'; valid keys: {}", it.key(), key_list()));
+    check_type(*k, it.value());
+  }
+  for (const char* positive : {"steps", "batch_size", "model.d_model", "model.n_layers", "model.d_qk", "model.d_ema"})
+    if (flat.contains(positive) && flat[positive].get<double>() <= 0)
+      throw std::invalid_argument(fmt::format("config key '{}' must be positive", positive));
+}
+
+// {"model": {"d_model": 64}} -> {"model.d_model": 64}
+static void flatten(const json& j, const std::string& prefix, json& out) {
+  for (auto it = j.begin(); it != j.end(); ++it) {
+    std::string name = prefix.empty() ? it.key() : prefix + "." + it.key();
+    if (it.value().is_object()) flatten(it.value(), name, out);
+    else out[name] = it.value();
+  }
+}
+
+// A --set value: JSON when it parses (numbers, true/false, arrays, quoted
+// strings), otherwise a plain string. Integers given for float keys are fine.
+static json parse_value(const ConfigKey& k, const std::string& text) {
+  if (k.default_value.is_string()) return text;
+  json v = json::parse(text, nullptr, false);
+  if (v.is_discarded())
+    throw std::invalid_argument(fmt::format("config key '{}': cannot parse '{}' as a {}", k.name, text,
+                                            k.default_value.type_name()));
+  return v;
+}
+
+json resolve_config(const std::string& task, const std::string& config_file, const std::vector<std::string>& overrides) {
+  json flat = task_defaults(task);
+  if (!config_file.empty()) {
+    std::ifstream in(config_file);
+    if (!in) throw std::invalid_argument(fmt::format("cannot open config file '{}'", config_file));
+    json file = json::parse(in, nullptr, false);
+    if (file.is_discarded() || !file.is_object())
+      throw std::invalid_argument(fmt::format("config file '{}' is not a JSON object", config_file));
+    json ff = json::object();
+    flatten(file, "", ff);
+    for (auto it = ff.begin(); it != ff.end(); ++it) {
+      const ConfigKey* k = find_key(it.key());
+      if (!k)
+        throw std::invalid_argument(
+            fmt::format("config file '{}': unknown key '{}'; valid keys: {}", config_file, it.key(), key_list()));
+      check_type(*k, it.value());
+      flat[it.key()] = it.value();
+    }
+  }
+  for (const std::string& o : overrides) {
+    auto eq = o.find('=');
+    if (eq == std::string::npos) throw std::invalid_argument(fmt::format("--set '{}': expected key=value", o));
+    std::string name = o.substr(0, eq);
+    const ConfigKey* k = find_key(name);
+    if (!k) throw std::invalid_argument(fmt::format("--set: unknown config key '{}'; valid keys: {}", name, key_list()));
+    json v = parse_value(*k, o.substr(eq + 1));
+    check_type(*k, v);
+    flat[name] = v;
+  }
+  if (flat["task"].get<std::string>() != task)
+    throw std::invalid_argument(fmt::format("the config says task '{}' but --task is '{}'",
+                                            flat["task"].get<std::string>(), task));
+  validate_config(flat);
+  return flat;
+}
+
+}  // namespace seqboat::train

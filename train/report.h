@@ -1,0 +1,111 @@
+// Training reports: SVG heatmaps of which tokens each SeqBoat layer's router
+// activated (Sparse Modular Activation), an SVG loss curve read from the
+// trainer's metrics.jsonl, and an HTML page tying them together. Plain std
+// types in, strings/files out: nothing here depends on the tensor library.
+#pragma once
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace seqboat::report {
+
+// One layer's routing decision for one example, per token (same length as the
+// example's tokens): `gate` is the router's gate (P1 when active, normally 0
+// when not) and `active` whether the attention unit ran on the token.
+struct LayerRoute {
+  std::vector<double> gate;
+  std::vector<bool> active;
+};
+
+// One example to draw: its tokens as text (padding already stripped), one
+// LayerRoute per layer, and the label / prediction (-1 = unknown, not shown).
+struct RoutedExample {
+  std::string title;
+  std::vector<std::string> tokens;
+  std::vector<LayerRoute> layers;
+  int label = -1;
+  int predicted = -1;
+};
+
+// Per-layer routing statistics (typically averaged over a data set):
+// `density` = share of non-padding tokens that are active (0..1), and
+// `mean_span` = mean_attention_span() (in original token positions).
+struct LayerStats {
+  double density = 0;
+  double mean_span = 0;
+};
+
+// An SVG heatmap of one example: one row per layer, one column per token.
+// Inactive tokens are light grey; active tokens are coloured by their gate on
+// a sequential ramp from light yellow (gate 0) to dark blue (gate 1). Each row
+// is labelled "layer i  avg density d%" (d = stats[i].density) when stats has
+// an entry for every layer, else "layer i  density d%" (this example's own
+// density), and ends with this example's "k / L active" count. Token labels go underneath (rotated 90
+// degrees unless every token fits its cell horizontally; control characters,
+// spaces and invalid UTF-8 are shown as escapes); for long sequences
+// (cell width = clamp(1200 / L, 6, 24) px) cells too narrow for text get a
+// position axis instead. Every cell carries a <title> tooltip. Includes a
+// title with label/prediction and a colour legend. The SVG is well-formed XML
+// whatever bytes the tokens and title hold.
+// Throws std::invalid_argument if a layer's gate/active length differs from
+// the number of tokens.
+std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<LayerStats>& stats);
+
+// Training curves as (step, value) pairs, in file order.
+struct MetricsSeries {
+  std::vector<std::pair<double, double>> train_loss, val_loss, val_accuracy;
+};
+
+// Reads a trainer's metrics.jsonl: one JSON object per line,
+//   {"event":"train","step":10,"loss":2.3,...}          -> train_loss
+//   {"event":"eval","step":100,"val_loss":..,"val_accuracy":..}
+//                                                        -> val_loss, val_accuracy
+// Other events ("final", ...) and other keys are ignored; so are blank lines.
+// "val_loss"/"val_accuracy" are each optional in an eval line; a metric that is
+// null (how non-finite numbers get written) is skipped. Throws
+// std::runtime_error naming the file and the 1-based line number when the
+// file cannot be read, a line is not a JSON object, a train/eval line has no
+// numeric "step", or a metric is neither a number nor null.
+MetricsSeries read_metrics_jsonl(const std::string& path);
+
+// An SVG line chart: train loss (raw, plus an exponential moving average when
+// there are many points), validation loss (line with markers) on the left
+// axis, validation accuracy on a right axis fixed at 0..1 (only if present),
+// axis ticks and labels, and a legend. Empty series give a "no data" chart.
+std::string loss_curve_svg(const MetricsSeries& m);
+
+// Writes into out_dir (created if needed):
+//   example_<i>.svg   gate_heatmap_svg(examples[i], stats)
+//   loss_curve.svg    loss_curve_svg(metrics)
+//   stats.json        {"title":..,"layers":[{"layer":i,"density":..,"mean_span":..},..]}
+//   report.html       self-contained page: the summary (summary_html is inserted
+//                     verbatim), a per-layer stats table, the loss curve and the
+//                     example heatmaps as inline SVG, each linked to its file.
+// Each file is written to a temporary file in out_dir and renamed into place.
+// Throws std::runtime_error naming the path on an I/O failure.
+void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
+                  const std::vector<LayerStats>& stats, const MetricsSeries& metrics, const std::string& summary_html);
+
+// Mean attention span of one sequence, in ORIGINAL token positions.
+// Let p_0 < p_1 < ... < p_{S-1} be the original positions of the active tokens
+// (the compressed sequence: slot s holds token p_s). Query slot i sees the key
+// slots j in [0, S) with |i - j| <= window (bidirectional) or
+// 0 <= i - j <= window (causal); its span is
+//   max_j p_j - min_j p_j   over those visible keys,
+// i.e. p_min(S-1, i+w) - p_max(0, i-w)  (bidirectional)
+// or   p_i             - p_max(0, i-w)  (causal).
+// The result is the mean span over the S active query slots, and 0 when no
+// token is active. window < 0 means an unlimited window. Example: active =
+// 1 0 0 1 0 1 (p = 0, 3, 5), window 1, causal: spans 0, 3, 2 -> 5/3.
+// Note: this is the span when the batch is compressed (SPEC step 5); if some
+// row of the batch is fully active nothing is compressed and the window counts
+// original positions instead.
+double mean_attention_span(const std::vector<bool>& active, int window, bool causal);
+
+// XML/HTML text escaping (& < > " '). Bytes that are not valid UTF-8 and
+// control characters XML 1.0 forbids become U+FFFD, so the result is always
+// safe inside an XML document.
+std::string xml_escape(const std::string& text);
+
+}  // namespace seqboat::report

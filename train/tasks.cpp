@@ -1,0 +1,345 @@
+// train/tasks.cpp: ListOps / recall classification and byte-level LM tasks.
+#include "train/tasks.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <optional>
+
+#include "autograd/autograd.h"
+#include "data/listops.h"
+#include "data/recall.h"
+#include "ops/elementwise.h"
+#include "ops/nn_ops.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
+
+namespace seqboat::train {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+nn::ModelConfig model_config(const json& cfg, int64_t vocab, int64_t classes) {
+  nn::ModelConfig m;
+  m.vocab_size = vocab;
+  m.d_model = cfg["model.d_model"];
+  m.d_output = classes;
+  m.n_layers = cfg["model.n_layers"];
+  m.dropout = cfg["model.dropout"];
+  m.prenorm = cfg["model.prenorm"];
+  m.max_positions = cfg["model.max_positions"];
+  m.d_qk = cfg["model.d_qk"];
+  m.d_ema = cfg["model.d_ema"];
+  m.mem_size = cfg["model.mem_size"];
+  m.bidirectional = cfg["task"] == "lm" ? false : cfg["model.bidirectional"].get<bool>();
+  m.init_temp_scale = cfg["model.init_temp_scale"];
+  m.norm_type = nn::parse_norm_type(cfg["model.norm_type"]);
+  m.rel_pos_bias = nn::parse_rel_pos(cfg["model.rel_pos_bias"]);
+  m.attention_activation = nn::parse_activation(cfg["model.attention_activation"]);
+  int64_t trunc = cfg["model.truncation"];
+  if (trunc > 0) m.truncation = trunc;
+  return m;
+}
+
+std::string token_label(const std::string& task, int32_t id) {
+  if (task == "listops") return data::listops_token_name(id);
+  if (task == "lm") {
+    if (id >= 33 && id < 127) return std::string(1, static_cast<char>(id));
+    return fmt::format("\\x{:02x}", id);
+  }
+  if (id == data::kRecallPad) return "<pad>";
+  if (id == data::kRecallSep) return "?";
+  return fmt::format("{}", id);
+}
+
+// ------------------------------------------------------------ classification
+
+ClassificationData load_classification_data(const json& cfg, const std::string& out_dir, bool need_train) {
+  ClassificationData d;
+  const std::string task = cfg["task"];
+  if (task == "listops") {
+    std::string dir = cfg["data.dir"];
+    if (dir.empty()) {
+      dir = (fs::path(out_dir) / "data").string();
+      if (!fs::exists(fs::path(dir) / "basic_test.tsv")) {
+        data::ListOpsGenConfig g;
+        g.max_depth = cfg["listops.max_depth"];
+        g.max_args = cfg["listops.max_args"];
+        g.min_length = cfg["listops.min_length"];
+        g.max_length = cfg["listops.max_length"];
+        g.n_train = cfg["listops.n_train"];
+        g.n_val = cfg["listops.n_val"];
+        g.n_test = cfg["listops.n_test"];
+        g.seed = cfg["seed"];
+        data::write_listops_splits(dir, g);
+      }
+    }
+    if (need_train) d.train = data::read_listops_tsv((fs::path(dir) / "basic_train.tsv").string());
+    d.val = data::read_listops_tsv((fs::path(dir) / "basic_val.tsv").string());
+    d.test = data::read_listops_tsv((fs::path(dir) / "basic_test.tsv").string());
+    d.vocab = data::kListOpsVocab;
+    d.classes = data::kListOpsClasses;
+  } else if (task == "recall") {
+    data::RecallConfig rc;
+    rc.n_pairs = cfg["recall.n_pairs"];
+    rc.n_keys = cfg["recall.n_keys"];
+    rc.n_values = cfg["recall.n_values"];
+    rc.seed = cfg["seed"];
+    int n_test = cfg["recall.n_test"];
+    if (need_train) d.train = data::make_recall(rc, cfg["recall.n_train"].get<int>(), 1);
+    d.val = data::make_recall(rc, n_test, 2);
+    d.test = data::make_recall(rc, n_test, 3);
+    d.vocab = data::recall_vocab(rc);
+    d.classes = data::recall_classes(rc);
+  } else {
+    throw std::invalid_argument(fmt::format("task '{}' is not a classification task", task));
+  }
+  if (need_train && d.train.empty()) throw std::runtime_error("the training split is empty");
+  return d;
+}
+
+Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const std::vector<int64_t>& idx) {
+  int64_t B = static_cast<int64_t>(idx.size()), L = 1;
+  for (int64_t i : idx) L = std::max<int64_t>(L, static_cast<int64_t>(ex[i].tokens.size()));
+  Batch b;
+  b.tokens = zeros({B, L}, DType::Int64);
+  b.padding = ones({B, L}, DType::UInt8);
+  b.labels = empty({B}, DType::Int64);
+  for (int64_t r = 0; r < B; ++r) {
+    const auto& e = ex[idx[r]];
+    for (size_t t = 0; t < e.tokens.size(); ++t) {
+      b.tokens.data<int64_t>()[r * L + static_cast<int64_t>(t)] = e.tokens[t];
+      b.padding.data<uint8_t>()[r * L + static_cast<int64_t>(t)] = 0;
+    }
+    b.labels.data<int64_t>()[r] = e.label;
+    b.real_tokens += static_cast<int64_t>(e.tokens.size());
+  }
+  return b;
+}
+
+namespace {
+
+int64_t count_correct(const Tensor& logits, const Tensor& labels) {
+  Tensor pred = argmax(logits.detach(), -1);
+  int64_t n = 0;
+  for (int64_t i = 0; i < pred.numel(); ++i) {
+    int64_t y = labels.data<int64_t>()[i];
+    if (y >= 0) n += pred.data<int64_t>()[i] == y;
+  }
+  return n;
+}
+
+class ClassificationTask : public Task {
+ public:
+  ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen)
+      : data_(load_classification_data(cfg, out_dir, true)),
+        batch_(cfg["batch_size"]),
+        seed_(cfg["seed"]),
+        dt_(dt) {
+    model_ = std::make_shared<nn::SeqBoatModel>(model_config(cfg, data_.vocab, data_.classes), dt, gen);
+    batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train.size()) / batch_);
+  }
+
+  nn::Module& model() override { return *model_; }
+  std::vector<nn::SeqBoatLayer*> layers() override {
+    std::vector<nn::SeqBoatLayer*> out;
+    for (auto& l : model_->seq_layers) out.push_back(l.get());
+    return out;
+  }
+
+  // Epoch e's order: a seeded shuffle, then length-bucketed batches (sorted
+  // within windows of 50 batches, so a batch pads little), in shuffled order.
+  Batch train_batch(int64_t step) override {
+    int64_t epoch = step / batches_per_epoch_, k = step % batches_per_epoch_;
+    if (epoch != plan_epoch_) plan_epoch(epoch);
+    std::vector<int64_t> idx(plan_.begin() + k * batch_, plan_.begin() + (k + 1) * batch_);
+    return make_classification_batch(data_.train, idx);
+  }
+
+  Tensor loss(const Batch& b, Generator& gen, int64_t* correct, int64_t* counted) override {
+    Tensor logits = model_->forward(b.tokens, b.padding, gen);
+    if (correct) *correct = count_correct(logits, b.labels);
+    if (counted) *counted = b.labels.numel();
+    return cross_entropy(logits, b.labels);
+  }
+
+  EvalResult evaluate(const std::string& split, int64_t max_batches) override {
+    const auto& ex = split == "val" ? data_.val : split == "test" ? data_.test : data_.train;
+    return evaluate_examples(ex, max_batches);
+  }
+
+  EvalResult evaluate_examples(const std::vector<data::SeqExample>& ex, int64_t max_batches) {
+    NoGradGuard no_grad;
+    bool was_training = model_->is_training();
+    model_->eval();
+    // Sorted by length so batches pad little; order does not change the result.
+    std::vector<int64_t> order(ex.size());
+    for (size_t i = 0; i < ex.size(); ++i) order[i] = static_cast<int64_t>(i);
+    std::stable_sort(order.begin(), order.end(),
+                     [&](int64_t a, int64_t b) { return ex[a].tokens.size() < ex[b].tokens.size(); });
+    EvalResult r;
+    double loss_sum = 0;
+    int64_t correct = 0, nb = 0;
+    Generator unused(0);
+    for (size_t at = 0; at < order.size(); at += static_cast<size_t>(batch_)) {
+      if (max_batches > 0 && nb++ >= max_batches) break;
+      std::vector<int64_t> idx(order.begin() + static_cast<int64_t>(at),
+                               order.begin() + static_cast<int64_t>(std::min(order.size(), at + batch_)));
+      Batch b = make_classification_batch(ex, idx);
+      int64_t c = 0, n = 0;
+      Tensor l = loss(b, unused, &c, &n);
+      loss_sum += l.item() * static_cast<double>(n);
+      correct += c;
+      r.examples += n;
+    }
+    model_->train(was_training);
+    r.loss = r.examples ? loss_sum / static_cast<double>(r.examples) : 0;
+    r.accuracy = r.examples ? static_cast<double>(correct) / static_cast<double>(r.examples) : 0;
+    return r;
+  }
+
+ private:
+  void plan_epoch(int64_t epoch) {
+    const int64_t n = static_cast<int64_t>(data_.train.size());
+    Generator g(seed_ * 1000003ULL + static_cast<uint64_t>(epoch));
+    std::vector<int64_t> perm(n);
+    for (int64_t i = 0; i < n; ++i) perm[i] = i;
+    for (int64_t i = n - 1; i > 0; --i) std::swap(perm[i], perm[g.next_below(static_cast<uint64_t>(i + 1))]);
+    perm.resize(static_cast<size_t>(batches_per_epoch_ * batch_));
+    const int64_t window = 50 * batch_;
+    for (int64_t s = 0; s < static_cast<int64_t>(perm.size()); s += window) {
+      auto first = perm.begin() + s, last = perm.begin() + std::min<int64_t>(s + window, perm.size());
+      std::stable_sort(first, last, [&](int64_t a, int64_t b) {
+        return data_.train[a].tokens.size() < data_.train[b].tokens.size();
+      });
+    }
+    std::vector<int64_t> order(batches_per_epoch_);
+    for (int64_t i = 0; i < batches_per_epoch_; ++i) order[i] = i;
+    for (int64_t i = batches_per_epoch_ - 1; i > 0; --i)
+      std::swap(order[i], order[g.next_below(static_cast<uint64_t>(i + 1))]);
+    plan_.clear();
+    for (int64_t bi : order) plan_.insert(plan_.end(), perm.begin() + bi * batch_, perm.begin() + (bi + 1) * batch_);
+    plan_epoch_ = epoch;
+  }
+
+  ClassificationData data_;
+  int64_t batch_;
+  uint64_t seed_;
+  DType dt_;
+  std::shared_ptr<nn::SeqBoatModel> model_;
+  int64_t batches_per_epoch_ = 1;
+  int64_t plan_epoch_ = -1;
+  std::vector<int64_t> plan_;
+};
+
+// ------------------------------------------------------------------- lm
+
+class LMTask : public Task {
+ public:
+  LMTask(const json& cfg, DType dt, Generator& gen)
+      : batch_(cfg["batch_size"]), seq_len_(cfg["lm.seq_len"]), eval_windows_(cfg["lm.eval_windows"]) {
+    std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
+    data::ByteCorpus corpus = paths.empty() ? data::ByteCorpus::from_source_tree(source_root())
+                                            : data::ByteCorpus::from_files(paths);
+    auto [train, val] = corpus.split(cfg["lm.val_fraction"].get<double>());
+    train_.emplace(std::move(train));
+    val_.emplace(std::move(val));
+    rng_ = static_cast<uint64_t>(cfg["seed"].get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
+    model_ = std::make_shared<nn::SeqBoatLM>(model_config(cfg, data::kByteVocab, data::kByteVocab), dt, gen);
+  }
+
+  static std::string source_root() {
+#ifdef SEQBOAT_SOURCE_DIR
+    return SEQBOAT_SOURCE_DIR;
+#else
+    return ".";
+#endif
+  }
+
+  nn::Module& model() override { return *model_; }
+  std::vector<nn::SeqBoatLayer*> layers() override {
+    std::vector<nn::SeqBoatLayer*> out;
+    for (auto& l : model_->seq_layers) out.push_back(l.get());
+    return out;
+  }
+  bool reports_bits_per_byte() const override { return true; }
+  std::array<uint64_t, 4> sampler_state() const override { return {rng_, 0, 0, 0}; }
+  void set_sampler_state(const std::array<uint64_t, 4>& s) override { rng_ = s[0]; }
+
+  Batch train_batch(int64_t) override { return sample(*train_, rng_); }
+
+  Tensor loss(const Batch& b, Generator& gen, int64_t* correct, int64_t* counted) override {
+    Tensor logits = model_->forward(b.tokens, gen);  // (B, L, V)
+    Tensor flat = reshape(logits, {-1, logits.size(-1)});
+    Tensor y = reshape(b.labels, {-1});
+    if (correct) *correct = count_correct(flat, y);
+    if (counted) *counted = y.numel();
+    return cross_entropy(flat, y);
+  }
+
+  EvalResult evaluate(const std::string& split, int64_t) override {
+    NoGradGuard no_grad;
+    bool was_training = model_->is_training();
+    model_->eval();
+    const data::ByteCorpus& c = split == "train" ? *train_ : *val_;
+    // Fixed, evenly spaced windows: the same every evaluation.
+    const int64_t span = static_cast<int64_t>(c.size()) - seq_len_ - 1;
+    EvalResult r;
+    double loss_sum = 0;
+    int64_t correct = 0;
+    Generator unused(0);
+    for (int64_t w0 = 0; w0 < eval_windows_; w0 += batch_) {
+      int64_t nb = std::min(batch_, eval_windows_ - w0);
+      Batch b;
+      b.tokens = empty({nb, seq_len_}, DType::Int64);
+      b.labels = empty({nb, seq_len_}, DType::Int64);
+      for (int64_t i = 0; i < nb; ++i) {
+        int64_t start = span <= 0 ? 0 : (w0 + i) * span / std::max<int64_t>(1, eval_windows_ - 1);
+        for (int64_t t = 0; t < seq_len_; ++t) {
+          b.tokens.data<int64_t>()[i * seq_len_ + t] = c.bytes()[start + t];
+          b.labels.data<int64_t>()[i * seq_len_ + t] = c.bytes()[start + t + 1];
+        }
+      }
+      int64_t cc = 0, n = 0;
+      Tensor l = loss(b, unused, &cc, &n);
+      loss_sum += l.item() * static_cast<double>(n);
+      correct += cc;
+      r.examples += n;
+    }
+    model_->train(was_training);
+    r.loss = r.examples ? loss_sum / static_cast<double>(r.examples) : 0;
+    r.accuracy = r.examples ? static_cast<double>(correct) / static_cast<double>(r.examples) : 0;
+    return r;
+  }
+
+ private:
+  Batch sample(const data::ByteCorpus& c, uint64_t& rng) {
+    std::vector<int32_t> in, target;
+    c.sample_batch(static_cast<int>(batch_), static_cast<int>(seq_len_), rng, in, target);
+    Batch b;
+    b.tokens = empty({batch_, seq_len_}, DType::Int64);
+    b.labels = empty({batch_, seq_len_}, DType::Int64);
+    for (size_t i = 0; i < in.size(); ++i) {
+      b.tokens.data<int64_t>()[i] = in[i];
+      b.labels.data<int64_t>()[i] = target[i];
+    }
+    b.real_tokens = batch_ * seq_len_;
+    return b;
+  }
+
+  int64_t batch_, seq_len_, eval_windows_;
+  std::optional<data::ByteCorpus> train_, val_;  // the corpus has no empty state
+  uint64_t rng_ = 0;
+  std::shared_ptr<nn::SeqBoatLM> model_;
+};
+
+}  // namespace
+
+std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen) {
+  if (cfg["task"] == "lm") return std::make_unique<LMTask>(cfg, dt, gen);
+  return std::make_unique<ClassificationTask>(cfg, out_dir, dt, gen);
+}
+
+}  // namespace seqboat::train

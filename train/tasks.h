@@ -1,0 +1,58 @@
+// train/tasks.h: what a training task provides: data batches, the model, the
+// loss, and evaluation. ListOps and associative recall are sequence
+// classification (SeqBoatModel over token ids, padding mask, mean pooling over
+// real tokens); lm is byte-level causal language modelling (SeqBoatLM).
+#pragma once
+
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "data/bytes_corpus.h"
+#include "data/example.h"
+#include "nn/seqboat.h"
+
+namespace seqboat::train {
+
+struct Batch {
+  Tensor tokens;   // (B, L) Int64
+  Tensor padding;  // (B, L) UInt8, 1 at padding (classification only)
+  Tensor labels;   // (B) Int64 for classification, (B, L) Int64 next bytes for lm
+  int64_t real_tokens = 0;
+};
+
+struct EvalResult {
+  double loss = 0, accuracy = 0;
+  int64_t examples = 0;
+};
+
+class Task {
+ public:
+  virtual ~Task() = default;
+  virtual nn::Module& model() = 0;
+  virtual Batch train_batch(int64_t step) = 0;  // a pure function of (seed, step) and the task's own saved state
+  // Loss (mean over the batch) and the number of correct predictions.
+  virtual Tensor loss(const Batch& b, Generator& dropout_gen, int64_t* correct, int64_t* counted) = 0;
+  virtual EvalResult evaluate(const std::string& split, int64_t max_batches) = 0;
+  virtual bool reports_bits_per_byte() const { return false; }
+  // Extra state to checkpoint (the lm sampler's position), as 4 words.
+  virtual std::array<uint64_t, 4> sampler_state() const { return {0, 0, 0, 0}; }
+  virtual void set_sampler_state(const std::array<uint64_t, 4>&) {}
+  virtual std::vector<nn::SeqBoatLayer*> layers() = 0;
+};
+
+// Builds the task from a resolved flat config. out_dir holds generated data
+// when no data.dir is given. `for_training` = false skips the training split.
+std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen);
+nn::ModelConfig model_config(const nlohmann::json& cfg, int64_t vocab, int64_t classes);
+
+// Classification data for inspection and evaluation.
+struct ClassificationData {
+  std::vector<data::SeqExample> train, val, test;
+  int64_t vocab = 0, classes = 0;
+};
+ClassificationData load_classification_data(const nlohmann::json& cfg, const std::string& out_dir, bool need_train);
+Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const std::vector<int64_t>& idx);
+std::string token_label(const std::string& task, int32_t id);
+
+}  // namespace seqboat::train

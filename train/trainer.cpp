@@ -1,0 +1,279 @@
+// train/trainer.cpp: see trainer.h.
+#include "train/trainer.h"
+
+#include <fmt/format.h>
+#include <omp.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "nn/checkpoint.h"
+#include "nn/optim.h"
+#include "nn/schedule.h"
+#include "train/tasks.h"
+
+namespace seqboat::train {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
+
+void write_text_atomic(const fs::path& path, const std::string& text) {
+  fs::path tmp = path;
+  tmp += ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", tmp.string()));
+    out << text;
+    if (!out.flush()) throw std::runtime_error(fmt::format("write to '{}' failed (disk full?)", tmp.string()));
+  }
+  fs::rename(tmp, path);
+}
+
+// Appends JSON lines; on resume, events after the checkpoint's step are dropped
+// so the file reads as one run.
+class MetricsLog {
+ public:
+  MetricsLog(const fs::path& path, bool resume, int64_t resume_step) : path_(path) {
+    std::string kept;
+    if (resume && fs::exists(path)) {
+      std::ifstream in(path);
+      std::string line;
+      while (std::getline(in, line)) {
+        json e = json::parse(line, nullptr, false);
+        if (e.is_discarded() || !e.contains("step")) continue;
+        if (e.value("event", "") == "final") continue;
+        if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
+      }
+    }
+    write_text_atomic(path, kept);
+    out_.open(path, std::ios::app);
+    if (!out_) throw std::runtime_error(fmt::format("cannot append to '{}'", path.string()));
+  }
+  void write(const json& event) {
+    out_ << event.dump() << "\n";
+    out_.flush();
+  }
+
+ private:
+  fs::path path_;
+  std::ofstream out_;
+};
+
+std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model) {
+  auto params = model.named_parameters();
+  if (cfg["optimizer"] == "sgd")
+    return std::make_unique<nn::SGD>(params, cfg["momentum"].get<double>(), cfg["weight_decay"].get<double>(), false);
+  return std::make_unique<nn::AdamW>(params, std::array<double, 2>{cfg["beta1"].get<double>(), cfg["beta2"].get<double>()}, 1e-8,
+                                     cfg["weight_decay"].get<double>());
+}
+
+std::vector<double> densities(Task& task, const Tensor& padding) {
+  std::vector<double> out;
+  for (nn::SeqBoatLayer* l : task.layers()) {
+    const Tensor& a = l->last_route.active;
+    if (!a.defined()) {
+      out.push_back(0);
+      continue;
+    }
+    int64_t on = 0, real = 0;
+    for (int64_t i = 0; i < a.numel(); ++i) {
+      bool pad = padding.defined() && padding.data<uint8_t>()[i];
+      real += !pad;
+      on += !pad && a.data<uint8_t>()[i];
+    }
+    out.push_back(real ? static_cast<double>(on) / static_cast<double>(real) : 0);
+  }
+  return out;
+}
+
+std::string format_eta(double s) {
+  if (!std::isfinite(s) || s < 0) return "?";
+  int t = static_cast<int>(s + 0.5);
+  return t >= 3600 ? fmt::format("{}h{:02}m", t / 3600, t / 60 % 60) : fmt::format("{}m{:02}s", t / 60, t % 60);
+}
+
+class Progress {
+ public:
+  Progress(int64_t total, bool tty) : total_(total), tty_(tty) {}
+  void update(int64_t step, double loss, double acc, double lr, double tok_s, double eta, bool log_line) {
+    if (tty_) {
+      auto now = Clock::now();
+      if (step + 1 < total_ && std::chrono::duration<double>(now - last_).count() < 0.1) return;
+      last_ = now;
+      int width = 24, fill = static_cast<int>(width * (step + 1) / std::max<int64_t>(total_, 1));
+      fmt::print("\r[{}{}] {}/{} loss {:.4f} acc {:.3f} lr {:.2e} {:.0f} tok/s ETA {}   ", std::string(fill, '#'),
+                 std::string(width - fill, '-'), step + 1, total_, loss, acc, lr, tok_s, format_eta(eta));
+      std::fflush(stdout);
+    } else if (log_line) {
+      fmt::print("step {}/{} loss {:.4f} acc {:.3f} lr {:.2e} {:.0f} tok/s ETA {}\n", step + 1, total_, loss, acc, lr,
+                  tok_s, format_eta(eta));
+      std::fflush(stdout);
+    }
+  }
+  void message(const std::string& m) {
+    if (tty_) fmt::print("\r{:<100}\n", m);
+    else fmt::print("{}\n", m);
+    std::fflush(stdout);
+  }
+  void finish() {
+    if (tty_) fmt::print("\n");
+  }
+
+ private:
+  int64_t total_;
+  bool tty_;
+  Clock::time_point last_{};
+};
+
+}  // namespace
+
+TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
+  const fs::path out(opt.out_dir);
+  fs::create_directories(out);
+  const fs::path ckpt_path = out / "checkpoint.safetensors";
+  int threads = cfg["threads"];
+  if (threads > 0) omp_set_num_threads(threads);
+
+  const uint64_t seed = cfg["seed"];
+  Generator init_gen(seed), dropout_gen(seed + 1);
+  std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen);
+  nn::Module& model = task->model();
+  std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
+  const int64_t total = cfg["steps"];
+  nn::LrSchedule schedule{cfg["lr"], cfg["warmup_steps"], total, nn::parse_decay(cfg["decay"]),
+                          cfg["min_lr_ratio"]};
+
+  int64_t start = 0;
+  if (opt.resume) {
+    if (!fs::exists(ckpt_path))
+      throw std::runtime_error(fmt::format("--resume: no checkpoint at '{}'", ckpt_path.string()));
+    nn::Checkpoint c = nn::load_checkpoint(ckpt_path.string());
+    json saved = json::parse(c.config_json);
+    for (auto it = cfg.begin(); it != cfg.end(); ++it)
+      if (it.key() != "time_limit_s" && it.key() != "threads" && saved.contains(it.key()) &&
+          saved[it.key()] != it.value())
+        throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
+                                             saved[it.key()].dump(), it.value().dump()));
+    model.load_state_dict(c.model);
+    optimizer->load_state_dict(c.optimizer);
+    start = c.step;
+    if (c.rng_states.size() >= 2) {
+      dropout_gen.set_state(c.rng_states[0]);
+      task->set_sampler_state(c.rng_states[1]);
+    }
+  }
+  write_text_atomic(out / "config.json", cfg.dump(2) + "\n");
+  MetricsLog metrics(out / "metrics.jsonl", opt.resume, start);
+  if (opt.resume) metrics.write({{"event", "resume"}, {"step", start}});
+
+  auto save = [&](int64_t step) {
+    nn::Checkpoint c;
+    c.model = model.state_dict();
+    c.optimizer = optimizer->state_dict();
+    c.step = step;
+    c.rng_states = {dropout_gen.state(), task->sampler_state()};
+    c.config_json = cfg.dump();
+    c.extra["task"] = cfg["task"].get<std::string>();
+    nn::save_checkpoint(ckpt_path.string(), c);
+  };
+
+  const bool tty = opt.progress_bar && isatty(STDOUT_FILENO);
+  Progress progress(total, tty);
+  const int64_t log_every = std::max<int64_t>(1, cfg["log_every"].get<int64_t>());
+  const int64_t eval_every = cfg["eval_every"], eval_batches = cfg["eval_batches"];
+  const double time_limit = cfg["time_limit_s"], clip = cfg["clip_norm"];
+  progress.message(fmt::format("training {} ({} parameters) for {} steps, {} threads, output in {}",
+                               cfg["task"].get<std::string>(), model.num_parameters(), total, omp_get_max_threads(),
+                               out.string()));
+
+  model.train(true);
+  auto t0 = Clock::now();
+  double window_loss = 0, window_correct = 0, window_count = 0, window_tokens = 0;
+  auto window_t0 = Clock::now();
+  int64_t step = start;
+  for (; step < total; ++step) {
+    Batch b = task->train_batch(step);
+    int64_t correct = 0, counted = 0;
+    Tensor loss = task->loss(b, dropout_gen, &correct, &counted);
+    double lv = loss.item();
+    if (!std::isfinite(lv))
+      throw std::runtime_error(fmt::format("non-finite loss ({}) at step {}; the last good checkpoint is kept at {}", lv,
+                                           step, ckpt_path.string()));
+    loss.backward();
+    auto params = model.named_parameters();
+    double gnorm = nn::clip_grad_norm(params, clip);
+    if (!std::isfinite(gnorm) || !nn::grads_finite(params))
+      throw std::runtime_error(fmt::format("non-finite gradient at step {}; the last good checkpoint is kept at {}",
+                                           step, ckpt_path.string()));
+    double lr = schedule.at(step);
+    optimizer->step(lr);
+    optimizer->zero_grad();
+
+    window_loss += lv * static_cast<double>(counted);
+    window_correct += static_cast<double>(correct);
+    window_count += static_cast<double>(counted);
+    window_tokens += static_cast<double>(b.real_tokens);
+    double elapsed = seconds_since(t0);
+    double tok_s = window_tokens / std::max(1e-9, seconds_since(window_t0));
+    double eta = elapsed / static_cast<double>(step + 1 - start) * static_cast<double>(total - step - 1);
+    bool log_now = (step + 1) % log_every == 0 || step + 1 == total;
+    progress.update(step, window_loss / window_count, window_correct / window_count, lr, tok_s, eta, log_now);
+    if (log_now) {
+      metrics.write({{"event", "train"},
+                     {"step", step + 1},
+                     {"loss", window_loss / window_count},
+                     {"accuracy", window_correct / window_count},
+                     {"lr", lr},
+                     {"grad_norm", gnorm},
+                     {"tokens_per_s", tok_s},
+                     {"density", densities(*task, b.padding)},
+                     {"elapsed_s", elapsed}});
+      window_loss = window_correct = window_count = window_tokens = 0;
+      window_t0 = Clock::now();
+    }
+    bool out_of_time = (time_limit > 0 && elapsed >= time_limit) || (opt.stop_after > 0 && step + 1 >= opt.stop_after);
+    if ((eval_every > 0 && (step + 1) % eval_every == 0 && step + 1 < total) || out_of_time) {
+      EvalResult v = task->evaluate("val", eval_batches);
+      json e = {{"event", "eval"}, {"step", step + 1}, {"val_loss", v.loss}, {"val_accuracy", v.accuracy}};
+      if (task->reports_bits_per_byte()) e["val_bits_per_byte"] = v.loss / std::log(2.0);
+      metrics.write(e);
+      progress.message(fmt::format("step {}: val loss {:.4f}, val accuracy {:.4f}", step + 1, v.loss, v.accuracy));
+      save(step + 1);
+    }
+    if (out_of_time) {
+      progress.message(fmt::format("stopping at step {} ({})", step + 1,
+                                   opt.stop_after > 0 && step + 1 >= opt.stop_after ? "--stop-after" : "time limit"));
+      ++step;
+      break;
+    }
+  }
+  progress.finish();
+  double train_seconds = seconds_since(t0);
+  save(step);
+
+  TrainSummary s;
+  EvalResult test = task->evaluate("test", 0);
+  s.test_loss = test.loss;
+  s.test_accuracy = test.accuracy;
+  s.steps = step;
+  s.train_seconds = train_seconds;
+  s.checkpoint = ckpt_path.string();
+  json fin = {{"event", "final"},          {"test_accuracy", test.accuracy}, {"test_loss", test.loss},
+              {"steps", step},             {"train_seconds", train_seconds}};
+  if (task->reports_bits_per_byte()) {
+    s.bits_per_byte = test.loss / std::log(2.0);
+    fin["bits_per_byte"] = s.bits_per_byte;
+  }
+  metrics.write(fin);
+  return s;
+}
+
+}  // namespace seqboat::train

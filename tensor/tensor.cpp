@@ -3,6 +3,7 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <cstdlib>
 #include <cstring>
 
@@ -56,6 +57,18 @@ Shape contiguous_strides(const Shape& s) {
   return st;
 }
 
+namespace {
+std::atomic<int64_t> g_current_bytes{0}, g_peak_bytes{0};
+void track_alloc(int64_t n) {
+  int64_t now = g_current_bytes += n;
+  int64_t peak = g_peak_bytes.load();
+  while (now > peak && !g_peak_bytes.compare_exchange_weak(peak, now)) {}
+}
+}  // namespace
+
+MemoryStats memory_stats() { return {g_current_bytes.load(), g_peak_bytes.load()}; }
+void reset_peak_memory() { g_peak_bytes = g_current_bytes.load(); }
+
 Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
   size_t alloc = std::max<size_t>(n, 64);
   if (dev == Device::CPU) {
@@ -63,13 +76,17 @@ Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
     alloc = (alloc + 63) / 64 * 64;
     data = std::aligned_alloc(64, alloc);
     if (!data) throw std::bad_alloc();
+    track_alloc(static_cast<int64_t>(nbytes));
   } else {
     data = cuda::device_malloc(alloc);
   }
 }
 
 Storage::~Storage() {
-  if (device == Device::CPU) std::free(data);
+  if (device == Device::CPU) {
+    std::free(data);
+    g_current_bytes -= static_cast<int64_t>(nbytes);
+  }
   else cuda::device_free(data);
 }
 

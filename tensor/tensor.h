@@ -39,6 +39,15 @@ struct Storage {
   Device device = Device::CPU;
 };
 
+// Bytes of CPU tensor storage alive now and at most since the last reset
+// (what the benchmarks report as peak memory).
+struct MemoryStats {
+  int64_t current_bytes = 0;
+  int64_t peak_bytes = 0;
+};
+MemoryStats memory_stats();
+void reset_peak_memory();
+
 class Node;  // autograd graph node (autograd/autograd.h)
 
 struct TensorImpl {

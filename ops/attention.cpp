@@ -23,10 +23,10 @@
 //             term 1: p_t dcoef_t                  direct path through exp(pre_t)
 //             term 2: -p_t sum_t' p_t' dcoef_t'    path through the normaliser
 //   dpre_t  = 2 a_t dcoef_t                            relu2 (relu'(0) := 0, so a_t = 0 gives 0)
-//   dq_i   = c sum_t dpre_t k_j                        term: pre_t through q_i
-//   dk_j   = c sum over (i, t) with key j of dpre_t q_i  term: pre_t through k_j
-//   dv_j   = sum over (i, t) with key j of coef_t G_i    term: o_i through v_j
-//   dw[r]  += dpre_t for r = r(i, j)                    term: pre_t through the bias (scatter-add)
+//   dq_i   = c sum_t dpre_t k_j                          term 3: pre_t through q_i
+//   dk_j   = c sum over (i, t) with key j of dpre_t q_i    term 4: pre_t through k_j
+//   dv_j   = sum over (i, t) with key j of coef_t G_i      term 5: o_i through v_j
+//   dw[r]  += dpre_t for r = r(i, j)                      term 6: pre_t through the bias (scatter-add)
 // A query with no visible key has all coef_t = 0, so it outputs 0 and every
 // term above vanishes for it.
 //
@@ -283,7 +283,7 @@ void backward_query_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T
       if (!dq) continue;
       T* dqi = dq + (b * S + i) * Z;
       std::fill(dqi, dqi + Z, T(0));
-      for (int64_t t = 0; t < a.width; ++t)  // dq_i = c sum_t dpre_t k_j
+      for (int64_t t = 0; t < a.width; ++t)  // term 3: dq_i = c sum_t dpre_t k_j
         if (drow[t] != T(0)) axpy(T(a.q_scale) * drow[t], in.k + (b * S + a.key_of(i, t)) * Z, dqi, Z);
     }
 }
@@ -305,15 +305,15 @@ void backward_key_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T* 
         const int64_t i = j + a.reach - t;
         if (i < 0 || i >= S) continue;
         const int64_t it = (b * S + i) * a.width + t;
-        if (dkj && dpre[it] != T(0))  // dk_j += c dpre_t q_i
+        if (dkj && dpre[it] != T(0))  // term 4: dk_j += c dpre_t q_i
           axpy(T(a.q_scale) * dpre[it], in.q + (b * S + i) * Z, dkj, Z);
         const T coef = coef_of(a, weights[it]);
-        if (dvj && coef != T(0)) axpy(coef, G + (b * S + i) * H, dvj, H);  // dv_j += coef_t G_i
+        if (dvj && coef != T(0)) axpy(coef, G + (b * S + i) * H, dvj, H);  // term 5: dv_j += coef_t G_i
       }
     }
 }
 
-// dw[r(i, j)] += dpre_t, serial in (b, i, t) order.
+// Term 6: dw[r(i, j)] += dpre_t, serial in (b, i, t) order.
 template <class T>
 void backward_bias(const AttnGeometry& a, const AttnInputs<T>& in, const T* dpre, T* dw) {
   std::fill(dw, dw + 2 * a.bias_m - 1, T(0));

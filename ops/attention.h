@@ -16,7 +16,10 @@
 //     A batch row with no valid key at all is treated as unmasked (every key in
 //     the window visible), as the reference does. A query that still sees no
 //     key (all keys of its window invalid; its output is never used by the
-//     layer) outputs 0 and passes zero gradient.
+//     layer) outputs 0 and passes zero gradient. (The reference fills masked
+//     logits with -5e4 instead of -inf: identical whenever a key is visible,
+//     since exp(-5e4 - max) underflows to exactly 0; for a query with no
+//     visible key it averages its whole look-around block instead of giving 0.)
 // Relu2: score_ij = relu((q_i / n) . k_j + bias(i, j))^2, n = window (causal)
 //     or 2 window (bidirectional); keys that are not visible score 0;
 //     o_i = sum_j score_ij v_j. relu'(0) := 0. Needs window >= 1.

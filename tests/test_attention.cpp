@@ -89,8 +89,9 @@ struct AttnGrads {
 
 // Output and gradients of sum(out * cotangent), computed in dtype dt.
 AttnGrads run_with_grads(const AttnProblem& p, DType dt, const Tensor& cotangent) {
-  Tensor q = p.q.to(dt).requires_grad_(true), k = p.k.to(dt).requires_grad_(true), v = p.v.to(dt).requires_grad_(true);
-  Tensor w = p.w.defined() ? p.w.to(dt).requires_grad_(true) : Tensor();
+  auto fresh_leaf = [dt](const Tensor& t) { return t.detach().to(dt).detach().requires_grad_(true); };
+  Tensor q = fresh_leaf(p.q), k = fresh_leaf(p.k), v = fresh_leaf(p.v);
+  Tensor w = p.w.defined() ? fresh_leaf(p.w) : Tensor();
   Tensor out = local_attention(q, k, v, p.key_mask, p.positions, w, p.opt);
   out.backward(cotangent.to(dt));
   return {out.detach(), q.grad(), k.grad(), v.grad(), w.defined() ? w.grad() : Tensor()};

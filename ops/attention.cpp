@@ -51,7 +51,7 @@ namespace seqboat {
 namespace {
 
 constexpr const char* kOp = "local_attention";
-constexpr int64_t kParallelWork = 1 << 15;  // multiply-adds below which loops stay serial
+constexpr int64_t kParallelMacs = 1 << 15;  // multiply-adds below which loops stay serial
 
 // Checked arguments and the window geometry (see the top of this file).
 struct AttnGeometry {
@@ -65,7 +65,7 @@ struct AttnGeometry {
   double q_scale = 1;  // c: 1 / sqrt(Z) or 1 / n
 
   int64_t key_of(int64_t i, int64_t t) const { return i - reach + t; }
-  bool parallel() const { return batch * slots * width * (zdim + hdim) > kParallelWork; }
+  bool parallel() const { return batch * slots * width * (zdim + hdim) > kParallelMacs; }
 };
 
 void check_float3(const char* arg, const Tensor& t) {

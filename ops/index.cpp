@@ -109,14 +109,6 @@ Tensor mask_grad(const char* op, const Tensor& g, const Tensor& mask, bool keep)
   return r;
 }
 
-void check_float(const char* op, const char* arg, const Tensor& t) {
-  check_defined(op, arg, t);
-  check_cpu(op, t);
-  if (!is_floating(t.dtype()))
-    fail(fmt::format("{}: {} must be float32 or float64, got {} of shape {}", op, arg, dtype_name(t.dtype()),
-                     shape_str(t.shape())));
-}
-
 void check_typed(const char* op, const char* arg, const Tensor& t, DType dt) {
   check_defined(op, arg, t);
   check_cpu(op, t);

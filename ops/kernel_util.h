@@ -75,11 +75,23 @@ inline void check_defined(const char* op, const char* arg, const Tensor& t) {
   if (!t.defined()) fail(fmt::format("{}: {} is undefined", op, arg));
 }
 
+// Loops over fewer elements than this stay serial (OpenMP start-up costs more).
+constexpr int64_t kParallelWork = 1 << 15;
+
 // Every tensor op in ops/ runs on the CPU here; a CUDA tensor reaching an op
 // without a CUDA kernel gets this message rather than a crash.
 inline void check_cpu(const char* op, const Tensor& t) {
   if (t.defined() && t.device() != Device::CPU)
     fail(fmt::format("{}: no {} kernel for this op yet (tensor of shape {})", op, device_name(t.device()),
+                     shape_str(t.shape())));
+}
+
+// A defined, CPU, floating tensor; the message names op, argument and shape.
+inline void check_float(const char* op, const char* arg, const Tensor& t) {
+  check_defined(op, arg, t);
+  check_cpu(op, t);
+  if (!is_floating(t.dtype()))
+    fail(fmt::format("{}: {} must be float32 or float64, got {} of shape {}", op, arg, dtype_name(t.dtype()),
                      shape_str(t.shape())));
 }
 

@@ -18,16 +18,6 @@ namespace seqboat {
 
 namespace {
 
-constexpr int64_t kParallelWork = 1 << 15;  // elements below which loops stay serial
-
-void check_float(const char* op, const char* arg, const Tensor& t) {
-  check_defined(op, arg, t);
-  check_cpu(op, t);
-  if (!is_floating(t.dtype()))
-    fail(fmt::format("{}: {} must be float32 or float64, got {} of shape {}", op, arg, dtype_name(t.dtype()),
-                     shape_str(t.shape())));
-}
-
 // An optional per-feature parameter (weight, bias, running stat): undefined,
 // or a 1-d tensor of `n` elements with x's dtype.
 void check_vector(const char* op, const char* arg, const Tensor& t, const Tensor& x, int64_t n) {

@@ -44,16 +44,6 @@ namespace seqboat {
 
 namespace {
 
-constexpr int64_t kParallelWork = 1 << 15;  // elements below which loops stay serial
-
-void check_float(const char* op, const char* arg, const Tensor& t) {
-  check_defined(op, arg, t);
-  check_cpu(op, t);
-  if (!is_floating(t.dtype()))
-    fail(fmt::format("{}: {} must be float32 or float64, got {} of shape {}", op, arg, dtype_name(t.dtype()),
-                     shape_str(t.shape())));
-}
-
 // ---------------------------------------------------------------- router
 
 // Both softmax probabilities of one token.

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <functional>
 #include <optional>
 
 #include "autograd/autograd.h"
@@ -131,6 +132,31 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
   return n;
 }
 
+// Averages loss and accuracy over the batches `next` yields, in eval mode and
+// without recording a graph.
+EvalResult run_eval(Task& task, const std::function<bool(Batch&)>& next) {
+  NoGradGuard no_grad;
+  nn::Module& m = task.model();
+  bool was_training = m.is_training();
+  m.eval();
+  EvalResult r;
+  double loss_sum = 0;
+  int64_t correct = 0;
+  Generator unused(0);
+  Batch b;
+  while (next(b)) {
+    int64_t c = 0, n = 0;
+    Tensor l = task.loss(b, unused, &c, &n);
+    loss_sum += l.item() * static_cast<double>(n);
+    correct += c;
+    r.examples += n;
+  }
+  m.train(was_training);
+  r.loss = r.examples ? loss_sum / static_cast<double>(r.examples) : 0;
+  r.accuracy = r.examples ? static_cast<double>(correct) / static_cast<double>(r.examples) : 0;
+  return r;
+}
+
 class ClassificationTask : public Task {
  public:
   ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen)
@@ -171,33 +197,21 @@ class ClassificationTask : public Task {
   }
 
   EvalResult evaluate_examples(const std::vector<data::SeqExample>& ex, int64_t max_batches) {
-    NoGradGuard no_grad;
-    bool was_training = model_->is_training();
-    model_->eval();
     // Sorted by length so batches pad little; order does not change the result.
     std::vector<int64_t> order(ex.size());
     for (size_t i = 0; i < ex.size(); ++i) order[i] = static_cast<int64_t>(i);
     std::stable_sort(order.begin(), order.end(),
                      [&](int64_t a, int64_t b) { return ex[a].tokens.size() < ex[b].tokens.size(); });
-    EvalResult r;
-    double loss_sum = 0;
-    int64_t correct = 0, nb = 0;
-    Generator unused(0);
-    for (size_t at = 0; at < order.size(); at += static_cast<size_t>(batch_)) {
-      if (max_batches > 0 && nb++ >= max_batches) break;
-      std::vector<int64_t> idx(order.begin() + static_cast<int64_t>(at),
-                               order.begin() + static_cast<int64_t>(std::min(order.size(), at + batch_)));
-      Batch b = make_classification_batch(ex, idx);
-      int64_t c = 0, n = 0;
-      Tensor l = loss(b, unused, &c, &n);
-      loss_sum += l.item() * static_cast<double>(n);
-      correct += c;
-      r.examples += n;
-    }
-    model_->train(was_training);
-    r.loss = r.examples ? loss_sum / static_cast<double>(r.examples) : 0;
-    r.accuracy = r.examples ? static_cast<double>(correct) / static_cast<double>(r.examples) : 0;
-    return r;
+    size_t at = 0;
+    int64_t nb = 0;
+    return run_eval(*this, [&](Batch& b) {
+      if (at >= order.size() || (max_batches > 0 && nb++ >= max_batches)) return false;
+      size_t end = std::min(order.size(), at + static_cast<size_t>(batch_));
+      b = make_classification_batch(ex, std::vector<int64_t>(order.begin() + static_cast<int64_t>(at),
+                                                             order.begin() + static_cast<int64_t>(end)));
+      at = end;
+      return true;
+    });
   }
 
  private:
@@ -280,19 +294,13 @@ class LMTask : public Task {
   }
 
   EvalResult evaluate(const std::string& split, int64_t) override {
-    NoGradGuard no_grad;
-    bool was_training = model_->is_training();
-    model_->eval();
     const data::ByteCorpus& c = split == "train" ? *train_ : *val_;
     // Fixed, evenly spaced windows: the same every evaluation.
     const int64_t span = static_cast<int64_t>(c.size()) - seq_len_ - 1;
-    EvalResult r;
-    double loss_sum = 0;
-    int64_t correct = 0;
-    Generator unused(0);
-    for (int64_t w0 = 0; w0 < eval_windows_; w0 += batch_) {
+    int64_t w0 = 0;
+    return run_eval(*this, [&](Batch& b) {
+      if (w0 >= eval_windows_) return false;
       int64_t nb = std::min(batch_, eval_windows_ - w0);
-      Batch b;
       b.tokens = empty({nb, seq_len_}, DType::Int64);
       b.labels = empty({nb, seq_len_}, DType::Int64);
       for (int64_t i = 0; i < nb; ++i) {
@@ -302,16 +310,9 @@ class LMTask : public Task {
           b.labels.data<int64_t>()[i * seq_len_ + t] = c.bytes()[start + t + 1];
         }
       }
-      int64_t cc = 0, n = 0;
-      Tensor l = loss(b, unused, &cc, &n);
-      loss_sum += l.item() * static_cast<double>(n);
-      correct += cc;
-      r.examples += n;
-    }
-    model_->train(was_training);
-    r.loss = r.examples ? loss_sum / static_cast<double>(r.examples) : 0;
-    r.accuracy = r.examples ? static_cast<double>(correct) / static_cast<double>(r.examples) : 0;
-    return r;
+      w0 += nb;
+      return true;
+    });
   }
 
  private:

@@ -69,11 +69,7 @@ struct AttnGeometry {
 };
 
 void check_float3(const char* arg, const Tensor& t) {
-  check_defined(kOp, arg, t);
-  check_cpu(kOp, t);
-  if (!is_floating(t.dtype()))
-    fail(fmt::format("{}: {} must be float32 or float64, got {} of shape {}", kOp, arg, dtype_name(t.dtype()),
-                     shape_str(t.shape())));
+  check_float(kOp, arg, t);
   check_dim(kOp, arg, t, 3);
 }
 

@@ -145,12 +145,6 @@ void ema_kernel_backward(const EmaParams& P, const T* G, T* d_delta, T* d_alpha,
     }
 }
 
-void check_floating(const char* op, const char* arg, const Tensor& t) {
-  if (!is_floating(t.dtype()))
-    fail(fmt::format("{}: {} must be float32 or float64, got {} of shape {}", op, arg, dtype_name(t.dtype()),
-                     shape_str(t.shape())));
-}
-
 void check_ema_param(const char* arg, const Tensor& t, const Shape& expected, const Tensor& delta) {
   check_defined("ema_kernel", arg, t);
   check_cpu("ema_kernel", t);
@@ -403,7 +397,7 @@ ConvGeometry check_ssm_conv_args(const Tensor& x, const Tensor& kernel, const Te
   check_cpu(op, pad);
   check_dim(op, "x", x, 3);
   check_dim(op, "kernel", kernel, 2);
-  check_floating(op, "x", x);
+  check_float(op, "x", x);
   check_same_dtype(op, x, kernel);
   ConvGeometry g{x.size(0), x.size(1), x.size(2), kernel.size(1), bidirectional};
   const int64_t rows = bidirectional ? 2 * g.D : g.D;
@@ -481,7 +475,7 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
   check_defined(op, "delta", delta);
   check_cpu(op, delta);
   check_dim(op, "delta", delta, 3);
-  check_floating(op, "delta", delta);
+  check_float(op, "delta", delta);
   if (delta.size(2) != 1 || delta.size(1) < 1)
     fail(fmt::format("ema_kernel: delta must have shape (K, N, 1) with N >= 1, got {}", shape_str(delta.shape())));
   if (length < 0) fail(fmt::format("ema_kernel: length must be >= 0, got {}", length));
@@ -539,7 +533,7 @@ Tensor rotary(const Tensor& x, const Tensor& positions) {
   check_defined(op, "x", x);
   check_cpu(op, x);
   check_dim(op, "x", x, 3);
-  check_floating(op, "x", x);
+  check_float(op, "x", x);
   if (x.size(2) % 2 != 0)
     fail(fmt::format("rotary: the last dim of x {} must be even (pairs (2m, 2m+1))", shape_str(x.shape())));
   check_positions(op, "positions", positions, x.size(0), x.size(1), x);
@@ -569,7 +563,7 @@ Tensor rel_pos_bias_gather(const Tensor& w, const Tensor& pos_q, const Tensor& p
   check_defined(op, "w", w);
   check_cpu(op, w);
   check_dim(op, "w", w, 1);
-  check_floating(op, "w", w);
+  check_float(op, "w", w);
   if (w.size(0) % 2 != 1)
     fail(fmt::format("rel_pos_bias_gather: w must have odd length 2M - 1, got shape {}", shape_str(w.shape())));
   check_defined(op, "pos_q", pos_q);

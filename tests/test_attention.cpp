@@ -5,6 +5,8 @@
 // sma_compress / sma_extract against hand-computed values, and bad arguments
 // throw messages that name the op and the shapes.
 #include <doctest/doctest.h>
+
+#include "test_util.h"
 #include <omp.h>
 
 #include <cmath>
@@ -97,16 +99,7 @@ AttnGrads run_with_grads(const AttnProblem& p, DType dt, const Tensor& cotangent
   return {out.detach(), q.grad(), k.grad(), v.grad(), w.defined() ? w.grad() : Tensor()};
 }
 
-void check_throws_mentioning(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL("expected std::invalid_argument mentioning " << parts.front());
-  } catch (const std::invalid_argument& e) {
-    std::string msg = e.what();
-    for (const std::string& part : parts)
-      CHECK_MESSAGE(msg.find(part) != std::string::npos, "'" << part << "' not in: " << msg);
-  }
-}
+using seqboat::testing::check_throws_mentioning;
 
 Tensor u8(const std::vector<int>& values, const Shape& s) {
   Tensor m = empty(s, DType::UInt8);

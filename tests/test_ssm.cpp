@@ -4,6 +4,8 @@
 // bad arguments throw messages that name the op and the shapes.
 #include <doctest/doctest.h>
 
+#include "test_util.h"
+
 #include <algorithm>
 #include <cmath>
 #include <functional>
@@ -51,15 +53,7 @@ ConvResult run_conv(const Tensor& x, const Tensor& k, const Tensor& pad, const T
   return {y.detach(), xl.grad(), kl.grad()};
 }
 
-void check_throws_mentioning(const std::function<void()>& f, const std::vector<std::string>& parts) {
-  try {
-    f();
-    FAIL("expected std::invalid_argument mentioning " << parts.front());
-  } catch (const std::invalid_argument& e) {
-    std::string msg = e.what();
-    for (const std::string& p : parts) CHECK_MESSAGE(msg.find(p) != std::string::npos, "'" << p << "' not in: " << msg);
-  }
-}
+using seqboat::testing::check_throws_mentioning;
 
 double sigmoid_ref(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 

@@ -1,7 +1,9 @@
 // ops/elementwise.cpp: pointwise ops (formulas in ops/elementwise.h).
 #include "ops/elementwise.h"
 
+#include <Eigen/Core>
 #include <cmath>
+#include <type_traits>
 
 #include "autograd/autograd.h"
 #include "ops/kernel_util.h"
@@ -184,25 +186,74 @@ Tensor square(const Tensor& x) {
   return unary_op("square", x, [](auto v) { return v * v; }, [](auto v, auto, auto g) { return 2 * g * v; });
 }
 
+// sigmoid(v) = 1 / (1 + exp(-v)) over whole arrays with Eigen's vectorised
+// exp (AVX/FMA packets; about 1 ulp). For v -> -inf, exp(-v) saturates at the
+// largest value Eigen's exp returns, so s is 0 or a tiny positive number and
+// never NaN; for v -> +inf, exp(-v) -> 0 and s -> 1.
 template <class T>
-static T sigmoid_scalar(T v) {
-  // Stable for large |v|: never exponentiates a large positive number.
-  if (v >= 0) return T(1) / (T(1) + std::exp(-v));
-  T e = std::exp(v);
-  return e / (T(1) + e);
+static void sigmoid_array(const T* x, T* s, int64_t n) {
+  using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+  Eigen::Map<const Arr> X(x, n);
+  Eigen::Map<Arr> S(s, n);
+  S = T(1) / (T(1) + (-X).exp());
+}
+
+// A differentiable unary op whose forward and backward are whole-array
+// functions: fwd(x, y, n) and bwd(x, y, g, out, n), all contiguous.
+template <class Fwd, class Bwd>
+Tensor array_unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
+  check_defined(op, "x", x);
+  check_cpu(op, x);
+  Tensor xc = x.detach().contiguous();
+  Tensor y = dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    Tensor out = empty(x.shape(), x.dtype());
+    fwd(xc.data<T>(), out.data<T>(), out.numel());
+    return out;
+  });
+  if (!any_requires_grad({&x})) return y;
+  Tensor ys = y.detach();
+  return record(op, y, {x}, [op, xc, ys, bwd](const Tensor& g, const std::vector<bool>&) {
+    Tensor gc = g.contiguous();
+    return std::vector<Tensor>{dispatch_float(xc.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      Tensor out = empty(xc.shape(), xc.dtype());
+      bwd(xc.data<T>(), ys.data<T>(), gc.data<T>(), out.data<T>(), out.numel());
+      return out;
+    })};
+  });
 }
 
 Tensor sigmoid(const Tensor& x) {
-  return unary_op("sigmoid", x, [](auto v) { return sigmoid_scalar(v); },
-                  [](auto, auto s, auto g) { return g * s * (1 - s); });
+  return array_unary_op(
+      "sigmoid", x, [](auto* px, auto* py, int64_t n) { sigmoid_array(px, py, n); },
+      [](const auto*, const auto* py, const auto* pg, auto* po, int64_t n) {
+        using T = std::remove_const_t<std::remove_pointer_t<decltype(py)>>;
+        using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        Eigen::Map<const Arr> S(py, n), G(pg, n);
+        Eigen::Map<Arr>(po, n) = G * S * (T(1) - S);
+      });
 }
 
+// silu(v) = v * sigmoid(v); silu'(v) = s * (1 + v * (1 - s)).
 Tensor silu(const Tensor& x) {
-  return unary_op("silu", x, [](auto v) { return v * sigmoid_scalar(v); },
-                  [](auto v, auto, auto g) {
-                    auto s = sigmoid_scalar(v);
-                    return g * s * (1 + v * (1 - s));
-                  });
+  return array_unary_op(
+      "silu", x,
+      [](auto* px, auto* py, int64_t n) {
+        using T = std::remove_const_t<std::remove_pointer_t<decltype(px)>>;
+        using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        sigmoid_array(px, py, n);
+        Eigen::Map<Arr> Y(py, n);
+        Y *= Eigen::Map<const Arr>(px, n);
+      },
+      [](const auto* px, const auto*, const auto* pg, auto* po, int64_t n) {
+        using T = std::remove_const_t<std::remove_pointer_t<decltype(px)>>;
+        using Arr = Eigen::Array<T, Eigen::Dynamic, 1>;
+        sigmoid_array(px, po, n);  // po holds s, then the result
+        Eigen::Map<const Arr> X(px, n), G(pg, n);
+        Eigen::Map<Arr> S(po, n);
+        S = G * S * (T(1) + X * (T(1) - S));
+      });
 }
 
 Tensor relu(const Tensor& x) {

@@ -34,6 +34,8 @@
 //   lagged products  c[i] = sum_s x0[s] G[s+i] has spectrum conj(X0) G;
 //                    dk1[i] = c[i] and dk2[i] = c[(n - i) mod n] (G is zero beyond L, so no wrap)
 // The dk spectra are summed over b before the single inverse transform per d.
+// Toeplitz writes the same sums as three matrix products per channel (see
+// build_toeplitz below); Auto chooses among the three by a fitted cost model.
 // The FFT is Eigen's unsupported/Eigen/FFT (kissfft), which ships with
 // libeigen3-dev: no new dependency.
 // Threads: forward over (b, d); backward over d with b in a fixed order inside,
@@ -244,11 +246,94 @@ void scatter_sequence(const T* seq, const ConvGeometry& g, int64_t b, int64_t d,
   for (int64_t t = 0; t < g.L; ++t) y[(b * g.L + t) * g.D + d] = seq[t];
 }
 
+// ---- Toeplitz: the direct sums as matrix products, one per channel d.
+// T_d (L x L): T[t, s] = k1[t - s] (0 <= t - s < Lk) + k2[s - t] (0 <= s - t < Lk,
+// bidirectional). With X_d[s, b] = x0[b, s, d] and G_d[t, b] = G[b, t, d]:
+//   forward  Y_d = T_d X_d                       (past + future sums at once)
+//   dx       DX0_d = T_d^T G_d                   (terms 1 and 2)
+//   dk       M_d = G_d X_d^T;  dk1[i] = sum_t M[t, t - i],  dk2[i] = sum_t M[t, t + i]
+// Same multiply-adds as Direct plus the zeros of T (and of M beyond Lk), but
+// as blocked GEMMs (Eigen) they run about twice as fast for short sequences;
+// the memory is O(L^2) per thread, so Auto only takes it for L <= 1024.
+template <class T>
+using ColMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
+
+template <class T>
+void build_toeplitz(const T* kernel, const ConvGeometry& g, int64_t d, ColMat<T>& Tm) {
+  const int64_t L = g.L, Lk = g.Lk;
+  Tm.setZero(L, L);
+  const T* k1 = kernel + d * Lk;
+  const T* k2 = g.bidirectional ? kernel + (g.D + d) * Lk : nullptr;
+  for (int64_t s = 0; s < L; ++s) {
+    T* col = Tm.data() + s * L;
+    for (int64_t i = 0; i < std::min(Lk, L - s); ++i) col[s + i] += k1[i];
+    if (k2)
+      for (int64_t i = 0; i < std::min(Lk, s + 1); ++i) col[s - i] += k2[i];
+  }
+}
+
+// X_d as an L x B view of x0_seq (B, D, L): column b is the row (b, d).
+template <class T>
+Eigen::Map<const ColMat<T>, 0, Eigen::OuterStride<>> x0_columns(const T* x0_seq, const ConvGeometry& g, int64_t d) {
+  return {x0_seq + d * g.L, g.L, g.B, Eigen::OuterStride<>(g.D * g.L)};
+}
+
+template <class T>
+void ssm_conv_forward_toeplitz(const T* x, const T* kernel, const uint8_t* pad, const ConvGeometry& g, T* x0_seq,
+                               T* y) {
+  const int64_t L = g.L, D = g.D, B = g.B;
+#pragma omp parallel for schedule(static)
+  for (int64_t bd = 0; bd < g.sequences(); ++bd) gather_sequence(x, pad, g, bd / D, bd % D, x0_seq + bd * L);
+#pragma omp parallel
+  {
+    ColMat<T> Tm, Yd(L, B);
+#pragma omp for schedule(static)
+    for (int64_t d = 0; d < D; ++d) {
+      build_toeplitz(kernel, g, d, Tm);
+      Yd.noalias() = Tm * x0_columns(x0_seq, g, d);
+      for (int64_t b = 0; b < B; ++b) scatter_sequence(Yd.data() + b * L, g, b, d, y);
+    }
+  }
+}
+
+template <class T>
+void ssm_conv_backward_toeplitz(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
+                                const ConvGeometry& g, T* dx, T* dk) {
+  const int64_t L = g.L, Lk = g.Lk, D = g.D, B = g.B;
+#pragma omp parallel
+  {
+    ColMat<T> Tm, Gd(L, B), DX(L, B), M(L, L);
+#pragma omp for schedule(static)
+    for (int64_t d = 0; d < D; ++d) {
+      for (int64_t b = 0; b < B; ++b) gather_sequence<T>(G, nullptr, g, b, d, Gd.data() + b * L);
+      if (dx) {
+        build_toeplitz(kernel, g, d, Tm);
+        DX.noalias() = Tm.transpose() * Gd;
+        for (int64_t b = 0; b < B; ++b)
+          for (int64_t t = 0; t < L; ++t) {
+            const bool is_pad = pad && pad[b * L + t];
+            dx[(b * L + t) * D + d] = is_pad ? T(0) : DX(t, b);
+          }
+      }
+      if (dk) {
+        M.noalias() = Gd * x0_columns(x0_seq, g, d).transpose();
+        for (int64_t i = 0; i < Lk; ++i) dk[d * Lk + i] = M.diagonal(-i).sum();
+        if (g.bidirectional)
+          for (int64_t i = 0; i < Lk; ++i) dk[(D + d) * Lk + i] = M.diagonal(i).sum();
+      }
+    }
+  }
+}
+
 // y = conv(x0, kernel); also fills x0_seq (B, D, L) for the backward.
 template <class T>
 void ssm_conv_forward(const T* x, const T* kernel, const uint8_t* pad, const ConvGeometry& g, ConvAlgo algo,
                       T* x0_seq, T* y) {
   const int64_t L = g.L, Lk = g.Lk, D = g.D;
+  if (algo == ConvAlgo::Toeplitz) {
+    ssm_conv_forward_toeplitz(x, kernel, pad, g, x0_seq, y);
+    return;
+  }
   if (algo == ConvAlgo::Direct) {
 #pragma omp parallel
     {
@@ -362,30 +447,33 @@ void ssm_conv_backward_fft(const T* G, const T* kernel, const T* x0_seq, const u
   }
 }
 
-// Auto picks Direct while its multiply-adds per sequence, directions *
-// (L Lk - Lk^2 / 2), are at most 16 n log2(n), n the FFT size; the constant 16
-// is fitted to these timings (float64, B = 2, D = 32, 1 thread, forward +
-// backward, ms Direct / FFT, on the shared 2-core dev box, +-30% noise):
-//   causal L=256  Lk=256:  0.75 / 1.8      bidir L=512  Lk=192:  3.4 / 5.6
-//   causal L=1024 Lk=256:  5.9 / 12.9      bidir L=512  Lk=512:  9.4 / 9.3
-//   causal L=1024 Lk=512: 13.2 / 14.7      bidir L=1024 Lk=128:  5.0 / 17.8
-//   causal L=1024 Lk=1024: 17.3 / 12.3     bidir L=1024 Lk=256: 17.4 / 18.1
-//   causal L=4096 Lk=64:   12.7 / 57       bidir L=1024 Lk=512: 27.7 / 17.8
-//   causal L=4096 Lk=384:  44 / 57         bidir L=4096 Lk=128:   64 / 99
-//   causal L=4096 Lk=512:  86 / 40         bidir L=4096 Lk=256:  118 / 88
-//   causal L=4096 Lk=4096: 413 / 84        bidir L=4096 Lk=4096: 886 / 95
-// A fixed "Lk <= 64" rule would leave 2-4x on the table (causal L=4096,
-// Lk=128..384 is faster Direct). Forward alone has the same crossover.
-bool direct_is_cheaper(const ConvGeometry& g) {
-  const double n = static_cast<double>(fft_size_for(g.L, g.Lk));
-  const double L = static_cast<double>(g.L), Lk = static_cast<double>(g.Lk);
-  const double direct_macs = (g.bidirectional ? 2.0 : 1.0) * (L * Lk - 0.5 * Lk * Lk);
-  return direct_macs <= 16.0 * n * std::log2(n);
-}
-
+// Auto estimates each algorithm's cost per sequence in Direct multiply-adds:
+//   Direct    directions * (L Lk - Lk^2 / 2)
+//   Toeplitz  L^2 / 2   (L^2 multiply-adds per pass at about twice Direct's rate;
+//                        only for L <= 256, where T_d stays in cache)
+//   FFT       16 n log2(n), n the FFT size
+// and takes the cheapest (ties go to Toeplitz, then Direct). The constants are
+// fitted to `build/bin/bench_conv --reps 3` (float32, B = 32, D = 128, 1 thread,
+// forward + backward, ms Direct / Toeplitz / FFT, 2-core dev box):
+//   causal L=32   Lk=32:    4.4 / 2.2 / 11.2    bidir L=32   Lk=32:    4.6 / 1.3 / 9.0
+//   causal L=128  Lk=128:  12.8 / 10.9 / 38.6   bidir L=128  Lk=128:  22.3 / 12.0 / 37.0
+//   causal L=128  Lk=32:    8.1 / 11.8 / 38.3   bidir L=128  Lk=32:    9.1 / 11.2 / 36.8
+//   causal L=256  Lk=256:  36.2 / 37.8 / 62.2   bidir L=256  Lk=256:  64.4 / 43.7 / 62.9
+//   causal L=512  Lk=512:   113 / 152 / 170     bidir L=512  Lk=512:   198 / 192 / 173
+//   causal L=1024 Lk=1024:  427 / 693 / 328     bidir L=1024 Lk=128:   229 / 700 / 294
+//   causal L=2048 Lk=256:   585 / - / 825       bidir L=2048 Lk=256:   859 / - / 849
+// An earlier fit on float64, B = 2, D = 32 put the Direct/FFT crossover at the
+// same constant 16 (e.g. causal L=4096: Lk=384 Direct 44 ms / FFT 57 ms,
+// Lk=512 86 / 40).
 ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g) {
   if (algo != ConvAlgo::Auto) return algo;
-  return direct_is_cheaper(g) ? ConvAlgo::Direct : ConvAlgo::FFT;
+  const double n = static_cast<double>(fft_size_for(g.L, g.Lk));
+  const double L = static_cast<double>(g.L), Lk = static_cast<double>(g.Lk);
+  const double direct = (g.bidirectional ? 2.0 : 1.0) * (L * Lk - 0.5 * Lk * Lk);
+  const double fft = 16.0 * n * std::log2(n);
+  const double toeplitz = g.L <= 256 ? 0.5 * L * L : fft + direct;  // never, beyond 256
+  if (toeplitz <= direct && toeplitz <= fft) return ConvAlgo::Toeplitz;
+  return direct <= fft ? ConvAlgo::Direct : ConvAlgo::FFT;
 }
 
 ConvGeometry check_ssm_conv_args(const Tensor& x, const Tensor& kernel, const Tensor& pad, bool bidirectional) {
@@ -428,7 +516,9 @@ std::vector<Tensor> ssm_conv_backward(const Tensor& grad, const Tensor& x0_seq, 
     const uint8_t* p = pad.defined() ? pad.data<uint8_t>() : nullptr;
     T* pdx = dx.defined() ? dx.data<T>() : nullptr;
     T* pdk = dk.defined() ? dk.data<T>() : nullptr;
-    if (algo == ConvAlgo::Direct)
+    if (algo == ConvAlgo::Toeplitz)
+      ssm_conv_backward_toeplitz<T>(G.data<T>(), kernel.data<T>(), x0_seq.data<T>(), p, g, pdx, pdk);
+    else if (algo == ConvAlgo::Direct)
       ssm_conv_backward_direct<T>(G.data<T>(), kernel.data<T>(), x0_seq.data<T>(), p, g, pdx, pdk);
     else
       ssm_conv_backward_fft<T>(G.data<T>(), kernel.data<T>(), x0_seq.data<T>(), p, g, pdx, pdk);
@@ -506,6 +596,10 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
       if (!need[i]) grads[i] = Tensor();
     return grads;
   });
+}
+
+ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional) {
+  return resolve_algo(ConvAlgo::Auto, ConvGeometry{B, L, D, Lk, bidirectional});
 }
 
 Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,

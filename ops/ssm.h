@@ -27,15 +27,19 @@ namespace seqboat {
 Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
                   int64_t length);
 
-// How ssm_conv evaluates the convolution. Both are exact; Auto picks the
-// faster for the sizes (threshold measured in ops/ssm.cpp).
-enum class ConvAlgo { Auto, Direct, FFT };
+// How ssm_conv evaluates the convolution: Direct sums, the same sums as one
+// Toeplitz matrix product per channel (fast for L <= 256), or FFT. All are
+// exact; Auto picks the fastest for the sizes (cost model fitted in ops/ssm.cpp).
+enum class ConvAlgo { Auto, Direct, Toeplitz, FFT };
 
 // x: (B, L, D); kernel: (D, Lk) causal or (2D, Lk) bidirectional, 1 <= Lk <= L
 // (Lk < L: a truncated kernel, zero beyond Lk); padding_mask: (B, L) UInt8,
 // 1 at padding, or undefined. Returns (B, L, D).
 Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,
                 ConvAlgo algo = ConvAlgo::Auto);
+
+// The algorithm Auto picks for these sizes (never Auto).
+ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional);
 
 // x: (B, S, Z), Z even, any strides; positions: (B, S) Int64, the tokens'
 // original positions. Returns a contiguous (B, S, Z).

@@ -48,6 +48,10 @@ SEQBOAT_OP_CASES(ema_kernel_cases) {
   }
 }
 
+static const char* algo_name(ConvAlgo algo) {
+  return algo == ConvAlgo::FFT ? "fft" : algo == ConvAlgo::Toeplitz ? "toeplitz" : "direct";
+}
+
 SEQBOAT_OP_CASES(ssm_conv_cases) {
   struct Size {
     const char* name;
@@ -55,12 +59,12 @@ SEQBOAT_OP_CASES(ssm_conv_cases) {
   };
   const int64_t B = 2, D = 2;
   for (bool bidirectional : {false, true})
-    for (ConvAlgo algo : {ConvAlgo::Direct, ConvAlgo::FFT})
+    for (ConvAlgo algo : {ConvAlgo::Direct, ConvAlgo::Toeplitz, ConvAlgo::FFT})
       for (bool padded : {false, true})
         for (Size s : {Size{"full_kernel", 5, 5}, Size{"truncated", 6, 3}, Size{"L1", 1, 1}}) {
           const int64_t L = s.L, Lk = s.Lk, rows = bidirectional ? 2 * D : D;
           std::string name = fmt::format("ssm_conv/{}/{}/{}/{}", bidirectional ? "bidirectional" : "causal",
-                                         algo == ConvAlgo::FFT ? "fft" : "direct", padded ? "padded" : "no_pad",
+                                         algo_name(algo), padded ? "padded" : "no_pad",
                                          s.name);
           table.add(
               name,
@@ -81,10 +85,10 @@ SEQBOAT_OP_CASES(ema_ssm_composed_cases) {
   for (bool bidirectional : {false, true}) {
     const int64_t B = 2, L = 5, D = 2, N = 2, K = bidirectional ? 2 * D : D;
     const int64_t Lk = bidirectional ? 3 : L;  // bidirectional: truncated kernel
-    for (ConvAlgo algo : {ConvAlgo::Direct, ConvAlgo::FFT})
+    for (ConvAlgo algo : {ConvAlgo::Direct, ConvAlgo::Toeplitz, ConvAlgo::FFT})
       table.add(
           fmt::format("ema_kernel+ssm_conv/{}/{}", bidirectional ? "bidirectional_truncated" : "causal",
-                      algo == ConvAlgo::FFT ? "fft" : "direct"),
+                      algo_name(algo)),
           [=](Generator& g) {
             return V{randn({K, N, 1}, g), randn({K, N, 1}, g), randn({K, N, 1}, g), randn({K, N}, g),
                      randn({B, L, D}, g), padding_with_full_row(B, L)};

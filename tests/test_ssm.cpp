@@ -59,7 +59,7 @@ double sigmoid_ref(double v) { return 1.0 / (1.0 + std::exp(-v)); }
 
 }  // namespace
 
-TEST_CASE("ssm_conv: Direct and FFT agree in float64 on long sequences, forward and backward") {
+TEST_CASE("ssm_conv: Direct, Toeplitz and FFT agree in float64 on long sequences, forward and backward") {
   const int64_t B = 2, L = 300, D = 5;
   for (bool bidirectional : {false, true})
     for (int64_t Lk : {L, int64_t{50}, int64_t{1}})
@@ -75,16 +75,25 @@ TEST_CASE("ssm_conv: Direct and FFT agree in float64 on long sequences, forward 
         CHECK(relative_difference(fft.y, direct.y) < 1e-12);
         CHECK(relative_difference(fft.dx, direct.dx) < 1e-12);
         CHECK(relative_difference(fft.dk, direct.dk) < 1e-12);
+        ConvResult toeplitz = run_conv(x, k, pad, c, bidirectional, ConvAlgo::Toeplitz);
+        CHECK(relative_difference(toeplitz.y, direct.y) < 1e-12);
+        CHECK(relative_difference(toeplitz.dx, direct.dx) < 1e-12);
+        CHECK(relative_difference(toeplitz.dk, direct.dk) < 1e-12);
         ConvResult automatic = run_conv(x, k, pad, c, bidirectional, ConvAlgo::Auto);
         CHECK(relative_difference(automatic.y, direct.y) < 1e-12);
         if (padded) {  // padding positions get no gradient
           CHECK(direct.dx.at({0, L - 1, 2}) == 0.0);
           CHECK(fft.dx.at({B - 1, 0, 0}) == 0.0);
+          CHECK(toeplitz.dx.at({B - 1, 0, 1}) == 0.0);
         }
       }
 }
 
-TEST_CASE("ssm_conv: Auto takes Direct for short kernels and FFT for long ones") {
+TEST_CASE("ssm_conv: Auto takes Toeplitz for short sequences, Direct for short kernels, FFT for long ones") {
+  CHECK(ssm_conv_auto_algo(32, 128, 128, 128, true) == ConvAlgo::Toeplitz);
+  CHECK(ssm_conv_auto_algo(32, 128, 128, 32, true) == ConvAlgo::Direct);
+  CHECK(ssm_conv_auto_algo(32, 2048, 128, 256, false) == ConvAlgo::Direct);
+  CHECK(ssm_conv_auto_algo(32, 1024, 128, 1024, false) == ConvAlgo::FFT);
   Generator g(9);
   auto same = [](const Tensor& a, const Tensor& b) { return a.to_vector() == b.to_vector(); };
   Tensor x = normal({1, 2048, 1}, g), long_k = normal({1, 2048}, g), short_k = normal({1, 16}, g);
@@ -92,7 +101,7 @@ TEST_CASE("ssm_conv: Auto takes Direct for short kernels and FFT for long ones")
   CHECK(same(ssm_conv(x, short_k, Tensor(), false), ssm_conv(x, short_k, Tensor(), false, ConvAlgo::Direct)));
 }
 
-TEST_CASE("ssm_conv: float32 Direct and FFT agree to float32 precision") {
+TEST_CASE("ssm_conv: float32 Direct, Toeplitz and FFT agree to float32 precision") {
   const int64_t B = 2, L = 200, D = 3;
   Generator g(5);
   Tensor x = normal({B, L, D}, g, DType::Float32), k = normal({2 * D, L}, g, DType::Float32);
@@ -103,6 +112,10 @@ TEST_CASE("ssm_conv: float32 Direct and FFT agree to float32 precision") {
   CHECK(relative_difference(fft.y, direct.y) < 1e-5);
   CHECK(relative_difference(fft.dx, direct.dx) < 1e-5);
   CHECK(relative_difference(fft.dk, direct.dk) < 1e-5);
+  ConvResult toeplitz = run_conv(x, k, Tensor(), c, true, ConvAlgo::Toeplitz);
+  CHECK(relative_difference(toeplitz.y, direct.y) < 1e-5);
+  CHECK(relative_difference(toeplitz.dx, direct.dx) < 1e-5);
+  CHECK(relative_difference(toeplitz.dk, direct.dk) < 1e-5);
 }
 
 TEST_CASE("ema_kernel + ssm_conv equals the EMA linear recurrence h_t = q h_{t-1} + p beta x_t") {

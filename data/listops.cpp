@@ -231,6 +231,45 @@ int eval_listops(const std::vector<int32_t>& tokens) {
   return result;
 }
 
+namespace {
+
+// Writes the expression starting at tokens[pos] to out with shuffled
+// arguments; returns the position after it.
+size_t shuffle_expression(const std::vector<int32_t>& tokens, size_t pos, Generator& rng, std::vector<int32_t>& out) {
+  if (pos >= tokens.size()) throw std::invalid_argument("listops: expression ends early (missing ']')");
+  const int32_t t = tokens[pos];
+  if (listops_is_digit(t)) {
+    out.push_back(t);
+    return pos + 1;
+  }
+  if (!listops_is_operator(t))
+    throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, pos + 1));
+  std::vector<std::vector<int32_t>> args;
+  size_t at = pos + 1;
+  while (at < tokens.size() && tokens[at] != kListOpsClose) {
+    args.emplace_back();
+    at = shuffle_expression(tokens, at, rng, args.back());
+  }
+  if (at >= tokens.size()) throw std::invalid_argument("listops: expression ends early (missing ']')");
+  if (args.empty()) throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", at + 1));
+  for (size_t i = args.size() - 1; i > 0; --i) std::swap(args[i], args[rng.next_below(i + 1)]);
+  out.push_back(t);
+  for (const auto& a : args) out.insert(out.end(), a.begin(), a.end());
+  out.push_back(kListOpsClose);
+  return at + 1;
+}
+
+}  // namespace
+
+std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng) {
+  std::vector<int32_t> out;
+  out.reserve(tokens.size());
+  size_t end = shuffle_expression(tokens, 0, rng, out);
+  if (end != tokens.size())
+    throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", end + 1));
+  return out;
+}
+
 int eval_listops(const ListOpsNode& node) {
   check_node(node);
   if (listops_is_digit(node.token)) return node.token - kListOpsDigit0;

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "data/example.h"
+#include "tensor/random.h"
 
 namespace seqboat::data {
 
@@ -61,6 +62,14 @@ int listops_length(const ListOpsNode& node);
 std::vector<int32_t> listops_to_tokens(const ListOpsNode& node);
 // LRA's parenthesised form by default; plain form with parenthesised=false.
 std::string listops_to_text(const ListOpsNode& node, bool parenthesised = true);
+
+// The same expression with every operator's arguments in a random order
+// (recursively; each node permuted uniformly by Fisher-Yates with next_below).
+// MIN, MAX, MED and SM do not depend on argument order, so the value, the
+// length and the token multiset are unchanged: a label-preserving
+// augmentation for training. Throws std::invalid_argument if `tokens` is not
+// exactly one well-formed expression.
+std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng);
 
 // Reads an LRA TSV (`Source<TAB>Target` header, then `source<TAB>label`).
 // Throws std::runtime_error "<path>: line N: <problem>" on malformed input.

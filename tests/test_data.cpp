@@ -128,6 +128,45 @@ TEST_CASE("data: listops evaluation of hand-made expressions") {
   CHECK_THROWS_AS(eval_listops(ids({kListOpsMax, kListOpsPad, 3, kListOpsClose})), std::invalid_argument);
 }
 
+TEST_CASE("data: listops argument shuffling keeps value, length and nesting, and reaches every order") {
+  seqboat::Generator rng(3);
+  // Every order of a flat operator's arguments appears, and nothing else.
+  std::set<std::string> seen;
+  for (int i = 0; i < 200; ++i)
+    seen.insert(listops_detokenize(listops_shuffle_arguments(tokenize_listops("[MAX 1 2 3 ]"), rng)));
+  CHECK(seen == std::set<std::string>{"[MAX 1 2 3 ]", "[MAX 1 3 2 ]", "[MAX 2 1 3 ]", "[MAX 2 3 1 ]", "[MAX 3 1 2 ]",
+                                      "[MAX 3 2 1 ]"});
+  // Nested: sub-expressions move as wholes and are shuffled inside.
+  seen.clear();
+  for (int i = 0; i < 200; ++i)
+    seen.insert(listops_detokenize(listops_shuffle_arguments(tokenize_listops("[SM [MIN 4 5 ] 7 ]"), rng)));
+  CHECK(seen == std::set<std::string>{"[SM [MIN 4 5 ] 7 ]", "[SM [MIN 5 4 ] 7 ]", "[SM 7 [MIN 4 5 ] ]",
+                                      "[SM 7 [MIN 5 4 ] ]"});
+  // Generated trees of dataset length (> 32 tokens): the label, the length
+  // and the token counts are kept, and the order changes (such a tree has
+  // several operators; the chance that all of them keep their order is tiny).
+  std::mt19937_64 tree_rng(8);
+  int n = 0, changed = 0;
+  while (n < 300) {
+    std::vector<int32_t> t = listops_to_tokens(sample_listops_tree(tree_rng, 4, 5));
+    if (t.size() <= 32) continue;
+    ++n;
+    std::vector<int32_t> u = listops_shuffle_arguments(t, rng);
+    CHECK(eval_listops(u) == eval_listops(t));
+    REQUIRE(u.size() == t.size());
+    changed += u != t;
+    std::sort(t.begin(), t.end());
+    std::sort(u.begin(), u.end());
+    CHECK(u == t);
+  }
+  CHECK(changed >= 290);
+  for (const char* bad : {"[MAX 1 2", "[MAX 1 2 ] ]", "1 2", "[MAX ]", "]"}) {
+    CAPTURE(bad);
+    CHECK_THROWS_AS(listops_shuffle_arguments(tokenize_listops(bad), rng), std::invalid_argument);
+  }
+  CHECK_THROWS_AS(listops_shuffle_arguments({}, rng), std::invalid_argument);
+}
+
 TEST_CASE("data: listops tree text forms round-trip") {
   ListOpsNode two{kListOpsDigit0 + 2, {}};
   ListOpsNode nine{kListOpsDigit0 + 9, {}};

@@ -110,39 +110,45 @@ TEST_CASE("a short recall run: loss falls, files are written") {
 }
 
 TEST_CASE("a run stopped at step k and resumed gives the same losses, bit for bit") {
-  fs::path base = fresh_dir("resume");
-  json c = tiny_listops(base / "data");
-  train::TrainOptions straight;
-  straight.out_dir = (base / "straight").string();
-  train::TrainSummary a = train::run_training(c, straight);
+  // With argument shuffling too: the augmentation is seeded by step, not saved.
+  for (bool shuffle_args : {false, true}) {
+    CAPTURE(shuffle_args);
+    fs::path base = fresh_dir(shuffle_args ? "resume_shuffled" : "resume");
+    json c = tiny_listops(base / "data");
+    c["listops.shuffle_args"] = shuffle_args;
+    train::TrainOptions straight;
+    straight.out_dir = (base / "straight").string();
+    train::TrainSummary a = train::run_training(c, straight);
 
-  train::TrainOptions part;
-  part.out_dir = (base / "resumed").string();
-  part.stop_after = 8;
-  train::run_training(c, part);
-  CHECK(nn::load_checkpoint((base / "resumed" / "checkpoint.safetensors").string()).step == 8);
-  part.stop_after = 0;
-  part.resume = true;
-  train::TrainSummary b = train::run_training(c, part);
+    train::TrainOptions part;
+    part.out_dir = (base / "resumed").string();
+    part.stop_after = 8;
+    train::run_training(c, part);
+    CHECK(nn::load_checkpoint((base / "resumed" / "checkpoint.safetensors").string()).step == 8);
+    part.stop_after = 0;
+    part.resume = true;
+    train::TrainSummary b = train::run_training(c, part);
 
-  auto losses = [](const fs::path& p) {
-    std::vector<std::pair<int64_t, double>> out;
-    for (const json& e : read_events(p))
-      if (e["event"] == "train") out.emplace_back(e["step"].get<int64_t>(), e["loss"].get<double>());
-    return out;
-  };
-  auto la = losses(base / "straight" / "metrics.jsonl"), lb = losses(base / "resumed" / "metrics.jsonl");
-  REQUIRE(la.size() == 6);
-  CHECK(la == lb);
-  CHECK(a.test_loss == b.test_loss);
-  CHECK(a.test_accuracy == b.test_accuracy);
+    auto losses = [](const fs::path& p) {
+      std::vector<std::pair<int64_t, double>> out;
+      for (const json& e : read_events(p))
+        if (e["event"] == "train") out.emplace_back(e["step"].get<int64_t>(), e["loss"].get<double>());
+      return out;
+    };
+    auto la = losses(base / "straight" / "metrics.jsonl"), lb = losses(base / "resumed" / "metrics.jsonl");
+    REQUIRE(la.size() == 6);
+    CHECK(la == lb);
+    CHECK(a.test_loss == b.test_loss);
+    CHECK(a.test_accuracy == b.test_accuracy);
+    if (!shuffle_args) continue;
 
-  // Resuming with a different model is refused, naming the key.
-  json other = c;
-  other["model.d_model"] = 24;
-  train::TrainOptions again = part;
-  CHECK_THROWS_WITH_AS(train::run_training(other, again), doctest::Contains("config key 'model.d_model'"),
-                       std::runtime_error);
+    // Resuming with a different model is refused, naming the key.
+    json other = c;
+    other["model.d_model"] = 24;
+    train::TrainOptions again = part;
+    CHECK_THROWS_WITH_AS(train::run_training(other, again), doctest::Contains("config key 'model.d_model'"),
+                         std::runtime_error);
+  }
 }
 
 TEST_CASE("a non-finite loss stops training, naming the step, and keeps the last good checkpoint") {

@@ -163,6 +163,7 @@ class ClassificationTask : public Task {
       : data_(load_classification_data(cfg, out_dir, true)),
         batch_(cfg["batch_size"]),
         seed_(cfg["seed"]),
+        shuffle_args_(cfg["task"] == "listops" && cfg["listops.shuffle_args"].get<bool>()),
         dt_(dt) {
     model_ = std::make_shared<nn::SeqBoatModel>(model_config(cfg, data_.vocab, data_.classes), dt, gen);
     batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train.size()) / batch_);
@@ -181,7 +182,20 @@ class ClassificationTask : public Task {
     int64_t epoch = step / batches_per_epoch_, k = step % batches_per_epoch_;
     if (epoch != plan_epoch_) plan_epoch(epoch);
     std::vector<int64_t> idx(plan_.begin() + k * batch_, plan_.begin() + (k + 1) * batch_);
-    return make_classification_batch(data_.train, idx);
+    if (!shuffle_args_) return make_classification_batch(data_.train, idx);
+    // A fresh argument order per draw, seeded by (seed, step) so that resume
+    // reproduces it without saving state.
+    Generator aug((seed_ << 32) ^ (0x9E3779B97F4A7C15ULL + static_cast<uint64_t>(step)));
+    std::vector<data::SeqExample> shuffled;
+    shuffled.reserve(idx.size());
+    for (int64_t i : idx) {
+      data::SeqExample e = data_.train[i];
+      e.tokens = data::listops_shuffle_arguments(e.tokens, aug);
+      shuffled.push_back(std::move(e));
+    }
+    std::vector<int64_t> all(idx.size());
+    for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
+    return make_classification_batch(shuffled, all);
   }
 
   Tensor loss(const Batch& b, Generator& gen, int64_t* correct, int64_t* counted) override {
@@ -241,6 +255,7 @@ class ClassificationTask : public Task {
   ClassificationData data_;
   int64_t batch_;
   uint64_t seed_;
+  bool shuffle_args_;
   DType dt_;
   std::shared_ptr<nn::SeqBoatModel> model_;
   int64_t batches_per_epoch_ = 1;

@@ -2,6 +2,7 @@
 #include "ops/elementwise.h"
 
 #include <Eigen/Core>
+#include <algorithm>
 #include <cmath>
 #include <type_traits>
 
@@ -26,8 +27,35 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
 
 namespace {
 
+// How an operand of a broadcasting binary op lines up with the output, for
+// the fast paths below (all need a contiguous operand).
+enum class Operand {
+  Full,    // same shape as the output
+  Scalar,  // one element
+  Row,     // the output's trailing dims (repeated over the leading ones), e.g. a bias (D) against (B, L, D)
+  Column,  // the output's leading dims with a last dim of 1, e.g. a gate (B, L, 1) against (B, L, D)
+  Other,
+};
+
+Operand classify_operand(const Tensor& x, const Shape& out) {
+  if (!x.is_contiguous()) return Operand::Other;
+  if (x.shape() == out) return Operand::Full;
+  if (x.numel() == 1) return Operand::Scalar;
+  Shape xs = x.shape();
+  if (xs.size() > out.size()) return Operand::Other;
+  xs.insert(xs.begin(), out.size() - xs.size(), 1);  // align right
+  size_t first = 0;
+  while (first < xs.size() && xs[first] == 1) ++first;
+  if (std::equal(xs.begin() + static_cast<std::ptrdiff_t>(first), xs.end(),
+                 out.begin() + static_cast<std::ptrdiff_t>(first)))
+    return Operand::Row;
+  if (xs.back() == 1 && std::equal(xs.begin(), xs.end() - 1, out.begin())) return Operand::Column;
+  return Operand::Other;
+}
+
 // out[i] = f(a[i], b[i]) with broadcasting; T is the element type of a and b,
-// R of the result.
+// R of the result. Common broadcasts (scalar, row, column against a full
+// operand) take flat loops; anything else walks strided offsets.
 template <class T, class R, class F>
 Tensor binary_kernel(const Tensor& a, const Tensor& b, const Shape& out_shape, DType out_dtype, F f) {
   Tensor out = empty(out_shape, out_dtype);
@@ -35,11 +63,34 @@ Tensor binary_kernel(const Tensor& a, const Tensor& b, const Shape& out_shape, D
   const T* pa = static_cast<const T*>(a.raw_data());
   const T* pb = static_cast<const T*>(b.raw_data());
   const int64_t n = out.numel();
-  if (a.shape() == out_shape && b.shape() == out_shape && a.is_contiguous() && b.is_contiguous()) {
+  const Operand ka = classify_operand(a, out_shape), kb = classify_operand(b, out_shape);
+  const int64_t last = out_shape.empty() ? 1 : out_shape.back();
+  if (ka == Operand::Full && kb == Operand::Full) {
     for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
-  } else if (b.numel() == 1 && a.shape() == out_shape && a.is_contiguous()) {
+  } else if (ka == Operand::Full && kb == Operand::Scalar) {
     const T s = pb[0];
     for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+  } else if (ka == Operand::Scalar && kb == Operand::Full) {
+    const T s = pa[0];
+    for (int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
+  } else if (n > 0 && ka == Operand::Full && kb == Operand::Row) {
+    const int64_t m = b.numel();
+    for (int64_t r = 0; r < n; r += m)
+      for (int64_t j = 0; j < m; ++j) po[r + j] = f(pa[r + j], pb[j]);
+  } else if (n > 0 && ka == Operand::Row && kb == Operand::Full) {
+    const int64_t m = a.numel();
+    for (int64_t r = 0; r < n; r += m)
+      for (int64_t j = 0; j < m; ++j) po[r + j] = f(pa[j], pb[r + j]);
+  } else if (n > 0 && ka == Operand::Full && kb == Operand::Column) {
+    for (int64_t r = 0; r < n / last; ++r) {
+      const T s = pb[r];
+      for (int64_t j = 0; j < last; ++j) po[r * last + j] = f(pa[r * last + j], s);
+    }
+  } else if (n > 0 && ka == Operand::Column && kb == Operand::Full) {
+    for (int64_t r = 0; r < n / last; ++r) {
+      const T s = pa[r];
+      for (int64_t j = 0; j < last; ++j) po[r * last + j] = f(s, pb[r * last + j]);
+    }
   } else {
     std::array<Shape, 3> st{contiguous_strides(out_shape), broadcast_strides(a, out_shape),
                             broadcast_strides(b, out_shape)};

@@ -21,11 +21,15 @@ struct ReducePlan {
   std::vector<bool> reduced;  // per input dim
   Shape out_keep;             // output shape with keepdim
   Shape out;                  // output shape as requested
-  Tensor rows;                // contiguous (outer, inner) view of the input
+  Tensor rows;                // contiguous (outer, inner) view of the input; see `leading`
   int64_t outer = 1, inner = 1;
+  // Only when the caller allows it: the reduced dims are exactly the leading
+  // ones of a contiguous x, and `rows` is x itself, (inner, outer) row-major.
+  bool leading = false;
 };
 
-ReducePlan plan_reduce(const char* op, const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
+ReducePlan plan_reduce(const char* op, const Tensor& x, std::vector<int64_t> dims, bool keepdim,
+                       bool allow_leading = false) {
   check_defined(op, "x", x);
   check_cpu(op, x);
   ReducePlan p;
@@ -47,6 +51,15 @@ ReducePlan plan_reduce(const char* op, const Tensor& x, std::vector<int64_t> dim
     else p.outer *= x.shape()[i];
     if (!p.reduced[i] || keepdim) p.out.push_back(p.out_keep.back());
   }
+  int64_t prefix = 0;
+  while (prefix < nd && p.reduced[prefix]) ++prefix;
+  bool only_prefix = prefix > 0 && prefix < nd;
+  for (int64_t i = prefix; i < nd; ++i) only_prefix = only_prefix && !p.reduced[i];
+  if (allow_leading && only_prefix && x.is_contiguous()) {
+    p.leading = true;
+    p.rows = x.detach();
+    return p;
+  }
   p.rows = permute(x.detach(), order).contiguous();
   return p;
 }
@@ -54,12 +67,18 @@ ReducePlan plan_reduce(const char* op, const Tensor& x, std::vector<int64_t> dim
 }  // namespace
 
 Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
-  ReducePlan p = plan_reduce("sum", x, dims, keepdim);
+  ReducePlan p = plan_reduce("sum", x, dims, keepdim, /*allow_leading=*/true);
   Tensor out = dispatch_float(x.dtype(), "sum", [&](auto tag) {
     using T = decltype(tag);
     Tensor o = empty(p.out, x.dtype());
     const T* px = p.rows.template data<T>();
     T* po = o.template data<T>();
+    if (p.leading) {  // add whole rows in order: the same sums, in the same order, without a transpose
+      std::fill(po, po + p.outer, T(0));
+      for (int64_t i = 0; i < p.inner; ++i)
+        for (int64_t r = 0; r < p.outer; ++r) po[r] += px[i * p.outer + r];
+      return o;
+    }
     for (int64_t r = 0; r < p.outer; ++r) {
       T acc = 0;
       for (int64_t i = 0; i < p.inner; ++i) acc += px[r * p.inner + i];

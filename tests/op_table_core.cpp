@@ -28,6 +28,17 @@ SEQBOAT_OP_CASES(pointwise_cases) {
               [op](const V& x) { return op(transpose(x[0], 0, 1), x[1]); });
     table.add(n + "/scalar_tensor", [](Generator& g) { return V{randn({2, 3}, g), randu({}, g, 0.5, 2.0)}; },
               [op](const V& x) { return op(x[0], x[1]); });
+    // The fast broadcast paths of ops/elementwise.cpp, with the broadcast
+    // operand on either side.
+    table.add(n + "/broadcast_column", [](Generator& g) { return V{randn({2, 3, 4}, g), randu({2, 3, 1}, g, 0.5, 2.0)}; },
+              [op](const V& x) { return op(x[0], x[1]); });
+    table.add(n + "/broadcast_column_first",
+              [](Generator& g) { return V{randn({2, 3, 1}, g), randu({2, 3, 4}, g, 0.5, 2.0)}; },
+              [op](const V& x) { return op(x[0], x[1]); });
+    table.add(n + "/broadcast_row_first", [](Generator& g) { return V{randn({1, 3, 4}, g), randu({2, 3, 4}, g, 0.5, 2.0)}; },
+              [op](const V& x) { return op(x[0], x[1]); });
+    table.add(n + "/scalar_first", [](Generator& g) { return V{randn({1}, g), randu({2, 3}, g, 0.5, 2.0)}; },
+              [op](const V& x) { return op(x[0], x[1]); });
   }
   table.add("add_scalar", [](Generator& g) { return V{randn({5}, g)}; },
             [](const V& x) { return add_scalar(x[0], 0.7); });

@@ -120,3 +120,26 @@ TEST_CASE("constant arrays survive the build's code generation") {
   std::vector<double> v{1, 1, 0, 0};
   CHECK(from_vector(v, {4}).to_vector() == std::vector<double>{1, 1, 0, 0});
 }
+
+TEST_CASE("broadcasting fast paths agree with the general strided path") {
+  // The same values as a non-contiguous view take the general path; compare.
+  auto strided = [](const Tensor& t) {
+    if (t.dim() < 2) return t;  // 0-d and 1-d operands stay as they are
+    return transpose(transpose(t, 0, t.dim() - 1).contiguous(), 0, t.dim() - 1);
+  };
+  Generator g(4);
+  const std::vector<std::pair<Shape, Shape>> shapes{{{2, 3, 4}, {2, 3, 4}}, {{2, 3, 4}, {4}},    {{2, 3, 4}, {3, 4}},
+                                                    {{2, 3, 4}, {1, 3, 4}}, {{2, 3, 4}, {2, 3, 1}}, {{2, 3, 4}, {1}},
+                                                    {{4}, {2, 3, 4}},       {{2, 3, 1}, {2, 3, 4}}, {{}, {2, 3}}};
+  for (auto [sa, sb] : shapes)
+    for (auto op : {add, sub, mul, div}) {
+      CAPTURE(shape_str(sa));
+      CAPTURE(shape_str(sb));
+      Tensor a = rand_normal(sa, 0, 1, DType::Float64, &g), b = rand_uniform(sb, 0.5, 2, DType::Float64, &g);
+      Tensor fast = op(a, b);
+      Tensor general = op(strided(a), strided(b));
+      REQUIRE(!(strided(a).is_contiguous() && strided(b).is_contiguous()));
+      CHECK(fast.shape() == general.shape());
+      CHECK(fast.to_vector() == general.to_vector());
+    }
+}

@@ -27,6 +27,17 @@ Shape broadcast_shapes(const char* op, const Shape& a, const Shape& b) {
 
 namespace {
 
+// f(lo, hi) over [0, n) in chunks, on all threads when n is large. Only for
+// elementwise work: every element is computed the same way whatever the
+// thread count, so results do not depend on it.
+template <class F>
+void for_chunks(int64_t n, F f) {
+  constexpr int64_t chunk = 1 << 14;
+  const int64_t chunks = (n + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
+  for (int64_t c = 0; c < chunks; ++c) f(c * chunk, std::min(n, (c + 1) * chunk));
+}
+
 // How an operand of a broadcasting binary op lines up with the output, for
 // the fast paths below (all need a contiguous operand).
 enum class Operand {
@@ -66,27 +77,37 @@ Tensor binary_kernel(const Tensor& a, const Tensor& b, const Shape& out_shape, D
   const Operand ka = classify_operand(a, out_shape), kb = classify_operand(b, out_shape);
   const int64_t last = out_shape.empty() ? 1 : out_shape.back();
   if (ka == Operand::Full && kb == Operand::Full) {
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], pb[i]);
+    for_chunks(n, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(pa[i], pb[i]);
+    });
   } else if (ka == Operand::Full && kb == Operand::Scalar) {
     const T s = pb[0];
-    for (int64_t i = 0; i < n; ++i) po[i] = f(pa[i], s);
+    for_chunks(n, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(pa[i], s);
+    });
   } else if (ka == Operand::Scalar && kb == Operand::Full) {
     const T s = pa[0];
-    for (int64_t i = 0; i < n; ++i) po[i] = f(s, pb[i]);
+    for_chunks(n, [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(s, pb[i]);
+    });
   } else if (n > 0 && ka == Operand::Full && kb == Operand::Row) {
     const int64_t m = b.numel();
-    for (int64_t r = 0; r < n; r += m)
-      for (int64_t j = 0; j < m; ++j) po[r + j] = f(pa[r + j], pb[j]);
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
+    for (int64_t r = 0; r < n / m; ++r)
+      for (int64_t j = 0; j < m; ++j) po[r * m + j] = f(pa[r * m + j], pb[j]);
   } else if (n > 0 && ka == Operand::Row && kb == Operand::Full) {
     const int64_t m = a.numel();
-    for (int64_t r = 0; r < n; r += m)
-      for (int64_t j = 0; j < m; ++j) po[r + j] = f(pa[j], pb[r + j]);
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
+    for (int64_t r = 0; r < n / m; ++r)
+      for (int64_t j = 0; j < m; ++j) po[r * m + j] = f(pa[j], pb[r * m + j]);
   } else if (n > 0 && ka == Operand::Full && kb == Operand::Column) {
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
     for (int64_t r = 0; r < n / last; ++r) {
       const T s = pb[r];
       for (int64_t j = 0; j < last; ++j) po[r * last + j] = f(pa[r * last + j], s);
     }
   } else if (n > 0 && ka == Operand::Column && kb == Operand::Full) {
+#pragma omp parallel for schedule(static) if (n > kParallelWork)
     for (int64_t r = 0; r < n / last; ++r) {
       const T s = pa[r];
       for (int64_t j = 0; j < last; ++j) po[r * last + j] = f(s, pb[r * last + j]);
@@ -124,8 +145,9 @@ Tensor float_unary(const char* op, const Tensor& x, F f) {
     Tensor out = empty(x.shape(), x.dtype());
     const T* px = xc.data<T>();
     T* po = out.data<T>();
-    const int64_t n = out.numel();
-    for (int64_t i = 0; i < n; ++i) po[i] = f(px[i]);
+    for_chunks(out.numel(), [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(px[i]);
+    });
     return out;
   });
 }
@@ -140,8 +162,9 @@ Tensor unary_backward(const char* op, const Tensor& x, const Tensor& y, const Te
     Tensor out = empty(x.shape(), x.dtype());
     const T *px = xc.data<T>(), *py = yc.data<T>(), *pg = gc.data<T>();
     T* po = out.data<T>();
-    const int64_t n = out.numel();
-    for (int64_t i = 0; i < n; ++i) po[i] = f(px[i], py[i], pg[i]);
+    for_chunks(out.numel(), [&](int64_t lo, int64_t hi) {
+      for (int64_t i = lo; i < hi; ++i) po[i] = f(px[i], py[i], pg[i]);
+    });
     return out;
   });
 }
@@ -259,7 +282,9 @@ Tensor array_unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
   Tensor y = dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     Tensor out = empty(x.shape(), x.dtype());
-    fwd(xc.data<T>(), out.data<T>(), out.numel());
+    const T* px = xc.data<T>();
+    T* py = out.data<T>();
+    for_chunks(out.numel(), [&](int64_t lo, int64_t hi) { fwd(px + lo, py + lo, hi - lo); });
     return out;
   });
   if (!any_requires_grad({&x})) return y;
@@ -269,7 +294,9 @@ Tensor array_unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
     return std::vector<Tensor>{dispatch_float(xc.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       Tensor out = empty(xc.shape(), xc.dtype());
-      bwd(xc.data<T>(), ys.data<T>(), gc.data<T>(), out.data<T>(), out.numel());
+      const T *px = xc.data<T>(), *py = ys.data<T>(), *pg = gc.data<T>();
+      T* po = out.data<T>();
+      for_chunks(out.numel(), [&](int64_t lo, int64_t hi) { bwd(px + lo, py + lo, pg + lo, po + lo, hi - lo); });
       return out;
     })};
   });

@@ -1,6 +1,7 @@
 // tests/test_tensor.cpp: tensor storage, views, creation, random streams,
 // printing, and shape errors.
 #include <doctest/doctest.h>
+#include <omp.h>
 
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
@@ -142,4 +143,23 @@ TEST_CASE("broadcasting fast paths agree with the general strided path") {
       CHECK(fast.shape() == general.shape());
       CHECK(fast.to_vector() == general.to_vector());
     }
+}
+
+TEST_CASE("large elementwise ops give the same bits on 1 and 2 threads") {
+  Generator g(6);
+  Tensor a = rand_normal({64, 3000}, 0, 1, DType::Float32, &g), b = rand_normal({3000}, 0, 1, DType::Float32, &g);
+  auto run = [&](int threads) {
+    omp_set_num_threads(threads);
+    Tensor x = a.detach().requires_grad_(true);
+    Tensor y = sum(silu(mul(add(x, b), sigmoid(x))));
+    y.backward();
+    std::vector<double> out = y.to_vector();
+    std::vector<double> gx = x.grad().to_vector();
+    out.insert(out.end(), gx.begin(), gx.end());
+    return out;
+  };
+  const int before = omp_get_max_threads();
+  std::vector<double> one = run(1), two = run(2);
+  omp_set_num_threads(before);
+  CHECK(one == two);
 }

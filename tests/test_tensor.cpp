@@ -3,6 +3,8 @@
 #include <doctest/doctest.h>
 #include <omp.h>
 
+#include <cmath>
+
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/reduce.h"
@@ -162,4 +164,31 @@ TEST_CASE("large elementwise ops give the same bits on 1 and 2 threads") {
   std::vector<double> one = run(1), two = run(2);
   omp_set_num_threads(before);
   CHECK(one == two);
+}
+
+TEST_CASE("sigmoid and silu: accurate in the middle, finite and saturated at the extremes, gradients too") {
+  for (DType dt : {DType::Float32, DType::Float64}) {
+    CAPTURE(dtype_name(dt));
+    const std::vector<double> v{-1000, -100, -20, -1, -1e-3, 0, 1e-3, 1, 20, 100, 1000};
+    Tensor x = from_vector(v, {static_cast<int64_t>(v.size())}, dt).requires_grad_(true);
+    Tensor s = sigmoid(x), y = silu(x);
+    sum(add(s, y)).backward();
+    const double tol = dt == DType::Float32 ? 1e-6 : 1e-14;
+    for (size_t i = 0; i < v.size(); ++i) {
+      CAPTURE(v[i]);
+      const double ref = 1 / (1 + std::exp(-v[i]));  // the textbook form is exact enough in double here
+      const double ds = ref * (1 - ref), dy = ref * (1 + v[i] * (1 - ref));
+      CHECK(std::isfinite(s.to_vector()[i]));
+      CHECK(std::isfinite(y.to_vector()[i]));
+      if (std::abs(v[i]) <= 20) {  // relative accuracy
+        CHECK(s.to_vector()[i] == doctest::Approx(ref).epsilon(tol).scale(1e-30));
+        CHECK(y.to_vector()[i] == doctest::Approx(v[i] * ref).epsilon(tol).scale(1e-30));
+        CHECK(x.grad().to_vector()[i] == doctest::Approx(ds + dy).epsilon(tol).scale(1e-30));
+      } else {  // saturated: 0 or 1 up to far below float32 resolution (the exp saturates, never NaN)
+        CHECK(std::abs(s.to_vector()[i] - ref) < 1e-30);
+        CHECK(std::abs(y.to_vector()[i] - v[i] * ref) < 1e-30);
+        CHECK(std::abs(x.grad().to_vector()[i] - (ds + dy)) < 1e-30);
+      }
+    }
+  }
 }

@@ -169,3 +169,23 @@ TEST_CASE("a non-finite loss stops training, naming the step, and keeps the last
     CHECK(std::string(e.what()).find("at step") != std::string::npos);
   }
 }
+
+TEST_CASE("argument shuffling refuses a malformed training expression up front, naming the example") {
+  fs::path base = fresh_dir("malformed");
+  fs::create_directories(base / "data");
+  auto write = [&](const std::string& name, const std::string& rows) {
+    std::ofstream(base / "data" / name) << "Source\tTarget\n" << rows;
+  };
+  write("basic_train.tsv", "[MAX 1 2 ]\t2\n[MIN 3 [MAX 4 5 ]\t3\n[SM 1 2 ]\t3\n");  // example 2 lacks a ']'
+  write("basic_val.tsv", "[MAX 1 2 ]\t2\n");
+  write("basic_test.tsv", "[MIN 1 2 ]\t1\n");
+  json c = train::resolve_config("listops", "",
+                                 {"data.dir=" + (base / "data").string(), "steps=2", "warmup_steps=1", "batch_size=2", "eval_every=0",
+                                  "model.d_model=8", "model.d_qk=4", "model.d_ema=2", "model.mem_size=2"});
+  train::TrainOptions opt;
+  opt.out_dir = (base / "run").string();
+  CHECK_THROWS_WITH_AS(train::run_training(c, opt), doctest::Contains("training example 2 is not"),
+                       std::runtime_error);
+  c["listops.shuffle_args"] = false;  // as it is, the tokens are just a sequence
+  CHECK(train::run_training(c, opt).steps == 2);
+}

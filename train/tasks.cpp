@@ -167,6 +167,15 @@ class ClassificationTask : public Task {
         dt_(dt) {
     model_ = std::make_shared<nn::SeqBoatModel>(model_config(cfg, data_.vocab, data_.classes), dt, gen);
     batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train.size()) / batch_);
+    if (shuffle_args_)  // fail now, naming the example, rather than at the step that draws it
+      for (size_t i = 0; i < data_.train.size(); ++i) try {
+          data::eval_listops(data_.train[i].tokens);
+        } catch (const std::invalid_argument& e) {
+          throw std::runtime_error(fmt::format(
+              "listops.shuffle_args needs well-formed expressions, but training example {} is not: {} (set "
+              "listops.shuffle_args=false to train on it as it is)",
+              i + 1, e.what()));
+        }
   }
 
   nn::Module& model() override { return *model_; }

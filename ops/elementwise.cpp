@@ -152,32 +152,48 @@ Tensor float_unary(const char* op, const Tensor& x, F f) {
   });
 }
 
-// r[i] = f(x[i], y[i], g[i]) for same-shape tensors: the fused backward of a
-// unary op from its input x, output y and cotangent g.
-template <class F>
-Tensor unary_backward(const char* op, const Tensor& x, const Tensor& y, const Tensor& g, F f) {
-  Tensor xc = x.contiguous(), yc = y.contiguous(), gc = g.contiguous();
-  return dispatch_float(x.dtype(), op, [&](auto tag) {
+// A differentiable unary op whose forward and backward are whole-array
+// functions: fwd(x, y, n) and bwd(x, y, g, out, n), all contiguous.
+template <class Fwd, class Bwd>
+Tensor array_unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
+  check_defined(op, "x", x);
+  check_cpu(op, x);
+  Tensor xc = x.detach().contiguous();
+  Tensor y = dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     Tensor out = empty(x.shape(), x.dtype());
-    const T *px = xc.data<T>(), *py = yc.data<T>(), *pg = gc.data<T>();
-    T* po = out.data<T>();
-    for_chunks(out.numel(), [&](int64_t lo, int64_t hi) {
-      for (int64_t i = lo; i < hi; ++i) po[i] = f(px[i], py[i], pg[i]);
-    });
+    const T* px = xc.data<T>();
+    T* py = out.data<T>();
+    for_chunks(out.numel(), [&](int64_t lo, int64_t hi) { fwd(px + lo, py + lo, hi - lo); });
     return out;
+  });
+  if (!any_requires_grad({&x})) return y;
+  Tensor ys = y.detach();
+  return record(op, y, {x}, [op, xc, ys, bwd](const Tensor& g, const std::vector<bool>&) {
+    Tensor gc = g.contiguous();
+    return std::vector<Tensor>{dispatch_float(xc.dtype(), op, [&](auto tag) {
+      using T = decltype(tag);
+      Tensor out = empty(xc.shape(), xc.dtype());
+      const T *px = xc.data<T>(), *py = ys.data<T>(), *pg = gc.data<T>();
+      T* po = out.data<T>();
+      for_chunks(out.numel(), [&](int64_t lo, int64_t hi) { bwd(px + lo, py + lo, pg + lo, po + lo, hi - lo); });
+      return out;
+    })};
   });
 }
 
-// A differentiable unary op: forward f(x), backward df(x, y, g).
+// A differentiable unary op from per-element functions: forward f(x),
+// backward df(x, y, g).
 template <class F, class DF>
 Tensor unary_op(const char* op, const Tensor& x, F f, DF df) {
-  Tensor y = float_unary(op, x, f);
-  if (!any_requires_grad({&x})) return y;
-  Tensor xs = x.detach(), ys = y.detach();
-  return record(op, y, {x}, [op, xs, ys, df](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{unary_backward(op, xs, ys, g, df)};
-  });
+  return array_unary_op(
+      op, x,
+      [f](const auto* px, auto* py, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) py[i] = f(px[i]);
+      },
+      [df](const auto* px, const auto* py, const auto* pg, auto* po, int64_t n) {
+        for (int64_t i = 0; i < n; ++i) po[i] = df(px[i], py[i], pg[i]);
+      });
 }
 
 }  // namespace
@@ -270,36 +286,6 @@ static void sigmoid_array(const T* x, T* s, int64_t n) {
   Eigen::Map<const Arr> X(x, n);
   Eigen::Map<Arr> S(s, n);
   S = T(1) / (T(1) + (-X).exp());
-}
-
-// A differentiable unary op whose forward and backward are whole-array
-// functions: fwd(x, y, n) and bwd(x, y, g, out, n), all contiguous.
-template <class Fwd, class Bwd>
-Tensor array_unary_op(const char* op, const Tensor& x, Fwd fwd, Bwd bwd) {
-  check_defined(op, "x", x);
-  check_cpu(op, x);
-  Tensor xc = x.detach().contiguous();
-  Tensor y = dispatch_float(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    Tensor out = empty(x.shape(), x.dtype());
-    const T* px = xc.data<T>();
-    T* py = out.data<T>();
-    for_chunks(out.numel(), [&](int64_t lo, int64_t hi) { fwd(px + lo, py + lo, hi - lo); });
-    return out;
-  });
-  if (!any_requires_grad({&x})) return y;
-  Tensor ys = y.detach();
-  return record(op, y, {x}, [op, xc, ys, bwd](const Tensor& g, const std::vector<bool>&) {
-    Tensor gc = g.contiguous();
-    return std::vector<Tensor>{dispatch_float(xc.dtype(), op, [&](auto tag) {
-      using T = decltype(tag);
-      Tensor out = empty(xc.shape(), xc.dtype());
-      const T *px = xc.data<T>(), *py = ys.data<T>(), *pg = gc.data<T>();
-      T* po = out.data<T>();
-      for_chunks(out.numel(), [&](int64_t lo, int64_t hi) { bwd(px + lo, py + lo, pg + lo, po + lo, hi - lo); });
-      return out;
-    })};
-  });
 }
 
 Tensor sigmoid(const Tensor& x) {

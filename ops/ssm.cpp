@@ -57,6 +57,7 @@
 #include <Eigen/Core>
 #include <cmath>
 #include <complex>
+#include <limits>
 #include <unsupported/Eigen/FFT>
 #include <vector>
 
@@ -471,7 +472,7 @@ ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g) {
   const double L = static_cast<double>(g.L), Lk = static_cast<double>(g.Lk);
   const double direct = (g.bidirectional ? 2.0 : 1.0) * (L * Lk - 0.5 * Lk * Lk);
   const double fft = 16.0 * n * std::log2(n);
-  const double toeplitz = g.L <= 256 ? 0.5 * L * L : fft + direct;  // never, beyond 256
+  const double toeplitz = g.L <= 256 ? 0.5 * L * L : std::numeric_limits<double>::infinity();
   if (toeplitz <= direct && toeplitz <= fft) return ConvAlgo::Toeplitz;
   return direct <= fft ? ConvAlgo::Direct : ConvAlgo::FFT;
 }

@@ -17,34 +17,14 @@
 #include "data/bytes_corpus.h"
 #include "data/listops.h"
 #include "data/recall.h"
+#include "test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace seqboat::data;
 
-// A fresh directory under the system temp dir, removed on destruction.
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto now = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    std::random_device rd;
-    uint64_t st = now ^ (static_cast<uint64_t>(rd()) << 32);
-    for (int tries = 0; tries < 100; ++tries) {
-      fs::path p = fs::temp_directory_path() / ("seqboat_test_data_" + std::to_string(splitmix64(st)));
-      if (fs::create_directory(p)) {
-        path = p;
-        return;
-      }
-    }
-    throw std::runtime_error("cannot create a temp dir");
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using seqboat::testing::TempDir;
 
 void write_text(const std::string& path, const std::string& text) {
   std::ofstream out(path, std::ios::binary);

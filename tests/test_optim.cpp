@@ -21,6 +21,7 @@
 #include "ops/reduce.h"
 #include "tensor/random.h"
 #include "tensor/serialize.h"
+#include "test_util.h"
 
 using namespace seqboat;
 namespace fs = std::filesystem;
@@ -60,18 +61,7 @@ class RandomModel : public nn::Module {
   Tensor weight, bias, counter;
 };
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    static int counter = 0;
-    path = fs::temp_directory_path() / ("seqboat_optim_test_" + std::to_string(::getpid()) + "_" +
-                                        std::to_string(counter++));
-    fs::remove_all(path);
-    fs::create_directories(path);
-  }
-  ~TempDir() { fs::remove_all(path); }
-  std::string file(const std::string& name) const { return (path / name).string(); }
-};
+using seqboat::testing::TempDir;
 
 void set_grad(Tensor& p, const std::vector<double>& values) {
   p.impl()->grad = from_vector(values, p.shape(), p.dtype()).impl_ptr();

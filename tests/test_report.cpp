@@ -20,25 +20,14 @@
 #include <vector>
 
 #include "train/report.h"
+#include "test_util.h"
 
 namespace {
 
 namespace fs = std::filesystem;
 using namespace seqboat::report;
 
-struct TempDir {
-  fs::path path;
-  TempDir() {
-    const auto now = static_cast<uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count());
-    path = fs::temp_directory_path() / ("seqboat_report_test_" + std::to_string(now) + "_" +
-                                        std::to_string(std::random_device{}()));
-    fs::create_directories(path);
-  }
-  ~TempDir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
+using seqboat::testing::TempDir;
 
 std::string read_all(const fs::path& p) {
   std::ifstream in(p, std::ios::binary);

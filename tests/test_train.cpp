@@ -11,6 +11,7 @@
 #include "nn/checkpoint.h"
 #include "train/config.h"
 #include "train/trainer.h"
+#include "test_util.h"
 
 using namespace seqboat;
 using nlohmann::json;
@@ -18,12 +19,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-fs::path fresh_dir(const std::string& name) {
-  fs::path d = fs::temp_directory_path() / ("seqboat_test_train_" + name);
-  fs::remove_all(d);
-  fs::create_directories(d);
-  return d;
-}
+using seqboat::testing::TempDir;
 
 std::vector<json> read_events(const fs::path& path) {
   std::vector<json> out;
@@ -71,7 +67,8 @@ TEST_CASE("config: defaults, overrides and errors that name the problem") {
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", "/nonexistent/c.json", {}),
                        doctest::Contains("cannot open config file"), std::invalid_argument);
-  fs::path d = fresh_dir("config");
+  TempDir tmp_d;
+  fs::path d = tmp_d.path;
   std::ofstream(d / "bad.json") << "{\"model\": {\"d_model\": 48, \"colour\": 1}}";
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", (d / "bad.json").string(), {}),
                        doctest::Contains("unknown key 'model.colour'"), std::invalid_argument);
@@ -83,7 +80,8 @@ TEST_CASE("config: defaults, overrides and errors that name the problem") {
 }
 
 TEST_CASE("a short recall run: loss falls, files are written") {
-  fs::path out = fresh_dir("recall");
+  TempDir tmp_out;
+  fs::path out = tmp_out.path;
   json c = train::resolve_config("recall", "",
                                  {"steps=150", "batch_size=16", "warmup_steps=10", "log_every=25", "eval_every=0",
                                   "recall.n_train=800", "recall.n_test=64", "recall.n_pairs=4", "recall.n_keys=8",
@@ -113,7 +111,8 @@ TEST_CASE("a run stopped at step k and resumed gives the same losses, bit for bi
   // With argument shuffling too: the augmentation is seeded by step, not saved.
   for (bool shuffle_args : {false, true}) {
     CAPTURE(shuffle_args);
-    fs::path base = fresh_dir(shuffle_args ? "resume_shuffled" : "resume");
+    TempDir tmp_base;
+    fs::path base = tmp_base.path;
     json c = tiny_listops(base / "data");
     c["listops.shuffle_args"] = shuffle_args;
     train::TrainOptions straight;
@@ -152,7 +151,8 @@ TEST_CASE("a run stopped at step k and resumed gives the same losses, bit for bi
 }
 
 TEST_CASE("a non-finite loss stops training, naming the step, and keeps the last good checkpoint") {
-  fs::path base = fresh_dir("nan");
+  TempDir tmp_base;
+  fs::path base = tmp_base.path;
   json c = tiny_listops(base / "data");
   c["optimizer"] = "sgd";
   c["lr"] = 1e30;
@@ -171,7 +171,8 @@ TEST_CASE("a non-finite loss stops training, naming the step, and keeps the last
 }
 
 TEST_CASE("argument shuffling refuses a malformed training expression up front, naming the example") {
-  fs::path base = fresh_dir("malformed");
+  TempDir tmp_base;
+  fs::path base = tmp_base.path;
   fs::create_directories(base / "data");
   auto write = [&](const std::string& name, const std::string& rows) {
     std::ofstream(base / "data" / name) << "Source\tTarget\n" << rows;

@@ -82,6 +82,16 @@ bool xml_allowed(int32_t cp) {
   return cp != 0xFFFE && cp != 0xFFFF;
 }
 
+int count_code_points(std::string_view s) {
+  int n = 0;
+  size_t i = 0;
+  while (i < s.size()) {
+    next_code_point(s, i);
+    ++n;
+  }
+  return n;
+}
+
 // A token as visible text: spaces/control characters/invalid bytes become
 // escapes, long tokens are cut to max_chars code points ending in an ellipsis.
 // Returns the text (not yet XML-escaped) and its length in code points.
@@ -107,22 +117,13 @@ std::pair<std::string, int> visible_token(const std::string& tok, int max_chars)
     }
   }
   // Count in display characters: an escape like "\x80" is 4 characters.
-  auto width = [](const std::string& p) {
-    int n = 0;
-    size_t k = 0;
-    while (k < p.size()) {
-      next_code_point(p, k);
-      ++n;
-    }
-    return n;
-  };
   int total = 0;
-  for (const auto& p : pieces) total += width(p);
+  for (const auto& p : pieces) total += count_code_points(p);
   const int budget = total <= max_chars ? max_chars : max_chars - 1;  // room for the ellipsis
   std::string out;
   int chars = 0;
   for (const auto& p : pieces) {
-    const int w = width(p);
+    const int w = count_code_points(p);
     if (chars + w > budget) break;
     out += p;
     chars += w;
@@ -132,16 +133,6 @@ std::pair<std::string, int> visible_token(const std::string& tok, int max_chars)
     ++chars;
   }
   return {out, chars};
-}
-
-int count_code_points(std::string_view s) {
-  int n = 0;
-  size_t i = 0;
-  while (i < s.size()) {
-    next_code_point(s, i);
-    ++n;
-  }
-  return n;
 }
 
 // ---- formatting helpers ----

@@ -5,9 +5,6 @@
 
 #include <unordered_map>
 
-#include "ops/elementwise.h"
-#include "ops/reduce.h"
-#include "ops/shape.h"
 
 namespace seqboat {
 
@@ -79,31 +76,12 @@ void Node::release() {
   released_ = true;
 }
 
-static Tensor accumulate(const Tensor& acc, const Tensor& g) {
-  if (!acc.defined()) return g;
-  return add(acc, g);
-}
-
-void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph) {
-  if (!root.requires_grad())
-    fail("backward: the tensor does not require grad (no input of its graph has requires_grad)");
-  Tensor seed = cotangent;
-  if (!seed.defined()) {
-    if (root.numel() != 1)
-      fail(fmt::format("backward: output of shape {} is not a scalar; pass a cotangent of the same shape",
-                       shape_str(root.shape())));
-    seed = ones(root.shape(), root.dtype(), root.device());
-  } else if (seed.shape() != root.shape()) {
-    fail(fmt::format("backward: cotangent shape {} does not match output shape {}", shape_str(seed.shape()),
-                     shape_str(root.shape())));
-  } else {
-    seed = seed.detach();
-  }
-
+void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph, const GradientMath& math) {
+  auto accumulate = [&](const Tensor& acc, const Tensor& g) { return acc.defined() ? math.add(acc, g) : g; };
   NoGradGuard no_grad;
   if (root.is_leaf()) {
     Tensor prev = root.grad();
-    root.impl()->grad = accumulate(prev, seed.to(root.dtype()).clone()).impl_ptr();
+    root.impl()->grad = accumulate(prev, math.copy(seed)).impl_ptr();
     return;
   }
 
@@ -157,22 +135,10 @@ void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph
         // to both), so a leaf's .grad always gets storage of its own: updating
         // one gradient in place (clipping) must never change another.
         Tensor prev = e.leaf->grad ? Tensor(e.leaf->grad) : Tensor();
-        e.leaf->grad = (prev.defined() ? add(prev, grads[i]) : grads[i].clone()).impl_ptr();
+        e.leaf->grad = (prev.defined() ? math.add(prev, grads[i]) : math.copy(grads[i])).impl_ptr();
       }
     }
   }
-}
-
-Tensor sum_to(const Tensor& grad, const Shape& shape) {
-  if (grad.shape() == shape) return grad;
-  int64_t lead = grad.dim() - static_cast<int64_t>(shape.size());
-  if (lead < 0) fail(fmt::format("sum_to: cannot reduce shape {} to {}", shape_str(grad.shape()), shape_str(shape)));
-  std::vector<int64_t> dims;
-  for (int64_t i = 0; i < lead; ++i) dims.push_back(i);
-  for (size_t i = 0; i < shape.size(); ++i)
-    if (shape[i] == 1 && grad.shape()[lead + i] != 1) dims.push_back(lead + static_cast<int64_t>(i));
-  Tensor r = dims.empty() ? grad : sum(grad, dims, true);
-  return reshape(r, shape);
 }
 
 }  // namespace seqboat

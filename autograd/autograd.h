@@ -9,6 +9,11 @@
 //
 // Backward closures run with grad mode off (no double backward) and save
 // inputs/outputs detached, so the graph holds no reference cycle.
+//
+// The engine does no arithmetic of its own: how two gradients are summed and
+// how a leaf's gradient gets storage of its own come from the caller
+// (GradientMath; ops/tensor_methods.cpp passes ops::add and clone), so this
+// layer depends on the tensor layer only.
 #pragma once
 
 #include <functional>
@@ -72,10 +77,14 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 // mode is on). Returns `out`.
 Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, BackwardFn fn);
 
-// Runs the reverse pass (Tensor::backward calls this).
-void run_backward(const Tensor& root, const Tensor& cotangent, bool retain_graph);
+// The two operations the reverse pass needs on gradients.
+struct GradientMath {
+  Tensor (*add)(const Tensor& a, const Tensor& b);  // a + b, same shape
+  Tensor (*copy)(const Tensor& g);                 // a copy with storage of its own
+};
 
-// Reduces a broadcast gradient back to `shape` (sums expanded dims).
-Tensor sum_to(const Tensor& grad, const Shape& shape);
+// Runs the reverse pass (Tensor::backward calls this). `seed` is the
+// cotangent of root, already checked: root's shape, dtype and device.
+void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph, const GradientMath& math);
 
 }  // namespace seqboat

@@ -3,12 +3,12 @@
 // the cost model in ops/ssm.cpp. float32, B=32, D=128 unless given.
 // Usage: bench_conv [--threads N] [--reps R] [--batch B] [--channels D]
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <chrono>
 #include <string>
 #include <vector>
 
+#include "ops/backend.h"
 #include "ops/reduce.h"
 #include "ops/ssm.h"
 #include "tensor/random.h"
@@ -46,7 +46,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  omp_set_num_threads(threads);
+  set_cpu_threads(threads);
   fmt::print("ssm_conv fwd+bwd, float32, B={} D={}, {} thread(s), best of {} (ms)\n", B, D, threads, reps);
   fmt::print("{:>6} {:>6} {:>6} {:>9} {:>9} {:>9}  {}\n", "dir", "L", "Lk", "Direct", "Toeplitz", "FFT", "Auto picks");
   Generator g(1);

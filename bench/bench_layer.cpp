@@ -4,13 +4,13 @@
 // The local attention is O(L*w) in time and memory, so t(4096)/t(1024) should
 // be near 4. Usage: bench_layer [--threads N] [--reps R] [--lengths 256,1024,4096]
 #include <fmt/format.h>
-#include <omp.h>
 
 #include <algorithm>
 #include <chrono>
 #include <sstream>
 
 #include "nn/seqboat.h"
+#include "ops/backend.h"
 #include "ops/reduce.h"
 
 using namespace seqboat;
@@ -31,7 +31,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  omp_set_num_threads(threads);
+  set_cpu_threads(threads);
   nn::LayerConfig c;
   c.embed_dim = 128;
   c.zdim = 64;
@@ -61,7 +61,8 @@ int main(int argc, char** argv) {
       reset_peak_memory();
       int64_t base = memory_stats().current_bytes;
       auto t0 = std::chrono::steady_clock::now();
-      Tensor y = layer.forward(xr, Tensor(), gen);
+      DropoutRng no_dropout;  // dropout is 0
+      Tensor y = layer.forward(xr, Tensor(), no_dropout);
       sum(y).backward();
       double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
       best = std::min(best, ms);

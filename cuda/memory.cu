@@ -49,4 +49,10 @@ void copy_to_host(void* dst, const void* src, size_t nbytes) {
   check(cudaMemcpy(dst, src, nbytes, cudaMemcpyDeviceToHost), "cudaMemcpy device->host");
 }
 
+void copy_device_to_device(void* dst, const void* src, size_t nbytes) {
+  check(cudaMemcpy(dst, src, nbytes, cudaMemcpyDeviceToDevice), "cudaMemcpy device->device");
+}
+
+void device_memset_zero(void* dst, size_t nbytes) { check(cudaMemset(dst, 0, nbytes), "cudaMemset"); }
+
 }  // namespace seqboat::cuda

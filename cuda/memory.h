@@ -15,5 +15,7 @@ void* device_malloc(size_t nbytes);
 void device_free(void* p);
 void copy_to_device(void* dst, const void* src, size_t nbytes);
 void copy_to_host(void* dst, const void* src, size_t nbytes);
+void copy_device_to_device(void* dst, const void* src, size_t nbytes);
+void device_memset_zero(void* dst, size_t nbytes);
 
 }  // namespace seqboat::cuda

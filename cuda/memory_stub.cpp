@@ -16,5 +16,7 @@ void* device_malloc(size_t) { throw std::runtime_error(kNoCuda); }
 void device_free(void*) {}
 void copy_to_device(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
 void copy_to_host(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
+void copy_device_to_device(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
+void device_memset_zero(void*, size_t) { throw std::runtime_error(kNoCuda); }
 
 }  // namespace seqboat::cuda

@@ -47,7 +47,7 @@ BatchNorm::BatchNorm(int64_t channels, bool affine, DType dt, double eps_, doubl
 }
 
 Tensor BatchNorm::forward(const Tensor& x) {
-  if (is_training()) num_batches_tracked.data<int64_t>()[0] += 1;
+  if (is_training()) num_batches_tracked.set({}, num_batches_tracked.item() + 1);
   return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
 }
 
@@ -64,9 +64,9 @@ SequenceNorm::SequenceNorm(NormType t, int64_t dim, bool affine, DType dt) : typ
 
 Tensor SequenceNorm::forward(const Tensor& x) { return ln ? ln->forward(x) : bn->forward(x); }
 
-Tensor Dropout::forward(const Tensor& x, Generator& gen) const {
+Tensor Dropout::forward(const Tensor& x, DropoutRng& rng) const {
   if (!is_training() || p == 0.0) return x;
-  return dropout(x, p, true, gen);
+  return dropout(x, p, true, rng);
 }
 
 Embedding::Embedding(int64_t num, int64_t dim, DType dt, Generator& gen, double std) {

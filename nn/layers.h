@@ -51,7 +51,7 @@ class SequenceNorm : public Module {
 class Dropout : public Module {
  public:
   explicit Dropout(double p) : p(p) {}
-  Tensor forward(const Tensor& x, Generator& gen) const;
+  Tensor forward(const Tensor& x, DropoutRng& rng) const;
   double p;
 };
 

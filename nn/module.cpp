@@ -105,4 +105,14 @@ void Module::to(DType dt) {
     if (is_floating(t->dtype()) && t->dtype() != dt) *t = t->detach().to(dt);
 }
 
+void Module::to(Device device) {
+  for (auto& [name, t] : named_parameters()) {
+    if (t->device() == device) continue;
+    *t = t->detach().to(device);
+    t->requires_grad_(true);
+  }
+  for (auto& [name, t] : named_buffers())
+    if (t->device() != device) *t = t->detach().to(device);
+}
+
 }  // namespace seqboat::nn

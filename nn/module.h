@@ -43,6 +43,8 @@ class Module {
   void zero_grad();
   // Converts every parameter and buffer to dt (floating tensors only).
   void to(DType dt);
+  // Moves every parameter and buffer to `device` (their gradients are dropped).
+  void to(Device device);
 
  protected:
   void register_parameter(const std::string& name, Tensor* t);

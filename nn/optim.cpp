@@ -1,5 +1,6 @@
-// nn/optim.cpp: AdamW, SGD, gradient clipping. Updates are plain loops over
-// the parameters' float/double buffers, computed in double per element.
+// nn/optim.cpp: AdamW, SGD, gradient clipping: the bookkeeping (state slots,
+// step counts, state dicts); the per-element updates are the ops of
+// ops/optim.h, so parameters may live on any device.
 #include "nn/optim.h"
 
 #include <fmt/format.h>
@@ -8,6 +9,7 @@
 #include <set>
 
 #include "autograd/autograd.h"
+#include "ops/optim.h"
 
 namespace seqboat::nn {
 
@@ -31,13 +33,11 @@ NamedParams unique_params(const char* op, const NamedParams& params) {
 void check_updatable(const char* op, const std::string& name, const Tensor& p) {
   if (!is_floating(p.dtype()))
     fail(fmt::format("{}: parameter '{}' has dtype {}; expected float32 or float64", op, name, dtype_name(p.dtype())));
-  if (p.device() != Device::CPU)
-    fail(fmt::format("{}: parameter '{}' is on {}; optimizers update CPU parameters", op, name, device_name(p.device())));
   if (!p.is_contiguous())
     fail(fmt::format("{}: parameter '{}' (shape {}) is not contiguous", op, name, shape_str(p.shape())));
 }
 
-// The gradient of p as a contiguous CPU tensor of p's dtype and shape (read only).
+// The gradient of p as a contiguous tensor of p's dtype, shape and device (read only).
 Tensor checked_grad(const char* op, const std::string& name, const Tensor& p) {
   Tensor g = p.grad();
   if (g.shape() != p.shape())
@@ -46,7 +46,9 @@ Tensor checked_grad(const char* op, const std::string& name, const Tensor& p) {
   if (g.dtype() != p.dtype())
     fail(fmt::format("{}: gradient of '{}' has dtype {} but the parameter has {}", op, name, dtype_name(g.dtype()),
                      dtype_name(p.dtype())));
-  if (g.device() != Device::CPU) fail(fmt::format("{}: gradient of '{}' is not on the CPU", op, name));
+  if (g.device() != p.device())
+    fail(fmt::format("{}: gradient of '{}' is on {} but the parameter on {}", op, name, device_name(g.device()),
+                     device_name(p.device())));
   return g.contiguous();
 }
 
@@ -60,20 +62,6 @@ Tensor owned_grad(Tensor* p) {
   return p->grad();
 }
 
-template <class T>
-double sum_of_squares(const T* x, int64_t n) {
-  double s = 0.0;
-  for (int64_t k = 0; k < n; ++k) s += static_cast<double>(x[k]) * static_cast<double>(x[k]);
-  return s;
-}
-
-template <class T>
-bool all_finite(const T* x, int64_t n) {
-  for (int64_t k = 0; k < n; ++k)
-    if (!std::isfinite(x[k])) return false;
-  return true;
-}
-
 Tensor scalar_i64(int64_t v) { return from_vector_i64({v}, {}); }
 
 int64_t read_count(const std::string& key, const Tensor& t) {
@@ -81,46 +69,6 @@ int64_t read_count(const std::string& key, const Tensor& t) {
   if (!(v >= 0) || v != std::floor(v))
     fail(fmt::format("Optimizer::load_state_dict: entry '{}' must be a non-negative integer count, got {}", key, v));
   return static_cast<int64_t>(v);
-}
-
-struct AdamScalars {
-  double lr, decay, beta1, beta2, eps, bias1, bias2;  // decay = lr * wd; bias_i = 1 - beta_i^t
-};
-
-template <class T>
-void adamw_update(T* p, const T* g, T* m, T* v, int64_t n, const AdamScalars& s) {
-#pragma omp parallel for if (n > (1 << 16))
-  for (int64_t k = 0; k < n; ++k) {
-    double pk = p[k] - s.decay * p[k];
-    double gk = g[k];
-    double mk = s.beta1 * m[k] + (1 - s.beta1) * gk;
-    double vk = s.beta2 * v[k] + (1 - s.beta2) * gk * gk;
-    pk -= s.lr * (mk / s.bias1) / (std::sqrt(vk / s.bias2) + s.eps);
-    m[k] = static_cast<T>(mk);
-    v[k] = static_cast<T>(vk);
-    p[k] = static_cast<T>(pk);
-  }
-}
-
-struct SgdScalars {
-  double lr, momentum, weight_decay;
-  bool nesterov, first;  // first: the buffer starts as g
-};
-
-// buf may be null when momentum is 0.
-template <class T>
-void sgd_update(T* p, const T* g, T* buf, int64_t n, const SgdScalars& s) {
-#pragma omp parallel for if (n > (1 << 16))
-  for (int64_t k = 0; k < n; ++k) {
-    double gk = g[k] + s.weight_decay * p[k];
-    double step = gk;
-    if (buf != nullptr) {
-      double b = s.first ? gk : s.momentum * buf[k] + gk;
-      buf[k] = static_cast<T>(b);
-      step = s.nesterov ? gk + s.momentum * b : b;
-    }
-    p[k] = static_cast<T>(p[k] - s.lr * step);
-  }
 }
 
 }  // namespace
@@ -148,6 +96,7 @@ Tensor& Optimizer::slot(const std::string& slot, size_t i) {
     fail(fmt::format("Optimizer: parameter '{}' changed shape from {} to {} after the optimizer was created", name,
                      shape_str(s.shape()), shape_str(p->shape())));
   if (s.dtype() != p->dtype()) s = s.to(p->dtype());
+  if (s.device() != p->device()) s = s.to(p->device());
   return s;
 }
 
@@ -194,7 +143,7 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
     param_steps.push_back(read_count(key, entry(key, {})));
     for (const auto& [slot, tensors] : slots_) {
       Tensor src = entry("optim." + slot + "." + name, p->shape()).detach();
-      slots[slot].push_back(src.dtype() == p->dtype() ? src.clone() : src.to(p->dtype()));
+      slots[slot].push_back(src.to(p->dtype()).to(p->device()).clone());
     }
   }
   for (const auto& [key, t] : state)
@@ -231,12 +180,7 @@ void AdamW::step(double lr) {
     const int64_t t = ++param_steps_[i];
     const double decay = applies_weight_decay(name, *p) ? lr * weight_decay_ : 0.0;
     const AdamScalars s{lr, decay, beta1_, beta2_, eps_, 1 - std::pow(beta1_, t), 1 - std::pow(beta2_, t)};
-    Tensor& m = slot("exp_avg", i);
-    Tensor& v = slot("exp_avg_sq", i);
-    dispatch_float(p->dtype(), "AdamW", [&](auto zero) {
-      using T = decltype(zero);
-      adamw_update(p->data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), p->numel(), s);
-    });
+    adamw_update(*p, g, slot("exp_avg", i), slot("exp_avg_sq", i), s);
   }
 }
 
@@ -257,11 +201,7 @@ void SGD::step(double lr) {
     Tensor g = checked_grad("SGD", name, *p);
     const SgdScalars s{lr, momentum_, weight_decay_, nesterov_, param_steps_[i] == 0};
     ++param_steps_[i];
-    Tensor* buf = momentum_ != 0 ? &slot("momentum_buffer", i) : nullptr;
-    dispatch_float(p->dtype(), "SGD", [&](auto zero) {
-      using T = decltype(zero);
-      sgd_update(p->data<T>(), g.data<T>(), buf ? buf->data<T>() : nullptr, p->numel(), s);
-    });
+    sgd_update(*p, g, momentum_ != 0 ? slot("momentum_buffer", i) : Tensor(), s);
   }
 }
 
@@ -273,21 +213,14 @@ double clip_grad_norm(const NamedParams& params, double max_norm) {
   double sum_sq = 0.0;
   for (const auto& [name, p] : unique) {
     if (!p->grad().defined()) continue;
-    Tensor g = checked_grad("clip_grad_norm", name, *p);
-    sum_sq += dispatch_float(g.dtype(), "clip_grad_norm",
-                             [&](auto zero) { return sum_of_squares(g.data<decltype(zero)>(), g.numel()); });
+    sum_sq += sum_of_squares(checked_grad("clip_grad_norm", name, *p));
   }
   const double norm = std::sqrt(sum_sq);
   if (max_norm <= 0 || !std::isfinite(norm) || norm <= max_norm) return norm;
   const double scale = max_norm / (norm + 1e-6);
   for (const auto& [name, p] : unique) {
     if (!p->grad().defined()) continue;
-    Tensor g = owned_grad(p);
-    dispatch_float(g.dtype(), "clip_grad_norm", [&](auto zero) {
-      using T = decltype(zero);
-      T* x = g.data<T>();
-      for (int64_t k = 0; k < g.numel(); ++k) x[k] = static_cast<T>(x[k] * scale);
-    });
+    scale_(owned_grad(p), scale);
   }
   return norm;
 }
@@ -295,10 +228,7 @@ double clip_grad_norm(const NamedParams& params, double max_norm) {
 bool grads_finite(const NamedParams& params) {
   for (const auto& [name, p] : params) {
     if (p == nullptr || !p->defined() || !p->grad().defined()) continue;
-    Tensor g = checked_grad("grads_finite", name, *p);
-    bool ok = dispatch_float(g.dtype(), "grads_finite",
-                             [&](auto zero) { return all_finite(g.data<decltype(zero)>(), g.numel()); });
-    if (!ok) return false;
+    if (!all_finite(checked_grad("grads_finite", name, *p))) return false;
   }
   return true;
 }

@@ -7,8 +7,8 @@
 //   opt.step(schedule.at(step));
 //   opt.zero_grad();
 //
-// Updates run in place on the parameters' own (CPU, contiguous) storage, so
-// the Tensor objects the module holds stay the same. Parameters without a
+// Updates run in place on the parameters' own (contiguous) storage, on their
+// device, so the Tensor objects the module holds stay the same. Parameters without a
 // gradient are skipped and their state does not advance. Per-parameter state
 // (moments, momentum buffers, step counts) is created at construction, so
 // state_dict() always holds every entry and load_state_dict() can say which

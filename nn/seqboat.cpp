@@ -183,7 +183,7 @@ SeqBoatLayer::SeqBoatLayer(const LayerConfig& c, DType dt, Generator& gen) : cfg
 }
 
 // Steps 6-8 on the (compressed) sequence; returns h at original positions.
-Tensor SeqBoatLayer::attention_unit(const Tensor& mx, const SmaPlan& plan, Generator& gen) {
+Tensor SeqBoatLayer::attention_unit(const Tensor& mx, const SmaPlan& plan, DropoutRng& rng) {
   const int64_t Z = cfg.zdim, H = cfg.hdim;
   Tensor c = sma_compress(mx, plan);  // (B, S, D)
   std::vector<Tensor> zrv = split(silu(mx_proj->forward(c)), {Z, H, H}, -1);
@@ -199,13 +199,13 @@ Tensor SeqBoatLayer::attention_unit(const Tensor& mx, const SmaPlan& plan, Gener
   }
   LocalAttentionOptions opt{cfg.window_size, !cfg.bidirectional, cfg.attention_activation};
   Tensor o = local_attention(qv, kv, v, logical_not(plan.slot_valid), plan.slot_index, bias, opt);
-  if (is_training() && cfg.attention_dropout > 0) o = dropout(o, cfg.attention_dropout, true, gen);
+  if (is_training() && cfg.attention_dropout > 0) o = dropout(o, cfg.attention_dropout, true, rng);
   Tensor h = h_proj->forward(mul(o, r));
-  if (is_training() && cfg.hidden_dropout > 0) h = dropout(h, cfg.hidden_dropout, true, gen);
+  if (is_training() && cfg.hidden_dropout > 0) h = dropout(h, cfg.hidden_dropout, true, rng);
   return sma_extract(h, plan);
 }
 
-Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Generator& gen) {
+Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, DropoutRng& rng) {
   const int64_t D = cfg.embed_dim;
   if (input.dim() != 3 || input.size(2) != D)
     fail(fmt::format("SeqBoatLayer: input must be (B, L, {}), got {}", D, shape_str(input.shape())));
@@ -217,7 +217,7 @@ Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Ge
   Tensor x = cfg.prenorm ? norm->forward(input) : input;
   // 2. the SSM over every token
   Tensor mx = silu(ssm->forward(x, padding_mask));
-  if (is_training() && cfg.dropout > 0) mx = dropout(mx, cfg.dropout, true, gen);
+  if (is_training() && cfg.dropout > 0) mx = dropout(mx, cfg.dropout, true, rng);
   // 3. [u, hx] = hx_proj(mx)
   std::vector<Tensor> uhx = split(hx_proj->forward(mx), {2, D}, -1);
   // 4. the router (Sparse Modular Activation)
@@ -225,8 +225,8 @@ Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Ge
   // 5. compress the active tokens (or not), 6-8 attention, scatter back
   SmaPlan plan = sma_plan(route.active);
   Tensor h;
-  if (plan.slots == 0) h = zeros(input.shape(), input.dtype());
-  else h = attention_unit(mx, plan, gen);
+  if (plan.slots == 0) h = zeros(input.shape(), input.dtype(), input.device());
+  else h = attention_unit(mx, plan, rng);
   h = mul(h, unsqueeze(route.gate, -1));
   last_route = RouteInfo{route.prob, route.active, route.gate.detach(), plan};
   // 9. output
@@ -235,7 +235,7 @@ Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Ge
     y = silu(add(add(uhx[1], h), res));
   } else {
     Tensor hh = add(uhx[1], h);
-    if (is_training() && cfg.dropout > 0) hh = dropout(hh, cfg.dropout, true, gen);
+    if (is_training() && cfg.dropout > 0) hh = dropout(hh, cfg.dropout, true, rng);
     y = silu(add(hh, res));
   }
   return cfg.prenorm ? y : norm->forward(y);
@@ -302,9 +302,9 @@ SeqBoatModel::SeqBoatModel(const ModelConfig& c, DType dt, Generator& gen) : cfg
   decoder = register_module("decoder", std::make_shared<Linear>(c.d_model, c.d_output, true, dt, gen));
 }
 
-Tensor SeqBoatModel::forward(const Tensor& x, const Tensor& padding_mask, Generator& gen) {
+Tensor SeqBoatModel::forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& rng) {
   Tensor h = embed ? embed->forward(x) : encoder->forward(x);
-  for (auto& layer : seq_layers) h = layer->forward(h, padding_mask, gen);
+  for (auto& layer : seq_layers) h = layer->forward(h, padding_mask, rng);
   if (final_norm) h = final_norm->forward(h);
   // Mean over real tokens: padded positions are excluded from the pool.
   Tensor pooled;
@@ -329,9 +329,9 @@ SeqBoatLM::SeqBoatLM(const ModelConfig& c, DType dt, Generator& gen) : cfg(c) {
   head = register_module("head", std::make_shared<Linear>(c.d_model, c.vocab_size, true, dt, gen));
 }
 
-Tensor SeqBoatLM::forward(const Tensor& tokens, Generator& gen) {
+Tensor SeqBoatLM::forward(const Tensor& tokens, DropoutRng& rng) {
   Tensor h = embed->forward(tokens);
-  for (auto& layer : seq_layers) h = layer->forward(h, Tensor(), gen);
+  for (auto& layer : seq_layers) h = layer->forward(h, Tensor(), rng);
   return head->forward(final_norm->forward(h));
 }
 

@@ -69,7 +69,7 @@ struct RouteInfo {
 class SeqBoatLayer : public Module {
  public:
   SeqBoatLayer(const LayerConfig& cfg, DType dt, Generator& gen);
-  Tensor forward(const Tensor& x, const Tensor& padding_mask, Generator& dropout_gen);
+  Tensor forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
   LayerConfig cfg;
   std::shared_ptr<SequenceNorm> norm;
   std::shared_ptr<MultiHeadEMA> ssm;
@@ -80,7 +80,7 @@ class SeqBoatLayer : public Module {
   RouteInfo last_route;
 
  private:
-  Tensor attention_unit(const Tensor& mx, const SmaPlan& plan, Generator& gen);
+  Tensor attention_unit(const Tensor& mx, const SmaPlan& plan, DropoutRng& dropout);
   std::shared_ptr<Module> rel_pos_holder_;
 };
 
@@ -106,7 +106,7 @@ class SeqBoatModel : public Module {
  public:
   SeqBoatModel(const ModelConfig& cfg, DType dt, Generator& gen);
   // x: (B, L, d_input) features, or (B, L) Int64 token ids when vocab_size > 0.
-  Tensor forward(const Tensor& x, const Tensor& padding_mask, Generator& dropout_gen);
+  Tensor forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
   ModelConfig cfg;
   std::shared_ptr<Linear> encoder, decoder;
   std::shared_ptr<Embedding> embed;
@@ -118,7 +118,7 @@ class SeqBoatModel : public Module {
 class SeqBoatLM : public Module {
  public:
   SeqBoatLM(const ModelConfig& cfg, DType dt, Generator& gen);
-  Tensor forward(const Tensor& tokens, Generator& dropout_gen);  // (B, L) -> logits (B, L, V)
+  Tensor forward(const Tensor& tokens, DropoutRng& dropout);  // (B, L) -> logits (B, L, V)
   ModelConfig cfg;
   std::shared_ptr<Embedding> embed;
   std::vector<std::shared_ptr<SeqBoatLayer>> seq_layers;

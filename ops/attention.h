@@ -1,6 +1,6 @@
 // ops/attention.h: SeqBoat's local (sliding-window) attention over slot
-// indices (SPEC section 3 step 7), fused, CPU only, with a hand-written
-// backward (formulas, term by term, in ops/attention.cpp).
+// indices (SPEC section 3 step 7), fused, with a hand-written backward
+// (formulas, term by term, in ops/attention.cpp).
 //
 //   local_attention(q, k, v, key_mask, positions, rel_bias, {window, causal, activation})
 //       q, k: (B, S, Z)   v: (B, S, H)   -> o: (B, S, H)
@@ -38,11 +38,12 @@
 
 #include <cstdint>
 
+#include "ops/kernels/attention.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {
 
-enum class AttnActivation { Softmax, Relu2 };
+using kernels::AttnActivation;
 
 struct LocalAttentionOptions {
   int64_t window = 0;  // >= 0; >= 1 for Relu2

@@ -1,12 +1,17 @@
 // ops/index.cpp: gather, scatter, scatter_add, index_select, where and
-// masked_fill on strided CPU buffers (formulas in ops/index.h). The four
-// index ops share one walk: for every position p of the index it visits the
+// masked_fill (formulas in ops/index.h). The four index ops share one walk
+// (ops/kernels/index.h): for every position p of the index it visits the
 // element p[d := idx[p]] of the indexed tensor and the element p of the other.
+// Indices are checked here, before any kernel runs.
 #include "ops/index.h"
 
+#include <limits>
+
 #include "autograd/autograd.h"
+#include "ops/checks.h"
+#include "ops/dispatch.h"
+#include "ops/reduce.h"
 #include "ops/elementwise.h"
-#include "ops/kernel_util.h"
 #include "ops/shape.h"
 
 namespace seqboat {
@@ -30,31 +35,36 @@ IndexView select_view(const Tensor& index, const Shape& out_shape, int64_t d) {
   return {index, out_shape, st};
 }
 
-// Calls f(indexed_offset, plain_offset) for every position p of iv, where
-// indexed_offset locates p[d := idx[p]] in `indexed` and plain_offset locates
-// p in `plain`. Throws on an index outside [0, indexed.size(d)).
-template <class F>
-void walk(const char* op, const IndexView& iv, int64_t d, const Tensor& indexed, const Tensor& plain, F f) {
+// Every index in [0, size): the error names the op, the value and the dim.
+void check_index_range(const char* op, const Tensor& index, int64_t d, int64_t size) {
+  Tensor ic = index.contiguous();
+  const int64_t bad = SEQBOAT_KERNEL(op, ic.device(), int64_t, first_out_of_range)(
+      ic.numel(), ic.ptr<int64_t>(), size, /*ignore=*/std::numeric_limits<int64_t>::min());
+  if (bad >= 0)
+    fail(fmt::format("{}: index {} out of range for dim {} of size {}", op,
+                     static_cast<int64_t>(ic.reshape({-1}).at({bad})), d, size));
+}
+
+// The walk over iv along dim d of `indexed`, with `plain` the other tensor.
+kernels::IndexWalk make_walk(const char* op, const IndexView& iv, int64_t d, const Tensor& indexed,
+                             const Tensor& plain) {
+  kernels::IndexWalk w;
+  w.shape = strided_shape(op, iv.shape);
+  w.index = strides_of(iv.strides);
   Shape ist = indexed.strides();
-  const int64_t step = ist[d], size = indexed.shape()[d];
+  w.step = ist[d];
   ist[d] = 0;
-  const int64_t* pi = iv.index.data<int64_t>();
-  std::array<Shape, 3> st{iv.strides, ist, plain.strides()};
-  for_each_offset<3>(iv.shape, st, [&](const std::array<int64_t, 3>& o) {
-    const int64_t k = pi[o[0]];
-    if (k < 0 || k >= size) fail(fmt::format("{}: index {} out of range for dim {} of size {}", op, k, d, size));
-    f(o[1] + k * step, o[2]);
-  });
+  w.indexed = strides_of(ist);
+  w.plain = strides_of(plain.strides());
+  return w;
 }
 
 // to[p] = from[p[d := idx[p]]]
 void gather_into(const char* op, const Tensor& to, const Tensor& from, const IndexView& iv, int64_t d) {
   dispatch_float(from.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    T* pt = to.data<T>();
-    const T* pf = from.data<T>();
-    walk(op, iv, d, from, to, [&](int64_t fo, int64_t too) { pt[too] = pf[fo]; });
-    return 0;
+    SEQBOAT_KERNEL(op, to.device(), T, gather)(make_walk(op, iv, d, from, to), iv.index.ptr<int64_t>(),
+                                               from.ptr<T>(), to.ptr<T>());
   });
 }
 
@@ -63,11 +73,8 @@ void scatter_into(const char* op, const Tensor& to, const Tensor& from, const In
                   bool accumulate) {
   dispatch_float(from.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    T* pt = to.data<T>();
-    const T* pf = from.data<T>();
-    if (accumulate) walk(op, iv, d, to, from, [&](int64_t too, int64_t fo) { pt[too] += pf[fo]; });
-    else walk(op, iv, d, to, from, [&](int64_t too, int64_t fo) { pt[too] = pf[fo]; });
-    return 0;
+    SEQBOAT_KERNEL(op, to.device(), T, scatter)(make_walk(op, iv, d, to, from), iv.index.ptr<int64_t>(),
+                                                from.ptr<T>(), to.ptr<T>(), accumulate);
   });
 }
 
@@ -75,43 +82,38 @@ void scatter_into(const char* op, const Tensor& to, const Tensor& from, const In
 void zero_indexed(const char* op, const Tensor& to, const IndexView& iv, int64_t d) {
   dispatch_float(to.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    T* pt = to.data<T>();
-    walk(op, iv, d, to, to, [&](int64_t too, int64_t) { pt[too] = T(0); });
-    return 0;
+    SEQBOAT_KERNEL(op, to.device(), T, zero_indexed)(make_walk(op, iv, d, to, to), iv.index.ptr<int64_t>(),
+                                                     to.ptr<T>());
   });
 }
 
 // scatter writes each output element at most once; `out` is contiguous.
 void check_unique(const char* op, const IndexView& iv, int64_t d, const Tensor& out) {
-  std::vector<uint8_t> seen(static_cast<size_t>(out.numel()), 0);
-  walk(op, iv, d, out, out, [&](int64_t o, int64_t) {
-    if (seen[o]++)
-      fail(fmt::format("{}: index {} repeats within a slice along dim {} (index shape {}); scatter needs unique "
-                       "indices per slice, use scatter_add to accumulate",
-                       op, (o / out.strides()[d]) % out.shape()[d], d, shape_str(iv.shape)));
+  const int64_t o = dispatch_float(out.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    return SEQBOAT_KERNEL(op, out.device(), T, first_repeat)(make_walk(op, iv, d, out, out), iv.index.ptr<int64_t>(),
+                                                             out.numel());
   });
+  if (o >= 0)
+    fail(fmt::format("{}: index {} repeats within a slice along dim {} (index shape {}); scatter needs unique "
+                     "indices per slice, use scatter_add to accumulate",
+                     op, (o / out.strides()[d]) % out.shape()[d], d, shape_str(iv.shape)));
 }
 
 // r = g where (mask != 0) == keep, 0 elsewhere; mask broadcast to g's shape.
 Tensor mask_grad(const char* op, const Tensor& g, const Tensor& mask, bool keep) {
-  Tensor r = empty(g.shape(), g.dtype());
+  Tensor r = empty(g.shape(), g.dtype(), g.device());
   dispatch_float(g.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    T* pr = r.data<T>();
-    const T* pg = g.data<T>();
-    const uint8_t* pm = mask.data<uint8_t>();
-    std::array<Shape, 3> st{r.strides(), g.strides(), broadcast_strides(mask, g.shape())};
-    for_each_offset<3>(g.shape(), st, [&](const std::array<int64_t, 3>& o) {
-      pr[o[0]] = (pm[o[2]] != 0) == keep ? pg[o[1]] : T(0);
-    });
-    return 0;
+    SEQBOAT_KERNEL(op, g.device(), T, masked_fill)(strided_shape(op, g.shape()), strides_of(g.strides()), g.ptr<T>(),
+                                                   broadcast_strides(mask, g.shape()), mask.ptr<uint8_t>(),
+                                                   /*fill_where_set=*/!keep, T(0), r.ptr<T>());
   });
   return r;
 }
 
 void check_typed(const char* op, const char* arg, const Tensor& t, DType dt) {
   check_defined(op, arg, t);
-  check_cpu(op, t);
   check_dtype(op, arg, t, dt);
 }
 
@@ -132,9 +134,11 @@ int64_t check_scatter_args(const char* op, const Tensor& base, int64_t dim, cons
   check_float(op, "src", src);
   check_same_dtype(op, base, src);
   check_typed(op, "index", index, DType::Int64);
+  common_device(op, {&base, &index, &src});
   const int64_t d = normalize_dim(op, dim, base.dim());
   check_index_fits(op, index, "src", src, -1);
   check_index_fits(op, index, "base", base, d);
+  check_index_range(op, index, d, base.shape()[d]);
   return d;
 }
 
@@ -144,15 +148,17 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index) {
   const char* op = "gather";
   check_float(op, "x", x);
   check_typed(op, "index", index, DType::Int64);
+  common_device(op, {&x, &index});
   const int64_t d = normalize_dim(op, dim, x.dim());
   check_index_fits(op, index, "x", x, d);
-  Tensor out = empty(index.shape(), x.dtype());
+  check_index_range(op, index, d, x.shape()[d]);
+  Tensor out = empty(index.shape(), x.dtype(), x.device());
   gather_into(op, out, x, view_of(index), d);
   if (!any_requires_grad({&x})) return out;
   Tensor idx = index.detach();
   Shape xs = x.shape();
   return record(op, out, {x}, [idx, xs, d](const Tensor& g, const std::vector<bool>&) {
-    Tensor gx = zeros(xs, g.dtype());
+    Tensor gx = zeros(xs, g.dtype(), g.device());
     scatter_into("gather_backward", gx, g, view_of(idx), d, true);
     return std::vector<Tensor>{gx};
   });
@@ -174,7 +180,7 @@ Tensor scatter(const Tensor& base, int64_t dim, const Tensor& index, const Tenso
       zero_indexed("scatter_backward", gbase, view_of(idx), d);
     }
     if (need[1]) {  // gather(g) into the src shape
-      gsrc = zeros(ss, g.dtype());
+      gsrc = zeros(ss, g.dtype(), g.device());
       gather_into("scatter_backward", gsrc, g, view_of(idx), d);
     }
     return std::vector<Tensor>{gbase, gsrc};
@@ -192,7 +198,7 @@ Tensor scatter_add(const Tensor& base, int64_t dim, const Tensor& index, const T
   return record(op, out, {base, src}, [idx, ss, d](const Tensor& g, const std::vector<bool>& need) {
     Tensor gsrc;
     if (need[1]) {
-      gsrc = zeros(ss, g.dtype());
+      gsrc = zeros(ss, g.dtype(), g.device());
       gather_into("scatter_add_backward", gsrc, g, view_of(idx), d);
     }
     return std::vector<Tensor>{need[0] ? g : Tensor(), gsrc};
@@ -204,16 +210,18 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
   check_float(op, "x", x);
   check_typed(op, "index", index, DType::Int64);
   check_dim(op, "index", index, 1);
+  common_device(op, {&x, &index});
   const int64_t d = normalize_dim(op, dim, x.dim());
+  check_index_range(op, index, d, x.shape()[d]);
   Shape os = x.shape();
   os[d] = index.size(0);
-  Tensor out = empty(os, x.dtype());
+  Tensor out = empty(os, x.dtype(), x.device());
   gather_into(op, out, x, select_view(index, os, d), d);
   if (!any_requires_grad({&x})) return out;
   Tensor idx = index.detach();
   Shape xs = x.shape();
   return record(op, out, {x}, [idx, xs, os, d](const Tensor& g, const std::vector<bool>&) {
-    Tensor gx = zeros(xs, g.dtype());  // index_add of g's slices
+    Tensor gx = zeros(xs, g.dtype(), g.device());  // index_add of g's slices
     scatter_into("index_select_backward", gx, g, select_view(idx, os, d), d, true);
     return std::vector<Tensor>{gx};
   });
@@ -225,17 +233,14 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   check_float(op, "a", a);
   check_float(op, "b", b);
   check_same_dtype(op, a, b);
+  const Device dev = common_device(op, {&cond, &a, &b});
   const Shape os = broadcast_shapes(op, broadcast_shapes(op, cond.shape(), a.shape()), b.shape());
-  Tensor out = empty(os, a.dtype());
+  Tensor out = empty(os, a.dtype(), dev);
   dispatch_float(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    T* po = out.data<T>();
-    const T *pa = a.data<T>(), *pb = b.data<T>();
-    const uint8_t* pc = cond.data<uint8_t>();
-    std::array<Shape, 4> st{out.strides(), broadcast_strides(cond, os), broadcast_strides(a, os),
-                            broadcast_strides(b, os)};
-    for_each_offset<4>(os, st, [&](const std::array<int64_t, 4>& o) { po[o[0]] = pc[o[1]] ? pa[o[2]] : pb[o[3]]; });
-    return 0;
+    SEQBOAT_KERNEL(op, dev, T, where)(strided_shape(op, os), broadcast_strides(cond, os), cond.ptr<uint8_t>(),
+                                      broadcast_strides(a, os), a.ptr<T>(), broadcast_strides(b, os), b.ptr<T>(),
+                                      out.ptr<T>());
   });
   if (!any_requires_grad({&a, &b})) return out;
   Tensor c = cond.detach();
@@ -254,16 +259,13 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   if (broadcast_shapes(op, x.shape(), mask.shape()) != x.shape())
     fail(fmt::format("masked_fill: mask of shape {} does not broadcast to x of shape {}", shape_str(mask.shape()),
                      shape_str(x.shape())));
-  Tensor out = empty(x.shape(), x.dtype());
+  const Device dev = common_device(op, {&x, &mask});
+  Tensor out = empty(x.shape(), x.dtype(), dev);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    T* po = out.data<T>();
-    const T* px = x.data<T>();
-    const T v = static_cast<T>(value);
-    const uint8_t* pm = mask.data<uint8_t>();
-    std::array<Shape, 3> st{out.strides(), x.strides(), broadcast_strides(mask, x.shape())};
-    for_each_offset<3>(x.shape(), st, [&](const std::array<int64_t, 3>& o) { po[o[0]] = pm[o[2]] ? v : px[o[1]]; });
-    return 0;
+    SEQBOAT_KERNEL(op, dev, T, masked_fill)(strided_shape(op, x.shape()), strides_of(x.strides()), x.ptr<T>(),
+                                            broadcast_strides(mask, x.shape()), mask.ptr<uint8_t>(),
+                                            /*fill_where_set=*/true, static_cast<T>(value), out.ptr<T>());
   });
   if (!any_requires_grad({&x})) return out;
   Tensor m = mask.detach();

@@ -1,38 +1,17 @@
-// ops/linalg.cpp: matmul and linear on Eigen's GEMM (formulas in ops/linalg.h).
+// ops/linalg.cpp: matmul and linear (formulas in ops/linalg.h); the products
+// are the `gemm`, `linear_forward` and `linear_backward` kernels.
 #include "ops/linalg.h"
 
-#include <Eigen/Core>
-
 #include "autograd/autograd.h"
+#include "ops/checks.h"
+#include "ops/dispatch.h"
 #include "ops/elementwise.h"
-#include "ops/kernel_util.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
 
 namespace seqboat {
 
 namespace {
-
-template <class T>
-using RowMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
-template <class T>
-using MapC = Eigen::Map<const RowMat<T>>;
-template <class T>
-using MapM = Eigen::Map<RowMat<T>>;
-
-// C[M,N] = op(A) op(B) for contiguous row-major A, B (transposes are views in Eigen).
-template <class T>
-void gemm(const T* a, const T* b, T* c, int64_t m, int64_t n, int64_t k, bool ta, bool tb, bool accumulate) {
-  MapM<T> C(c, m, n);
-  auto run = [&](const auto& A, const auto& B) {
-    if (accumulate) C.noalias() += A * B;
-    else C.noalias() = A * B;
-  };
-  if (!ta && !tb) run(MapC<T>(a, m, k), MapC<T>(b, k, n));
-  else if (ta && !tb) run(MapC<T>(a, k, m).transpose(), MapC<T>(b, k, n));
-  else if (!ta && tb) run(MapC<T>(a, m, k), MapC<T>(b, n, k).transpose());
-  else run(MapC<T>(a, k, m).transpose(), MapC<T>(b, n, k).transpose());
-}
 
 // Batched a @ b after broadcasting batch dims; inputs already have >= 2 dims.
 Tensor bmm_forward(const Tensor& a, const Tensor& b) {
@@ -44,14 +23,18 @@ Tensor bmm_forward(const Tensor& a, const Tensor& b) {
   sb.insert(sb.end(), {k, n});
   so.insert(so.end(), {m, n});
   Tensor ac = expand(a.detach(), sa).contiguous(), bc = expand(b.detach(), sb).contiguous();
-  Tensor out = empty(so, a.dtype());
-  const int64_t nb = shape_numel(batch);
+  Tensor out = empty(so, a.dtype(), a.device());
+  kernels::GemmShape g;
+  g.batch = shape_numel(batch);
+  g.m = m;
+  g.n = n;
+  g.k = k;
+  g.stride_a = m * k;
+  g.stride_b = k * n;
+  g.stride_c = m * n;
   dispatch_float(a.dtype(), "matmul", [&](auto tag) {
     using T = decltype(tag);
-    for (int64_t i = 0; i < nb; ++i)
-      gemm<T>(ac.data<T>() + i * m * k, bc.data<T>() + i * k * n, out.data<T>() + i * m * n, m, n, k, false, false,
-              false);
-    return 0;
+    SEQBOAT_KERNEL("matmul", a.device(), T, gemm)(g, ac.ptr<T>(), bc.ptr<T>(), out.ptr<T>());
   });
   return out;
 }
@@ -61,8 +44,7 @@ Tensor bmm_forward(const Tensor& a, const Tensor& b) {
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_defined("matmul", "a", a);
   check_defined("matmul", "b", b);
-  check_cpu("matmul", a);
-  check_cpu("matmul", b);
+  common_device("matmul", {&a, &b});
   check_same_dtype("matmul", a, b);
   if (a.dim() < 1 || b.dim() < 1) fail("matmul: 0-d tensors are not matrices");
   // Vectors are promoted to matrices and the added dim removed afterwards.
@@ -89,9 +71,7 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   const char* op = "linear";
   check_defined(op, "x", x);
   check_defined(op, "weight", weight);
-  check_cpu(op, x);
-  check_cpu(op, weight);
-  check_cpu(op, bias);
+  const Device dev = common_device(op, {&x, &weight, &bias});
   check_dim(op, "weight", weight, 2);
   check_same_dtype(op, x, weight);
   if (x.dim() < 1 || x.size(-1) != weight.size(1))
@@ -105,20 +85,14 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   }
   const int64_t rows = x.numel() / std::max<int64_t>(in, 1);
   Tensor xc = x.detach().contiguous(), wc = weight.detach().contiguous();
+  Tensor bc = bias.defined() ? bias.detach().contiguous() : Tensor();
   Shape out_shape = x.shape();
   out_shape.back() = outf;
-  Tensor out = empty(out_shape, x.dtype());
+  Tensor out = empty(out_shape, x.dtype(), dev);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    MapM<T> Y(out.data<T>(), rows, outf);
-    if (bias.defined()) {
-      Tensor bc = bias.detach().contiguous();
-      Y.rowwise() = Eigen::Map<const Eigen::Matrix<T, 1, Eigen::Dynamic>>(bc.data<T>(), outf);
-    } else {
-      Y.setZero();
-    }
-    gemm<T>(xc.data<T>(), wc.data<T>(), out.data<T>(), rows, outf, in, false, true, true);  // Y += X W^T
-    return 0;
+    SEQBOAT_KERNEL(op, dev, T, linear_forward)(rows, in, outf, xc.ptr<T>(), wc.ptr<T>(),
+                                               bc.defined() ? bc.ptr<T>() : nullptr, out.ptr<T>());
   });
   if (!any_requires_grad({&x, &weight, &bias})) return out;
   Shape xs = x.shape();
@@ -127,22 +101,15 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                 [xc, wc, xs, rows, in, outf, has_bias](const Tensor& g, const std::vector<bool>& need) {
                   Tensor gc = g.contiguous();
                   std::vector<Tensor> grads(3);
+                  if (need[0]) grads[0] = empty(xs, g.dtype(), g.device());
+                  if (need[1]) grads[1] = empty({outf, in}, g.dtype(), g.device());
+                  if (has_bias && need[2]) grads[2] = empty({outf}, g.dtype(), g.device());
                   dispatch_float(g.dtype(), "linear_backward", [&](auto tag) {
                     using T = decltype(tag);
-                    if (need[0]) {  // dx = g W
-                      grads[0] = empty(xs, g.dtype());
-                      gemm<T>(gc.data<T>(), wc.data<T>(), grads[0].data<T>(), rows, in, outf, false, false, false);
-                    }
-                    if (need[1]) {  // dW = g^T x
-                      grads[1] = empty({outf, in}, g.dtype());
-                      gemm<T>(gc.data<T>(), xc.data<T>(), grads[1].data<T>(), outf, in, rows, true, false, false);
-                    }
-                    if (has_bias && need[2]) {  // dc = sum over rows of g
-                      grads[2] = empty({outf}, g.dtype());
-                      Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>(grads[2].data<T>(), outf) =
-                          MapC<T>(gc.data<T>(), rows, outf).colwise().sum();
-                    }
-                    return 0;
+                    auto out_ptr = [](const Tensor& t) { return t.defined() ? t.ptr<T>() : nullptr; };
+                    SEQBOAT_KERNEL("linear_backward", g.device(), T, linear_backward)(
+                        rows, in, outf, xc.ptr<T>(), wc.ptr<T>(), gc.ptr<T>(), out_ptr(grads[0]), out_ptr(grads[1]),
+                        out_ptr(grads[2]));
                   });
                   return grads;
                 });

@@ -1,4 +1,4 @@
-// ops/linalg.h: matrix products (Eigen GEMM on CPU).
+// ops/linalg.h: matrix products (the gemm kernels; on the CPU a blocked GEMM).
 //
 //   matmul(a, b): (..., M, K) x (..., K, N) -> (..., M, N), batch dims broadcast
 //       da = g b^T (summed over broadcast batch dims), db = a^T g

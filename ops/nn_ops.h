@@ -1,6 +1,6 @@
 // ops/nn_ops.h: the fused neural-network ops: softmax, log_softmax,
 // cross_entropy, layer_norm, batch_norm, embedding, dropout. Each has a
-// hand-written CPU kernel pair over raw float/double buffers (ops/nn_ops.cpp);
+// hand-written forward / backward kernel pair per backend (cpu/nn_ops.cpp);
 // the backward follows the formulas below term by term. g is the cotangent of
 // the output; sums and means run over the normalised dimension.
 //
@@ -47,10 +47,13 @@
 // embedding(W (V, D), idx Int64 (...)):  y[..., :] = W[idx[...], :]   -> (..., D)
 //     dW[v] = sum of g[p] over positions p with idx[p] == v  (repeated rows accumulate)
 //
-// dropout(x, p, training, gen):  y = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
-//     drawn in row-major order from gen (element kept when gen.next_double() >= p)
+// dropout(x, p, training, rng):  y = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
+//     element i is kept when its Philox draw u(seed, offset, i) >= p, where
+//     offset = rng.take_offset() numbers this call (ops/kernels/philox.h):
+//     the mask depends only on (seed, offset, i), on every device
 //     dx = g * keep / (1 - p)
-//     Identity (returns x) when !training or p == 0; p outside [0, 1) throws.
+//     Identity (returns x, no offset taken) when !training or p == 0; p
+//     outside [0, 1) throws.
 #pragma once
 
 #include "tensor/random.h"
@@ -65,6 +68,6 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
 Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, const Tensor& running_mean,
                   const Tensor& running_var, bool training, double momentum = 0.1, double eps = 1e-5);
 Tensor embedding(const Tensor& weight, const Tensor& index);
-Tensor dropout(const Tensor& x, double p, bool training, Generator& gen);
+Tensor dropout(const Tensor& x, double p, bool training, DropoutRng& rng);
 
 }  // namespace seqboat

@@ -1,8 +1,10 @@
 // ops/reduce.cpp: sum, mean, max over dimensions (formulas in ops/reduce.h).
 //
-// Kernel strategy: move the reduced dims last (a permuted view), make that
-// contiguous, and reduce each row of `inner` elements. Simple and exact; the
-// hot reductions of the model (layer norm, softmax) have fused kernels.
+// Strategy: move the reduced dims last (a permuted view), make that
+// contiguous, and let the kernel reduce each row of `inner` elements (or, when
+// the reduced dims already lead a contiguous tensor, add whole rows). Simple
+// and exact; the hot reductions of the model (layer norm, softmax) have fused
+// kernels.
 #include "ops/reduce.h"
 
 #include <algorithm>
@@ -10,7 +12,8 @@
 
 #include "autograd/autograd.h"
 #include "ops/elementwise.h"
-#include "ops/kernel_util.h"
+#include "ops/checks.h"
+#include "ops/dispatch.h"
 #include "ops/shape.h"
 
 namespace seqboat {
@@ -31,7 +34,6 @@ struct ReducePlan {
 ReducePlan plan_reduce(const char* op, const Tensor& x, std::vector<int64_t> dims, bool keepdim,
                        bool allow_leading = false) {
   check_defined(op, "x", x);
-  check_cpu(op, x);
   ReducePlan p;
   const int64_t nd = x.dim();
   p.reduced.assign(static_cast<size_t>(nd), dims.empty());
@@ -67,27 +69,16 @@ ReducePlan plan_reduce(const char* op, const Tensor& x, std::vector<int64_t> dim
 }  // namespace
 
 Tensor sum(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
-  ReducePlan p = plan_reduce("sum", x, dims, keepdim, /*allow_leading=*/true);
-  Tensor out = dispatch_float(x.dtype(), "sum", [&](auto tag) {
+  const char* op = "sum";
+  ReducePlan p = plan_reduce(op, x, dims, keepdim, /*allow_leading=*/true);
+  Tensor out = empty(p.out, x.dtype(), x.device());
+  dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    Tensor o = empty(p.out, x.dtype());
-    const T* px = p.rows.template data<T>();
-    T* po = o.template data<T>();
-    if (p.leading) {  // add whole rows in order: the same sums, in the same order, without a transpose
-      std::fill(po, po + p.outer, T(0));
-      for (int64_t i = 0; i < p.inner; ++i)
-        for (int64_t r = 0; r < p.outer; ++r) po[r] += px[i * p.outer + r];
-      return o;
-    }
-    for (int64_t r = 0; r < p.outer; ++r) {
-      T acc = 0;
-      for (int64_t i = 0; i < p.inner; ++i) acc += px[r * p.inner + i];
-      po[r] = acc;
-    }
-    return o;
+    if (p.leading) SEQBOAT_KERNEL(op, x.device(), T, sum_leading)(p.inner, p.outer, p.rows.ptr<T>(), out.ptr<T>());
+    else SEQBOAT_KERNEL(op, x.device(), T, sum_rows)(p.outer, p.inner, p.rows.ptr<T>(), out.ptr<T>());
   });
   Shape in_shape = x.shape(), keep = p.out_keep;
-  return record("sum", out, {x}, [in_shape, keep](const Tensor& g, const std::vector<bool>&) {
+  return record(op, out, {x}, [in_shape, keep](const Tensor& g, const std::vector<bool>&) {
     return std::vector<Tensor>{expand(reshape(g, keep), in_shape).contiguous()};
   });
 }
@@ -99,39 +90,30 @@ Tensor mean(const Tensor& x, std::vector<int64_t> dims, bool keepdim) {
 }
 
 Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
-  ReducePlan p = plan_reduce("max", x, {dim}, keepdim);
+  const char* op = "max";
+  ReducePlan p = plan_reduce(op, x, {dim}, keepdim);
   if (p.inner == 0) fail(fmt::format("max: reducing {} over an empty dimension", shape_str(x.shape())));
-  Tensor index = empty(p.out, DType::Int64);
-  Tensor out = dispatch_float(x.dtype(), "max", [&](auto tag) {
+  Tensor index = empty(p.out, DType::Int64, x.device());
+  Tensor out = empty(p.out, x.dtype(), x.device());
+  dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    Tensor o = empty(p.out, x.dtype());
-    const T* px = p.rows.template data<T>();
-    for (int64_t r = 0; r < p.outer; ++r) {
-      const T* row = px + r * p.inner;
-      int64_t best = 0;
-      for (int64_t i = 1; i < p.inner; ++i)
-        if (row[i] > row[best]) best = i;  // first maximal element wins ties
-      o.template data<T>()[r] = row[best];
-      index.data<int64_t>()[r] = best;
-    }
-    return o;
+    SEQBOAT_KERNEL(op, x.device(), T, max_rows)(p.outer, p.inner, p.rows.ptr<T>(), out.ptr<T>(),
+                                                index.ptr<int64_t>());
   });
-  int64_t d = normalize_dim("max", dim, x.dim());
+  int64_t d = normalize_dim(op, dim, x.dim());
   Shape in_shape = x.shape(), keep = p.out_keep;
-  return record("max", out, {x}, [in_shape, keep, index, d](const Tensor& g, const std::vector<bool>&) {
+  return record(op, out, {x}, [in_shape, keep, index, d](const Tensor& g, const std::vector<bool>&) {
     // Place g at the argmax of each row: build (outer, inner) rows, then undo
     // the permutation that moved `d` last.
     Tensor gk = reshape(g, keep).contiguous();
     int64_t inner = in_shape[d];
-    Tensor rows = zeros({gk.numel(), inner}, g.dtype());
+    Tensor rows = empty({gk.numel(), inner}, g.dtype(), g.device());
     dispatch_float(g.dtype(), "max_backward", [&](auto tag) {
       using T = decltype(tag);
-      for (int64_t r = 0; r < gk.numel(); ++r)
-        rows.template data<T>()[r * inner + index.data<int64_t>()[r]] = gk.template data<T>()[r];
-      return 0;
+      SEQBOAT_KERNEL("max_backward", g.device(), T, place_at_index)(gk.numel(), inner, index.ptr<int64_t>(),
+                                                                    gk.ptr<T>(), rows.ptr<T>());
     });
     Shape moved;
-    std::vector<int64_t> order;
     for (int64_t i = 0; i < static_cast<int64_t>(in_shape.size()); ++i)
       if (i != d) moved.push_back(in_shape[i]);
     moved.push_back(inner);
@@ -143,21 +125,27 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
 }
 
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
-  ReducePlan p = plan_reduce("argmax", x, {dim}, keepdim);
-  Tensor index = empty(p.out, DType::Int64);
-  dispatch_float(x.dtype(), "argmax", [&](auto tag) {
+  const char* op = "argmax";
+  ReducePlan p = plan_reduce(op, x, {dim}, keepdim);
+  if (p.inner == 0) fail(fmt::format("argmax: reducing {} over an empty dimension", shape_str(x.shape())));
+  Tensor index = empty(p.out, DType::Int64, x.device());
+  dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const T* px = p.rows.template data<T>();
-    for (int64_t r = 0; r < p.outer; ++r) {
-      const T* row = px + r * p.inner;
-      int64_t best = 0;
-      for (int64_t i = 1; i < p.inner; ++i)
-        if (row[i] > row[best]) best = i;
-      index.data<int64_t>()[r] = best;
-    }
-    return 0;
+    SEQBOAT_KERNEL(op, x.device(), T, max_rows)(p.outer, p.inner, p.rows.ptr<T>(), nullptr, index.ptr<int64_t>());
   });
   return index;
+}
+
+Tensor sum_to(const Tensor& grad, const Shape& shape) {
+  if (grad.shape() == shape) return grad;
+  int64_t lead = grad.dim() - static_cast<int64_t>(shape.size());
+  if (lead < 0) fail(fmt::format("sum_to: cannot reduce shape {} to {}", shape_str(grad.shape()), shape_str(shape)));
+  std::vector<int64_t> dims;
+  for (int64_t i = 0; i < lead; ++i) dims.push_back(i);
+  for (size_t i = 0; i < shape.size(); ++i)
+    if (shape[i] == 1 && grad.shape()[lead + i] != 1) dims.push_back(lead + static_cast<int64_t>(i));
+  Tensor r = dims.empty() ? grad : sum(grad, dims, true);
+  return reshape(r, shape);
 }
 
 }  // namespace seqboat

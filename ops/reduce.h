@@ -16,4 +16,8 @@ Tensor mean(const Tensor& x, std::vector<int64_t> dims = {}, bool keepdim = fals
 Tensor max(const Tensor& x, int64_t dim, bool keepdim = false);
 Tensor argmax(const Tensor& x, int64_t dim, bool keepdim = false);  // Int64, not differentiable
 
+// Reduces a broadcast gradient back to `shape` (sums the expanded dims): the
+// backward of every broadcasting op.
+Tensor sum_to(const Tensor& grad, const Shape& shape);
+
 }  // namespace seqboat

@@ -6,16 +6,11 @@
 #include <numeric>
 
 #include "autograd/autograd.h"
-#include "ops/kernel_util.h"
+#include "ops/checks.h"
+#include "ops/dispatch.h"
+#include "ops/reduce.h"
 
 namespace seqboat {
-
-int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim) {
-  int64_t d = dim < 0 ? dim + ndim : dim;
-  if (d < 0 || d >= std::max<int64_t>(ndim, 1) || (ndim == 0))
-    fail(fmt::format("{}: dimension {} out of range for a tensor with {} dims", op, dim, ndim));
-  return d;
-}
 
 // A new impl over the same storage (a view); the caller sets its geometry.
 static Tensor make_view(const Tensor& x, Shape shape, Shape strides, int64_t offset) {
@@ -29,32 +24,28 @@ static Tensor make_view(const Tensor& x, Shape shape, Shape strides, int64_t off
 }
 
 void copy_into(const Tensor& dst, const Tensor& src) {
+  const char* op = "copy_into";
   if (dst.shape() != src.shape() || dst.dtype() != src.dtype())
     fail(fmt::format("copy_into: destination {} {} vs source {} {}", dtype_name(dst.dtype()), shape_str(dst.shape()),
                      dtype_name(src.dtype()), shape_str(src.shape())));
-  check_cpu("copy_into", dst);
-  check_cpu("copy_into", src);
-  const size_t es = dtype_size(src.dtype());
-  char* pd = static_cast<char*>(dst.raw_data());
-  const char* ps = static_cast<const char*>(src.raw_data());
-  if (dst.is_contiguous() && src.is_contiguous()) {
-    std::memcpy(pd, ps, static_cast<size_t>(src.numel()) * es);
+  if (dst.device() != src.device()) {  // across devices: through contiguous bytes
+    Tensor from = src.is_contiguous() ? src : contiguous(src.detach());
+    if (dst.is_contiguous()) {
+      copy_contiguous_bytes(dst, from);
+      return;
+    }
+    Tensor staged = empty(src.shape(), src.dtype(), dst.device());
+    copy_contiguous_bytes(staged, from);
+    copy_into(dst, staged);
     return;
   }
-  std::array<Shape, 2> st{dst.strides(), src.strides()};
-  switch (es) {
-    case 8:
-      for_each_offset<2>(src.shape(), st, [&](const std::array<int64_t, 2>& o) {
-        reinterpret_cast<uint64_t*>(pd)[o[0]] = reinterpret_cast<const uint64_t*>(ps)[o[1]];
-      });
-      break;
-    case 4:
-      for_each_offset<2>(src.shape(), st, [&](const std::array<int64_t, 2>& o) {
-        reinterpret_cast<uint32_t*>(pd)[o[0]] = reinterpret_cast<const uint32_t*>(ps)[o[1]];
-      });
-      break;
-    default:
-      for_each_offset<2>(src.shape(), st, [&](const std::array<int64_t, 2>& o) { pd[o[0]] = ps[o[1]]; });
+  const kernels::StridedShape shape = strided_shape(op, src.shape());
+  const kernels::Strides sd = strides_of(dst.strides()), ss = strides_of(src.strides());
+  switch (src.dtype()) {
+    case DType::Float32: return SEQBOAT_KERNEL(op, dst.device(), float, copy_strided)(shape, sd, dst.ptr<float>(), ss, src.ptr<float>());
+    case DType::Float64: return SEQBOAT_KERNEL(op, dst.device(), double, copy_strided)(shape, sd, dst.ptr<double>(), ss, src.ptr<double>());
+    case DType::Int64: return SEQBOAT_KERNEL(op, dst.device(), int64_t, copy_strided)(shape, sd, dst.ptr<int64_t>(), ss, src.ptr<int64_t>());
+    case DType::UInt8: return SEQBOAT_KERNEL(op, dst.device(), uint8_t, copy_strided)(shape, sd, dst.ptr<uint8_t>(), ss, src.ptr<uint8_t>());
   }
 }
 
@@ -69,22 +60,30 @@ Tensor contiguous(const Tensor& x) {
 
 Tensor cast(const Tensor& x, DType dt) {
   if (x.dtype() == dt) return x;
-  check_cpu("to(dtype)", x);
+  const char* op = "to(dtype)";
   Tensor xc = x.detach().contiguous();
-  Tensor out = empty(x.shape(), dt);
-  std::vector<double> v = xc.to_vector();
-  for (int64_t i = 0; i < out.numel(); ++i) {
-    switch (dt) {
-      case DType::Float32: out.data<float>()[i] = static_cast<float>(v[i]); break;
-      case DType::Float64: out.data<double>()[i] = v[i]; break;
-      case DType::Int64: out.data<int64_t>()[i] = static_cast<int64_t>(v[i]); break;
-      case DType::UInt8: out.data<uint8_t>()[i] = static_cast<uint8_t>(v[i]); break;
-    }
+  Tensor out = empty(x.shape(), dt, x.device());
+  const int64_t n = x.numel();
+  switch (x.dtype()) {
+    case DType::Float32: SEQBOAT_KERNEL(op, x.device(), float, cast)(n, xc.ptr<float>(), dt, out.raw_data()); break;
+    case DType::Float64: SEQBOAT_KERNEL(op, x.device(), double, cast)(n, xc.ptr<double>(), dt, out.raw_data()); break;
+    case DType::Int64: SEQBOAT_KERNEL(op, x.device(), int64_t, cast)(n, xc.ptr<int64_t>(), dt, out.raw_data()); break;
+    case DType::UInt8: SEQBOAT_KERNEL(op, x.device(), uint8_t, cast)(n, xc.ptr<uint8_t>(), dt, out.raw_data()); break;
   }
-  if (!is_floating(dt)) return out;
+  if (!is_floating(dt) || !is_floating(x.dtype())) return out;
   DType from = x.dtype();
   return record("cast", out, {x}, [from](const Tensor& g, const std::vector<bool>&) {
     return std::vector<Tensor>{cast(g, from)};
+  });
+}
+
+Tensor to_device(const Tensor& x, Device device) {
+  if (x.device() == device) return x;
+  Tensor out = empty(x.shape(), x.dtype(), device);
+  copy_contiguous_bytes(out, x.detach().contiguous());
+  Device from = x.device();
+  return record("to_device", out, {x}, [from](const Tensor& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{to_device(g, from)};
   });
 }
 
@@ -211,17 +210,17 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
   Shape shape = first.shape();
   int64_t total = 0;
   for (size_t i = 0; i < xs.size(); ++i) {
-    check_cpu("concat", xs[i]);
     const Tensor& x = xs[i];
-    bool ok = x.dim() == first.dim() && x.dtype() == first.dtype();
+    bool ok = x.dim() == first.dim() && x.dtype() == first.dtype() && x.device() == first.device();
     for (int64_t k = 0; ok && k < x.dim(); ++k) ok = k == d || x.shape()[k] == first.shape()[k];
     if (!ok)
-      fail(fmt::format("concat: tensor {} has {} {}, incompatible with {} {} along dim {}", i, dtype_name(x.dtype()),
-                       shape_str(x.shape()), dtype_name(first.dtype()), shape_str(first.shape()), d));
+      fail(fmt::format("concat: tensor {} has {} {} on {}, incompatible with {} {} on {} along dim {}", i,
+                       dtype_name(x.dtype()), shape_str(x.shape()), device_name(x.device()), dtype_name(first.dtype()),
+                       shape_str(first.shape()), device_name(first.device()), d));
     total += x.shape()[d];
   }
   shape[d] = total;
-  Tensor out = empty(shape, first.dtype());
+  Tensor out = empty(shape, first.dtype(), first.device());
   std::vector<int64_t> sizes;
   int64_t at = 0;
   for (const Tensor& x : xs) {
@@ -261,7 +260,7 @@ Tensor pad(const Tensor& x, int64_t dim, int64_t before, int64_t after, double v
   if (before < 0 || after < 0) fail(fmt::format("pad: negative padding ({}, {})", before, after));
   Shape shape = x.shape();
   shape[d] += before + after;
-  Tensor out = full(shape, value, x.dtype());
+  Tensor out = full(shape, value, x.dtype(), x.device());
   copy_into(narrow(out.detach(), d, before, x.shape()[d]), x.detach());
   int64_t len = x.shape()[d];
   return record("pad", out, {x}, [d, before, len](const Tensor& g, const std::vector<bool>&) {

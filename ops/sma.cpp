@@ -1,4 +1,5 @@
-// ops/sma.cpp: Sparse Modular Activation ops (ops/sma.h), CPU only.
+// ops/sma.cpp: Sparse Modular Activation ops (ops/sma.h): checks, plans and
+// autograd; the kernels are in cpu/sma.cpp.
 //
 // ==== sma_router(u, temp, pad) -> {gate, active, prob} ====
 // forward, per token (b, t):
@@ -29,74 +30,27 @@
 // ==== sma_extract(y, plan) -> (B, L, C) ====
 //   forward:  out[b, slot_index[b, s]] = y[b, s] for valid slots, 0 elsewhere
 //   backward: dy[b, s] = G[b, slot_index[b, s]] for valid slots, 0 elsewhere
-//
-// Threads: compress / extract run in parallel over batch rows (each output
-// row written by one thread); the router is O(B L) and runs serially.
+
 #include "ops/sma.h"
 
 #include <algorithm>
-#include <cmath>
 
 #include "autograd/autograd.h"
-#include "ops/kernel_util.h"
+#include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace seqboat {
 
 namespace {
 
-// ---------------------------------------------------------------- router
-
-// Both softmax probabilities of one token.
-template <class T>
-struct RouteProbs {
-  T p0, p1;
-};
-
-template <class T>
-RouteProbs<T> route_probs(T x0, T x1) {
-  const T m = std::max(x0, x1);
-  const T e0 = std::exp(x0 - m), e1 = std::exp(x1 - m);
-  return {e0 / (e0 + e1), e1 / (e0 + e1)};
-}
+using kernels::PlanShape;
+using kernels::SmaRoute;
 
 struct RouterSaved {
   Tensor u;       // (B, L, 2) contiguous, detached
   Tensor active;  // (B, L) UInt8
-  Tensor temp;    // (1) detached
+  Tensor temp;    // (1) contiguous, detached
 };
-
-template <class T>
-void router_forward(const T* u, T tau, const uint8_t* pad, int64_t tokens, T* gate, uint8_t* active, T* prob) {
-  for (int64_t n = 0; n < tokens; ++n) {
-    const RouteProbs<T> P = route_probs(u[2 * n] / tau, u[2 * n + 1] / tau);
-    active[n] = P.p1 > P.p0 && !(pad && pad[n]);
-    gate[n] = active[n] ? P.p1 : T(0);
-    prob[n] = std::max(P.p0, P.p1);
-  }
-}
-
-// du (tokens, 2) and dtemp (either may be null).
-template <class T>
-void router_backward(const T* u, T tau, const uint8_t* active, const T* G, int64_t tokens, T* du, T* dtemp) {
-  T dtemp_sum = 0;
-  for (int64_t n = 0; n < tokens; ++n) {
-    const T x0 = u[2 * n] / tau, x1 = u[2 * n + 1] / tau;
-    T dx0 = 0, dx1 = 0;
-    if (active[n]) {
-      const RouteProbs<T> P = route_probs(x0, x1);
-      dx1 = G[n] * P.p1 * P.p0;   // term 1: dP1/dx_1 = P1 P0
-      dx0 = -G[n] * P.p1 * P.p0;  // term 2: dP1/dx_0 = -P1 P0
-    }
-    if (du) {
-      du[2 * n] = dx0 / tau;  // term 3
-      du[2 * n + 1] = dx1 / tau;
-    }
-    dtemp_sum -= dx0 * x0 + dx1 * x1;  // term 4: dx_k/dtemp = -x_k
-  }
-  if (dtemp) *dtemp = dtemp_sum;
-}
-
-// ---------------------------------------------------------------- plan movers
 
 void check_plan(const char* op, const SmaPlan& plan) {
   if (!plan.slot_index.defined() || !plan.slot_valid.defined() || plan.slot_index.shape() != Shape{plan.batch, plan.slots} ||
@@ -109,69 +63,33 @@ void check_plan(const char* op, const SmaPlan& plan) {
 void check_rows(const char* op, const char* arg, const Tensor& x, const SmaPlan& plan, int64_t rows,
                 const char* rows_name) {
   check_float(op, arg, x);
+  common_device(op, {&x, &plan.slot_index});
   if (x.dim() != 3 || x.size(0) != plan.batch || x.size(1) != rows)
     fail(fmt::format("{}: {} must be (B, {}, C) = ({}, {}, C) for the plan (length {}, slots {}), got {}", op, arg,
                      rows_name, plan.batch, rows, plan.length, plan.slots, shape_str(x.shape())));
 }
 
-// Token feeding slot s of row b in sma_compress, or -1 for an unused slot.
-int64_t compress_source(const SmaPlan& plan, const int64_t* index, const uint8_t* valid, int64_t b, int64_t s) {
-  const int64_t bs = b * plan.slots + s;
-  if (!plan.compressed) return s;
-  return valid[bs] ? index[bs] : -1;
-}
+// The plan's tensors, contiguous, as the movers read them.
+struct PlanRoutes {
+  PlanShape shape;
+  Tensor index, valid;
+  explicit PlanRoutes(const SmaPlan& p)
+      : shape{p.batch, p.length, p.slots, p.compressed}, index(p.slot_index.contiguous()),
+        valid(p.slot_valid.contiguous()) {}
+};
 
-// Copies rows between the token layout (B, L, C) and the slot layout (B, S, C):
-// for every (b, s) with token = route(b, s) >= 0, to_slots copies token -> slot
-// and otherwise slot -> token. Rows not written stay zero (dst starts zeroed).
-template <class T, class Route>
-void move_rows(const SmaPlan& plan, int64_t C, const T* src, T* dst, bool to_slots, Route route) {
-  const int64_t B = plan.batch, L = plan.length, S = plan.slots;
-  std::fill(dst, dst + B * (to_slots ? S : L) * C, T(0));
-#pragma omp parallel for schedule(static) if (B * std::max(L, S) * C > kParallelWork)
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t s = 0; s < S; ++s) {
-      const int64_t token = route(b, s);
-      if (token < 0) continue;
-      const T* from = to_slots ? src + (b * L + token) * C : src + (b * S + s) * C;
-      T* to = to_slots ? dst + (b * S + s) * C : dst + (b * L + token) * C;
-      std::copy(from, from + C, to);
-    }
-}
-
-// Runs move_rows for x's dtype and returns the new (B, rows_out, C) tensor.
-template <class Route>
-Tensor moved(const char* op, const SmaPlan& plan, const Tensor& x, bool to_slots, Route route) {
+// x moved between the token layout (B, L, C) and the slot layout (B, S, C).
+Tensor moved(const char* op, const PlanRoutes& r, const Tensor& x, SmaRoute route, bool to_slots) {
   Tensor xc = x.contiguous();
   const int64_t C = x.size(2);
-  Tensor out = empty({plan.batch, to_slots ? plan.slots : plan.length, C}, x.dtype());
+  Tensor out = empty({r.shape.batch, to_slots ? r.shape.slots : r.shape.length, C}, x.dtype(), x.device());
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    move_rows<T>(plan, C, xc.data<T>(), out.data<T>(), to_slots, route);
-    return 0;
+    SEQBOAT_KERNEL(op, x.device(), T, sma_move_rows)(r.shape, C, route, to_slots, r.index.ptr<int64_t>(),
+                                                     r.valid.ptr<uint8_t>(), xc.ptr<T>(), out.ptr<T>());
   });
   return out;
 }
-
-// Routes of the plan: slot -> token for compress (forward) and extract.
-struct PlanRoutes {
-  SmaPlan plan;
-  Tensor index, valid;  // contiguous views of the plan's tensors
-
-  explicit PlanRoutes(const SmaPlan& p) : plan(p), index(p.slot_index.contiguous()), valid(p.slot_valid.contiguous()) {}
-  auto compress() const {
-    const int64_t* idx = index.data<int64_t>();
-    const uint8_t* ok = valid.data<uint8_t>();
-    const SmaPlan* pl = &plan;
-    return [pl, idx, ok](int64_t b, int64_t s) { return compress_source(*pl, idx, ok, b, s); };
-  }
-  auto extract() const {
-    const int64_t* idx = index.data<int64_t>();
-    const uint8_t* ok = valid.data<uint8_t>();
-    const int64_t S = plan.slots;
-    return [idx, ok, S](int64_t b, int64_t s) { return ok[b * S + s] ? idx[b * S + s] : int64_t{-1}; };
-  }
-};
 
 }  // namespace
 
@@ -180,12 +98,12 @@ RouterOutput sma_router(const Tensor& u, const Tensor& temp, const Tensor& paddi
   check_float(op, "u", u);
   check_float(op, "temp", temp);
   check_same_dtype(op, u, temp);
+  const Device dev = common_device(op, {&u, &temp, &padding_mask});
   if (u.dim() != 3 || u.size(2) != 2)
     fail(fmt::format("{}: u must be (B, L, 2) (two routing options), got {}", op, shape_str(u.shape())));
   if (temp.numel() != 1) fail(fmt::format("{}: temp must hold one value, got shape {}", op, shape_str(temp.shape())));
   const int64_t B = u.size(0), L = u.size(1);
   if (padding_mask.defined()) {
-    check_cpu(op, padding_mask);
     check_dtype(op, "padding_mask", padding_mask, DType::UInt8);
     if (padding_mask.shape() != Shape{B, L})
       fail(fmt::format("{}: padding_mask must be (B, L) = [{}, {}] for u {}, got {}", op, B, L, shape_str(u.shape()),
@@ -193,33 +111,32 @@ RouterOutput sma_router(const Tensor& u, const Tensor& temp, const Tensor& paddi
   }
   auto saved = std::make_shared<RouterSaved>();
   saved->u = u.detach().contiguous();
-  saved->temp = temp.detach();
+  saved->temp = temp.detach().contiguous();
   Tensor pad = padding_mask.defined() ? padding_mask.contiguous() : Tensor();
   RouterOutput r;
-  r.gate = empty({B, L}, u.dtype());
-  r.active = empty({B, L}, DType::UInt8);
-  r.prob = empty({B, L}, u.dtype());
+  r.gate = empty({B, L}, u.dtype(), dev);
+  r.active = empty({B, L}, DType::UInt8, dev);
+  r.prob = empty({B, L}, u.dtype(), dev);
   dispatch_float(u.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const T tau = std::exp(T(temp.item()));
-    router_forward<T>(saved->u.data<T>(), tau, pad.defined() ? pad.data<uint8_t>() : nullptr, B * L,
-                      r.gate.data<T>(), r.active.data<uint8_t>(), r.prob.data<T>());
-    return 0;
+    SEQBOAT_KERNEL(op, dev, T, sma_router_forward)(B * L, saved->u.ptr<T>(), saved->temp.ptr<T>(),
+                                                   pad.defined() ? pad.ptr<uint8_t>() : nullptr, r.gate.ptr<T>(),
+                                                   r.active.ptr<uint8_t>(), r.prob.ptr<T>());
   });
   saved->active = r.active;
   if (!any_requires_grad({&u, &temp})) return r;
   const Shape temp_shape = temp.shape();
   r.gate = record(op, r.gate, {u, temp}, [saved, temp_shape](const Tensor& g, const std::vector<bool>& need) {
+    const char* bop = "sma_router_backward";
     Tensor G = g.contiguous();
     std::vector<Tensor> grads(2);
-    if (need[0]) grads[0] = empty(saved->u.shape(), G.dtype());
-    if (need[1]) grads[1] = empty(temp_shape, G.dtype());
-    dispatch_float(G.dtype(), "sma_router_backward", [&](auto tag) {
+    if (need[0]) grads[0] = empty(saved->u.shape(), G.dtype(), G.device());
+    if (need[1]) grads[1] = empty(temp_shape, G.dtype(), G.device());
+    dispatch_float(G.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      const T tau = std::exp(T(saved->temp.item()));
-      router_backward<T>(saved->u.data<T>(), tau, saved->active.data<uint8_t>(), G.data<T>(), G.numel(),
-                         need[0] ? grads[0].data<T>() : nullptr, need[1] ? grads[1].data<T>() : nullptr);
-      return 0;
+      SEQBOAT_KERNEL(bop, G.device(), T, sma_router_backward)(
+          G.numel(), saved->u.ptr<T>(), saved->temp.ptr<T>(), saved->active.ptr<uint8_t>(), G.ptr<T>(),
+          need[0] ? grads[0].ptr<T>() : nullptr, need[1] ? grads[1].ptr<T>() : nullptr);
     });
     return grads;
   });
@@ -229,35 +146,24 @@ RouterOutput sma_router(const Tensor& u, const Tensor& temp, const Tensor& paddi
 SmaPlan sma_plan(const Tensor& active) {
   const char* op = "sma_plan";
   check_defined(op, "active", active);
-  check_cpu(op, active);
   check_dtype(op, "active", active, DType::UInt8);
   check_dim(op, "active", active, 2);
+  const Device dev = active.device();
   const int64_t B = active.size(0), L = active.size(1);
   Tensor act = active.contiguous();
-  const uint8_t* a = act.data<uint8_t>();
-  int64_t S = 0;
-  for (int64_t b = 0; b < B; ++b)
-    S = std::max<int64_t>(S, std::count_if(a + b * L, a + (b + 1) * L, [](uint8_t x) { return x != 0; }));
+  Tensor counts = empty({B}, DType::Int64, dev);
+  SEQBOAT_KERNEL(op, dev, uint8_t, sma_count_active)(B, L, act.ptr<uint8_t>(), counts.ptr<int64_t>());
+  int64_t S = 0;  // the plan's shape depends on the data: the counts come to the host
+  for (double c : counts.to_vector()) S = std::max<int64_t>(S, static_cast<int64_t>(c));
   SmaPlan plan;
   plan.batch = B;
   plan.length = L;
   plan.compressed = S < L;
   plan.slots = plan.compressed ? S : L;
-  plan.slot_index = zeros({B, plan.slots}, DType::Int64);
-  plan.slot_valid = zeros({B, plan.slots}, DType::UInt8);
-  int64_t* index = plan.slot_index.data<int64_t>();
-  uint8_t* valid = plan.slot_valid.data<uint8_t>();
-  for (int64_t b = 0; b < B; ++b) {
-    int64_t next_slot = 0;
-    for (int64_t t = 0; t < L; ++t) {
-      const bool on = a[b * L + t] != 0;
-      const int64_t slot = plan.compressed ? next_slot : t;
-      if (plan.compressed && !on) continue;
-      index[b * plan.slots + slot] = t;
-      valid[b * plan.slots + slot] = on;
-      ++next_slot;
-    }
-  }
+  plan.slot_index = empty({B, plan.slots}, DType::Int64, dev);
+  plan.slot_valid = empty({B, plan.slots}, DType::UInt8, dev);
+  SEQBOAT_KERNEL(op, dev, uint8_t, sma_plan_fill)(PlanShape{B, L, plan.slots, plan.compressed}, act.ptr<uint8_t>(),
+                                                   plan.slot_index.ptr<int64_t>(), plan.slot_valid.ptr<uint8_t>());
   return plan;
 }
 
@@ -266,11 +172,11 @@ Tensor sma_compress(const Tensor& x, const SmaPlan& plan) {
   check_plan(op, plan);
   check_rows(op, "x", x, plan, plan.length, "L");
   auto routes = std::make_shared<PlanRoutes>(plan);
-  Tensor out = moved(op, plan, x, /*to_slots=*/true, routes->compress());
+  Tensor out = moved(op, *routes, x, SmaRoute::Compress, /*to_slots=*/true);
   if (!any_requires_grad({&x})) return out;
   return record(op, out, {x}, [routes](const Tensor& g, const std::vector<bool>& need) {
     // dx[b, source(b, s)] = G[b, s]: the same routes, slots -> tokens.
-    return std::vector<Tensor>{need[0] ? moved("sma_compress_backward", routes->plan, g, false, routes->compress())
+    return std::vector<Tensor>{need[0] ? moved("sma_compress_backward", *routes, g, SmaRoute::Compress, false)
                                        : Tensor()};
   });
 }
@@ -280,11 +186,11 @@ Tensor sma_extract(const Tensor& y, const SmaPlan& plan) {
   check_plan(op, plan);
   check_rows(op, "y", y, plan, plan.slots, "S");
   auto routes = std::make_shared<PlanRoutes>(plan);
-  Tensor out = moved(op, plan, y, /*to_slots=*/false, routes->extract());
+  Tensor out = moved(op, *routes, y, SmaRoute::Extract, /*to_slots=*/false);
   if (!any_requires_grad({&y})) return out;
   return record(op, out, {y}, [routes](const Tensor& g, const std::vector<bool>& need) {
     // dy[b, s] = G[b, slot_index[b, s]] at valid slots: the same routes, tokens -> slots.
-    return std::vector<Tensor>{need[0] ? moved("sma_extract_backward", routes->plan, g, true, routes->extract())
+    return std::vector<Tensor>{need[0] ? moved("sma_extract_backward", *routes, g, SmaRoute::Extract, true)
                                        : Tensor()};
   });
 }

@@ -1,8 +1,8 @@
 // ops/sma.h: Sparse Modular Activation (SPEC section 3, steps 4, 5 and 8):
 // the router that decides which tokens run the attention unit, the plan that
 // packs the active tokens into slots, and the two data movers between the
-// token sequence (B, L, C) and the slot sequence (B, S, C). CPU only; formulas
-// and backward terms in ops/sma.cpp.
+// token sequence (B, L, C) and the slot sequence (B, S, C). Formulas and
+// backward terms in ops/sma.cpp.
 //
 //   sma_router(u (B, L, 2), temp (1), padding_mask) -> {gate, active, prob}
 //       tau = exp(temp), P = softmax(u / tau) over the 2 options

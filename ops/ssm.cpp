@@ -1,4 +1,6 @@
-// ops/ssm.cpp: the SeqBoat state-space ops (SPEC sections 1 and 2), CPU only.
+// ops/ssm.cpp: the SeqBoat state-space ops (SPEC sections 1 and 2): argument
+// checks, allocation and autograd; the arithmetic is in the backends
+// (cpu/ssm.cpp: also how Direct, Toeplitz and FFT evaluate the convolution).
 //
 // ==== ema_kernel(delta, alpha, beta, gamma, Lk) -> k (K, Lk) ====
 // forward, for each kernel row c and state n (s = sqrt(1/N)):
@@ -25,21 +27,10 @@
 //   dx[s]  = dx0[s] (1 - pad[s])       padding positions get no gradient (x0 is zero there)
 //   dk1[i] = sum_b sum_t G[t] x0[t-i]  = lagged products of (G, x0)
 //   dk2[i] = sum_b sum_t G[t] x0[t+i]  = lagged products of (x0, G)
-// Three primitives cover forward and backward: past conv, future conv, lagged
-// products. Direct evaluates them in O(L Lk) per sequence. FFT zero-pads to
-// n >= L + Lk - 1 (the next power of two, at least 4; the reference uses 2L or
-// 2(L + Lk - 1), equally exact) and evaluates them in O(n log n):
-//   past conv        spectrum K U          (linear convolution: no wrap-around for t < L)
-//   future conv      spectrum conj(K) U    (circular correlation: u[t+i] with t+i <= L+Lk-2 < n)
-//   lagged products  c[i] = sum_s x0[s] G[s+i] has spectrum conj(X0) G;
-//                    dk1[i] = c[i] and dk2[i] = c[(n - i) mod n] (G is zero beyond L, so no wrap)
-// The dk spectra are summed over b before the single inverse transform per d.
-// Toeplitz writes the same sums as three matrix products per channel (see
-// build_toeplitz below); Auto chooses among the three by a fitted cost model.
-// The FFT is Eigen's unsupported/Eigen/FFT (kissfft), which ships with
-// libeigen3-dev: no new dependency.
-// Threads: forward over (b, d); backward over d with b in a fixed order inside,
-// so dk sums are deterministic (no atomics, no cross-thread reductions).
+// Three primitives cover forward and backward: past conv, future conv,
+// lagged products; the CPU evaluates them directly, as Toeplitz matrix
+// products or by FFT (all exact; cpu/ssm.cpp), the algorithm picked per size
+// by the backend unless the caller names one.
 //
 // ==== rotary(x, positions) -> (B, S, Z) ====
 // forward: theta = pos * freq[m], freq[m] = 10000^(-2m/Z), m = 0..Z/2-1
@@ -54,436 +45,28 @@
 // backward: dw[r] += G[b,i,j]  (scatter-add, serial: deterministic)
 #include "ops/ssm.h"
 
-#include <Eigen/Core>
-#include <cmath>
-#include <complex>
-#include <limits>
-#include <unsupported/Eigen/FFT>
-#include <vector>
-
 #include "autograd/autograd.h"
-#include "ops/kernel_util.h"
+#include "ops/checks.h"
+#include "ops/dispatch.h"
 
 namespace seqboat {
 
 namespace {
 
-template <class T>
-using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
-template <class T>
-using VecMap = Eigen::Map<Vec<T>>;
-template <class T>
-using ConstVecMap = Eigen::Map<const Vec<T>>;
-
-template <class T>
-T sigmoid_of(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
-
-// ---------------------------------------------------------------- ema_kernel
-
-// The per-(c, n) coefficients of the EMA kernel.
-template <class T>
-struct EmaCoeffs {
-  T p, a, q, log_q, coef;  // coef = p beta gamma s
-};
-
-template <class T>
-EmaCoeffs<T> ema_coeffs(T delta, T alpha, T beta, T gamma, T scale) {
-  EmaCoeffs<T> e;
-  e.p = sigmoid_of(delta);
-  e.a = sigmoid_of(alpha);
-  e.q = T(1) - e.p * e.a;
-  e.log_q = std::log(e.q);
-  e.coef = e.p * beta * gamma * scale;
-  return e;
-}
-
-struct EmaParams {
-  Tensor delta, alpha, beta, gamma;  // contiguous, detached
-  int64_t K = 0, N = 0, length = 0;
-};
-
-template <class T>
-void ema_kernel_forward(const EmaParams& P, T* k) {
-  const T* delta = P.delta.data<T>();
-  const T* alpha = P.alpha.data<T>();
-  const T* beta = P.beta.data<T>();
-  const T* gamma = P.gamma.data<T>();
-  const T scale = T(std::sqrt(1.0 / static_cast<double>(P.N)));
-  std::fill(k, k + P.K * P.length, T(0));
-  for (int64_t c = 0; c < P.K; ++c)
-    for (int64_t n = 0; n < P.N; ++n) {
-      const int64_t cn = c * P.N + n;
-      EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
-      for (int64_t l = 0; l < P.length; ++l) k[c * P.length + l] += e.coef * std::exp(T(l) * e.log_q);
-    }
-}
-
-// Gradients of all four parameters (the cost is K N Lk either way).
-template <class T>
-void ema_kernel_backward(const EmaParams& P, const T* G, T* d_delta, T* d_alpha, T* d_beta, T* d_gamma) {
-  const T* delta = P.delta.data<T>();
-  const T* alpha = P.alpha.data<T>();
-  const T* beta = P.beta.data<T>();
-  const T* gamma = P.gamma.data<T>();
-  const T scale = T(std::sqrt(1.0 / static_cast<double>(P.N)));
-  for (int64_t c = 0; c < P.K; ++c)
-    for (int64_t n = 0; n < P.N; ++n) {
-      const int64_t cn = c * P.N + n;
-      EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
-      const T* g = G + c * P.length;
-      T S0 = 0, S1 = 0;  // S0 = sum_l G q^l, S1 = sum_l G l q^(l-1)
-      for (int64_t l = 0; l < P.length; ++l) {
-        S0 += g[l] * std::exp(T(l) * e.log_q);
-        if (l > 0) S1 += g[l] * T(l) * std::exp(T(l - 1) * e.log_q);
-      }
-      d_beta[cn] = e.p * gamma[cn] * scale * S0;
-      d_gamma[cn] = e.p * beta[cn] * scale * S0;
-      T dp = beta[cn] * gamma[cn] * scale * S0  // term 1: d/dp through coef
-             - e.a * e.coef * S1;               // term 2: d/dp through q
-      T da = -e.p * e.coef * S1;                // through q only
-      d_delta[cn] = dp * e.p * (T(1) - e.p);
-      d_alpha[cn] = da * e.a * (T(1) - e.a);
-    }
-}
-
 void check_ema_param(const char* arg, const Tensor& t, const Shape& expected, const Tensor& delta) {
   check_defined("ema_kernel", arg, t);
-  check_cpu("ema_kernel", t);
   check_same_dtype("ema_kernel", delta, t);
+  common_device("ema_kernel", {&delta, &t});
   if (t.shape() != expected)
     fail(fmt::format("ema_kernel: {} must have shape {}, got {} (delta {})", arg, shape_str(expected),
                      shape_str(t.shape()), shape_str(delta.shape())));
-}
-
-// ---------------------------------------------------------------- ssm_conv
-
-struct ConvGeometry {
-  int64_t B = 0, L = 0, D = 0, Lk = 0;
-  bool bidirectional = false;
-  int64_t sequences() const { return B * D; }
-};
-
-// Direct primitives on one contiguous sequence; each accumulates into out.
-
-// out[t] += sum_{i=0..min(t, Lk-1)} k[i] u[t-i]
-template <class T>
-void past_conv_direct(const T* k, const T* u, int64_t L, int64_t Lk, T* out) {
-  for (int64_t i = 0; i < Lk; ++i) VecMap<T>(out + i, L - i) += k[i] * ConstVecMap<T>(u, L - i);
-}
-
-// out[t] += sum_{i=0..min(L-1-t, Lk-1)} k[i] u[t+i]
-template <class T>
-void future_conv_direct(const T* k, const T* u, int64_t L, int64_t Lk, T* out) {
-  for (int64_t i = 0; i < Lk; ++i) VecMap<T>(out, L - i) += k[i] * ConstVecMap<T>(u + i, L - i);
-}
-
-// out[i] += sum_{t=i..L-1} a[t] b[t-i], for i < Lk
-template <class T>
-void lagged_products_direct(const T* a, const T* b, int64_t L, int64_t Lk, T* out) {
-  for (int64_t i = 0; i < Lk; ++i) out[i] += ConstVecMap<T>(a + i, L - i).dot(ConstVecMap<T>(b, L - i));
-}
-
-int64_t fft_size_for(int64_t L, int64_t Lk) {
-  int64_t n = 4;
-  while (n < L + Lk - 1) n *= 2;
-  return n;
-}
-
-// A real FFT of fixed size n with scratch space; one per thread (Eigen::FFT
-// caches plans and buffers, so it is not shared).
-template <class T>
-class RealFFT {
- public:
-  using Complex = std::complex<T>;
-  explicit RealFFT(int64_t n) : n_(n), samples_(static_cast<size_t>(n)) {
-    fft_.SetFlag(Eigen::FFT<T>::HalfSpectrum);
-  }
-  int64_t bins() const { return n_ / 2 + 1; }
-  // spectrum (bins() values) of u[0..len) zero-padded to n
-  void forward(const T* u, int64_t len, Complex* spectrum) {
-    std::copy(u, u + len, samples_.begin());
-    std::fill(samples_.begin() + len, samples_.end(), T(0));
-    fft_.fwd(spectrum, samples_.data(), n_);
-  }
-  // All n samples of the inverse transform; valid until the next call.
-  const T* inverse(const Complex* spectrum) {
-    fft_.inv(samples_.data(), spectrum, n_);
-    return samples_.data();
-  }
-
- private:
-  int64_t n_;
-  std::vector<T> samples_;
-  Eigen::FFT<T> fft_;
-};
-
-// Spectra of every kernel row, (rows, bins) row-major.
-template <class T>
-std::vector<std::complex<T>> kernel_spectra(const T* kernel, int64_t rows, int64_t Lk, int64_t n) {
-  const int64_t bins = n / 2 + 1;
-  std::vector<std::complex<T>> spectra(static_cast<size_t>(rows * bins));
-#pragma omp parallel
-  {
-    RealFFT<T> fft(n);
-#pragma omp for schedule(static)
-    for (int64_t r = 0; r < rows; ++r) fft.forward(kernel + r * Lk, Lk, spectra.data() + r * bins);
-  }
-  return spectra;
-}
-
-// x0_seq[b, d, :] = x[b, :, d] with padding zeroed.
-template <class T>
-void gather_sequence(const T* x, const uint8_t* pad, const ConvGeometry& g, int64_t b, int64_t d, T* seq) {
-  for (int64_t t = 0; t < g.L; ++t) {
-    const bool is_pad = pad && pad[b * g.L + t];
-    seq[t] = is_pad ? T(0) : x[(b * g.L + t) * g.D + d];
-  }
-}
-
-template <class T>
-void scatter_sequence(const T* seq, const ConvGeometry& g, int64_t b, int64_t d, T* y) {
-  for (int64_t t = 0; t < g.L; ++t) y[(b * g.L + t) * g.D + d] = seq[t];
-}
-
-// ---- Toeplitz: the direct sums as matrix products, one per channel d.
-// T_d (L x L): T[t, s] = k1[t - s] (0 <= t - s < Lk) + k2[s - t] (0 <= s - t < Lk,
-// bidirectional). With X_d[s, b] = x0[b, s, d] and G_d[t, b] = G[b, t, d]:
-//   forward  Y_d = T_d X_d                       (past + future sums at once)
-//   dx       DX0_d = T_d^T G_d                   (terms 1 and 2)
-//   dk       M_d = G_d X_d^T;  dk1[i] = sum_t M[t, t - i],  dk2[i] = sum_t M[t, t + i]
-// Same multiply-adds as Direct plus the zeros of T (and of M beyond Lk), but
-// as blocked GEMMs (Eigen) they run about twice as fast for short sequences;
-// the memory is O(L^2) per thread, so Auto only takes it for L <= 1024.
-template <class T>
-using ColMat = Eigen::Matrix<T, Eigen::Dynamic, Eigen::Dynamic>;
-
-template <class T>
-void build_toeplitz(const T* kernel, const ConvGeometry& g, int64_t d, ColMat<T>& Tm) {
-  const int64_t L = g.L, Lk = g.Lk;
-  Tm.setZero(L, L);
-  const T* k1 = kernel + d * Lk;
-  const T* k2 = g.bidirectional ? kernel + (g.D + d) * Lk : nullptr;
-  for (int64_t s = 0; s < L; ++s) {
-    T* col = Tm.data() + s * L;
-    for (int64_t i = 0; i < std::min(Lk, L - s); ++i) col[s + i] += k1[i];
-    if (k2)
-      for (int64_t i = 0; i < std::min(Lk, s + 1); ++i) col[s - i] += k2[i];
-  }
-}
-
-// X_d as an L x B view of x0_seq (B, D, L): column b is the row (b, d).
-template <class T>
-Eigen::Map<const ColMat<T>, 0, Eigen::OuterStride<>> x0_columns(const T* x0_seq, const ConvGeometry& g, int64_t d) {
-  return {x0_seq + d * g.L, g.L, g.B, Eigen::OuterStride<>(g.D * g.L)};
-}
-
-template <class T>
-void ssm_conv_forward_toeplitz(const T* x, const T* kernel, const uint8_t* pad, const ConvGeometry& g, T* x0_seq,
-                               T* y) {
-  const int64_t L = g.L, D = g.D, B = g.B;
-#pragma omp parallel for schedule(static)
-  for (int64_t bd = 0; bd < g.sequences(); ++bd) gather_sequence(x, pad, g, bd / D, bd % D, x0_seq + bd * L);
-#pragma omp parallel
-  {
-    ColMat<T> Tm, Yd(L, B);
-#pragma omp for schedule(static)
-    for (int64_t d = 0; d < D; ++d) {
-      build_toeplitz(kernel, g, d, Tm);
-      Yd.noalias() = Tm * x0_columns(x0_seq, g, d);
-      for (int64_t b = 0; b < B; ++b) scatter_sequence(Yd.data() + b * L, g, b, d, y);
-    }
-  }
-}
-
-template <class T>
-void ssm_conv_backward_toeplitz(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
-                                const ConvGeometry& g, T* dx, T* dk) {
-  const int64_t L = g.L, Lk = g.Lk, D = g.D, B = g.B;
-#pragma omp parallel
-  {
-    ColMat<T> Tm, Gd(L, B), DX(L, B), M(L, L);
-#pragma omp for schedule(static)
-    for (int64_t d = 0; d < D; ++d) {
-      for (int64_t b = 0; b < B; ++b) gather_sequence<T>(G, nullptr, g, b, d, Gd.data() + b * L);
-      if (dx) {
-        build_toeplitz(kernel, g, d, Tm);
-        DX.noalias() = Tm.transpose() * Gd;
-        for (int64_t b = 0; b < B; ++b)
-          for (int64_t t = 0; t < L; ++t) {
-            const bool is_pad = pad && pad[b * L + t];
-            dx[(b * L + t) * D + d] = is_pad ? T(0) : DX(t, b);
-          }
-      }
-      if (dk) {
-        M.noalias() = Gd * x0_columns(x0_seq, g, d).transpose();
-        for (int64_t i = 0; i < Lk; ++i) dk[d * Lk + i] = M.diagonal(-i).sum();
-        if (g.bidirectional)
-          for (int64_t i = 0; i < Lk; ++i) dk[(D + d) * Lk + i] = M.diagonal(i).sum();
-      }
-    }
-  }
-}
-
-// y = conv(x0, kernel); also fills x0_seq (B, D, L) for the backward.
-template <class T>
-void ssm_conv_forward(const T* x, const T* kernel, const uint8_t* pad, const ConvGeometry& g, ConvAlgo algo,
-                      T* x0_seq, T* y) {
-  const int64_t L = g.L, Lk = g.Lk, D = g.D;
-  if (algo == ConvAlgo::Toeplitz) {
-    ssm_conv_forward_toeplitz(x, kernel, pad, g, x0_seq, y);
-    return;
-  }
-  if (algo == ConvAlgo::Direct) {
-#pragma omp parallel
-    {
-      std::vector<T> out(static_cast<size_t>(L));
-#pragma omp for schedule(static)
-      for (int64_t bd = 0; bd < g.sequences(); ++bd) {
-        const int64_t b = bd / D, d = bd % D;
-        T* x0 = x0_seq + bd * L;
-        gather_sequence(x, pad, g, b, d, x0);
-        std::fill(out.begin(), out.end(), T(0));
-        past_conv_direct(kernel + d * Lk, x0, L, Lk, out.data());
-        if (g.bidirectional) future_conv_direct(kernel + (D + d) * Lk, x0, L, Lk, out.data());
-        scatter_sequence(out.data(), g, b, d, y);
-      }
-    }
-    return;
-  }
-  const int64_t n = fft_size_for(L, Lk), bins = n / 2 + 1;
-  auto K = kernel_spectra(kernel, g.bidirectional ? 2 * D : D, Lk, n);
-#pragma omp parallel
-  {
-    RealFFT<T> fft(n);
-    std::vector<std::complex<T>> spec(static_cast<size_t>(bins));
-#pragma omp for schedule(static)
-    for (int64_t bd = 0; bd < g.sequences(); ++bd) {
-      const int64_t b = bd / D, d = bd % D;
-      T* x0 = x0_seq + bd * L;
-      gather_sequence(x, pad, g, b, d, x0);
-      fft.forward(x0, L, spec.data());
-      const std::complex<T>* K1 = K.data() + d * bins;
-      const std::complex<T>* K2 = g.bidirectional ? K.data() + (D + d) * bins : nullptr;
-      for (int64_t f = 0; f < bins; ++f)  // past conv with k1 (+ future conv with k2)
-        spec[f] = g.bidirectional ? (K1[f] + std::conj(K2[f])) * spec[f] : K1[f] * spec[f];
-      scatter_sequence(fft.inverse(spec.data()), g, b, d, y);
-    }
-  }
-}
-
-// dx (B, L, D) and/or dk (rows, Lk); either pointer may be null.
-template <class T>
-void ssm_conv_backward_direct(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
-                              const ConvGeometry& g, T* dx, T* dk) {
-  const int64_t L = g.L, Lk = g.Lk, D = g.D;
-#pragma omp parallel
-  {
-    std::vector<T> gs(static_cast<size_t>(L)), dx0(static_cast<size_t>(L));
-#pragma omp for schedule(static)
-    for (int64_t d = 0; d < D; ++d) {
-      const T* k1 = kernel + d * Lk;
-      const T* k2 = g.bidirectional ? kernel + (D + d) * Lk : nullptr;
-      for (int64_t b = 0; b < g.B; ++b) {
-        gather_sequence<T>(G, nullptr, g, b, d, gs.data());
-        const T* x0 = x0_seq + (b * D + d) * L;
-        if (dx) {
-          std::fill(dx0.begin(), dx0.end(), T(0));
-          future_conv_direct(k1, gs.data(), L, Lk, dx0.data());                    // term 1
-          if (g.bidirectional) past_conv_direct(k2, gs.data(), L, Lk, dx0.data());  // term 2
-          for (int64_t t = 0; t < L; ++t)
-            if (pad && pad[b * L + t]) dx0[t] = T(0);
-          scatter_sequence(dx0.data(), g, b, d, dx);
-        }
-        if (dk) {
-          lagged_products_direct(gs.data(), x0, L, Lk, dk + d * Lk);
-          if (g.bidirectional) lagged_products_direct(x0, gs.data(), L, Lk, dk + (D + d) * Lk);
-        }
-      }
-    }
-  }
-}
-
-template <class T>
-void ssm_conv_backward_fft(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad, const ConvGeometry& g,
-                           T* dx, T* dk) {
-  const int64_t L = g.L, Lk = g.Lk, D = g.D;
-  const int64_t n = fft_size_for(L, Lk), bins = n / 2 + 1;
-  auto K = kernel_spectra(kernel, g.bidirectional ? 2 * D : D, Lk, n);
-#pragma omp parallel
-  {
-    RealFFT<T> fft(n);
-    std::vector<T> gs(static_cast<size_t>(L));
-    std::vector<std::complex<T>> G_spec(bins), X_spec(bins), dx_spec(bins), lag_spec(bins);
-#pragma omp for schedule(static)
-    for (int64_t d = 0; d < D; ++d) {
-      const std::complex<T>* K1 = K.data() + d * bins;
-      const std::complex<T>* K2 = g.bidirectional ? K.data() + (D + d) * bins : nullptr;
-      std::fill(lag_spec.begin(), lag_spec.end(), std::complex<T>(0));
-      for (int64_t b = 0; b < g.B; ++b) {
-        gather_sequence<T>(G, nullptr, g, b, d, gs.data());
-        fft.forward(gs.data(), L, G_spec.data());
-        if (dx) {
-          for (int64_t f = 0; f < bins; ++f)  // term 1: future conv of G with k1 (+ term 2: past conv with k2)
-            dx_spec[f] = g.bidirectional ? (std::conj(K1[f]) + K2[f]) * G_spec[f] : std::conj(K1[f]) * G_spec[f];
-          const T* dx0 = fft.inverse(dx_spec.data());
-          for (int64_t t = 0; t < L; ++t) {
-            const bool is_pad = pad && pad[b * L + t];
-            dx[(b * L + t) * D + d] = is_pad ? T(0) : dx0[t];
-          }
-        }
-        if (dk) {
-          fft.forward(x0_seq + (b * D + d) * L, L, X_spec.data());
-          for (int64_t f = 0; f < bins; ++f) lag_spec[f] += std::conj(X_spec[f]) * G_spec[f];
-        }
-      }
-      if (dk) {
-        const T* c = fft.inverse(lag_spec.data());  // c[i] = sum_b sum_s x0[s] G[s+i]
-        for (int64_t i = 0; i < Lk; ++i) dk[d * Lk + i] = c[i];
-        if (g.bidirectional)
-          for (int64_t i = 0; i < Lk; ++i) dk[(D + d) * Lk + i] = c[(n - i) % n];
-      }
-    }
-  }
-}
-
-// Auto estimates each algorithm's cost per sequence in Direct multiply-adds:
-//   Direct    directions * (L Lk - Lk^2 / 2)
-//   Toeplitz  L^2 / 2   (L^2 multiply-adds per pass at about twice Direct's rate;
-//                        only for L <= 256, where T_d stays in cache)
-//   FFT       16 n log2(n), n the FFT size
-// and takes the cheapest (ties go to Toeplitz, then Direct). The constants are
-// fitted to `build/bin/bench_conv --reps 3` (float32, B = 32, D = 128, 1 thread,
-// forward + backward, ms Direct / Toeplitz / FFT, 2-core dev box):
-//   causal L=32   Lk=32:    4.4 / 2.2 / 11.2    bidir L=32   Lk=32:    4.6 / 1.3 / 9.0
-//   causal L=128  Lk=128:  12.8 / 10.9 / 38.6   bidir L=128  Lk=128:  22.3 / 12.0 / 37.0
-//   causal L=128  Lk=32:    8.1 / 11.8 / 38.3   bidir L=128  Lk=32:    9.1 / 11.2 / 36.8
-//   causal L=256  Lk=256:  36.2 / 37.8 / 62.2   bidir L=256  Lk=256:  64.4 / 43.7 / 62.9
-//   causal L=512  Lk=512:   113 / 152 / 170     bidir L=512  Lk=512:   198 / 192 / 173
-//   causal L=1024 Lk=1024:  427 / 693 / 328     bidir L=1024 Lk=128:   229 / 700 / 294
-//   causal L=2048 Lk=256:   585 / - / 825       bidir L=2048 Lk=256:   859 / - / 849
-// An earlier fit on float64, B = 2, D = 32 put the Direct/FFT crossover at the
-// same constant 16 (e.g. causal L=4096: Lk=384 Direct 44 ms / FFT 57 ms,
-// Lk=512 86 / 40).
-ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g) {
-  if (algo != ConvAlgo::Auto) return algo;
-  const double n = static_cast<double>(fft_size_for(g.L, g.Lk));
-  const double L = static_cast<double>(g.L), Lk = static_cast<double>(g.Lk);
-  const double direct = (g.bidirectional ? 2.0 : 1.0) * (L * Lk - 0.5 * Lk * Lk);
-  const double fft = 16.0 * n * std::log2(n);
-  const double toeplitz = g.L <= 256 ? 0.5 * L * L : std::numeric_limits<double>::infinity();
-  if (toeplitz <= direct && toeplitz <= fft) return ConvAlgo::Toeplitz;
-  return direct <= fft ? ConvAlgo::Direct : ConvAlgo::FFT;
 }
 
 ConvGeometry check_ssm_conv_args(const Tensor& x, const Tensor& kernel, const Tensor& pad, bool bidirectional) {
   const char* op = "ssm_conv";
   check_defined(op, "x", x);
   check_defined(op, "kernel", kernel);
-  check_cpu(op, x);
-  check_cpu(op, kernel);
-  check_cpu(op, pad);
+  common_device(op, {&x, &kernel, &pad});
   check_dim(op, "x", x, 3);
   check_dim(op, "kernel", kernel, 2);
   check_float(op, "x", x);
@@ -505,53 +88,37 @@ ConvGeometry check_ssm_conv_args(const Tensor& x, const Tensor& kernel, const Te
   return g;
 }
 
-// {dx, dk} for the cotangent `grad`; an undefined tensor where not needed.
-std::vector<Tensor> ssm_conv_backward(const Tensor& grad, const Tensor& x0_seq, const Tensor& kernel,
-                                      const Tensor& pad, const ConvGeometry& g, ConvAlgo algo, bool need_x,
-                                      bool need_kernel) {
-  Tensor G = grad.contiguous();
-  Tensor dx = need_x ? empty({g.B, g.L, g.D}, grad.dtype()) : Tensor();
-  Tensor dk = need_kernel ? zeros(kernel.shape(), grad.dtype()) : Tensor();
-  dispatch_float(grad.dtype(), "ssm_conv_backward", [&](auto tag) {
+// The algorithm the backend of `device` runs for g when asked for Auto.
+ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g, Device device, DType dtype) {
+  if (algo != ConvAlgo::Auto) return algo;
+  return dispatch_float(dtype, "ssm_conv", [&](auto tag) {
     using T = decltype(tag);
-    const uint8_t* p = pad.defined() ? pad.data<uint8_t>() : nullptr;
-    T* pdx = dx.defined() ? dx.data<T>() : nullptr;
-    T* pdk = dk.defined() ? dk.data<T>() : nullptr;
-    if (algo == ConvAlgo::Toeplitz)
-      ssm_conv_backward_toeplitz<T>(G.data<T>(), kernel.data<T>(), x0_seq.data<T>(), p, g, pdx, pdk);
-    else if (algo == ConvAlgo::Direct)
-      ssm_conv_backward_direct<T>(G.data<T>(), kernel.data<T>(), x0_seq.data<T>(), p, g, pdx, pdk);
-    else
-      ssm_conv_backward_fft<T>(G.data<T>(), kernel.data<T>(), x0_seq.data<T>(), p, g, pdx, pdk);
-    return 0;
+    return SEQBOAT_KERNEL("ssm_conv", device, T, ssm_conv_algo)(g);
   });
-  return {dx, dk};
 }
 
-// ---------------------------------------------------------------- rotary
-
-// out = x with every pair (2m, 2m+1) rotated by sign * pos * freq[m].
-template <class T>
-void rotate_pairs(const T* x, const int64_t* positions, int64_t rows, int64_t Z, double sign, T* out) {
-  std::vector<double> freq(static_cast<size_t>(Z / 2));
-  for (int64_t m = 0; m < Z / 2; ++m) freq[m] = std::pow(10000.0, -2.0 * static_cast<double>(m) / Z);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* v = x + r * Z;
-    T* o = out + r * Z;
-    for (int64_t m = 0; m < Z / 2; ++m) {
-      const double theta = sign * static_cast<double>(positions[r]) * freq[m];
-      const T c = T(std::cos(theta)), s = T(std::sin(theta));
-      o[2 * m] = v[2 * m] * c - v[2 * m + 1] * s;
-      o[2 * m + 1] = v[2 * m] * s + v[2 * m + 1] * c;
-    }
-  }
+// {dx, dk} for the cotangent `grad`; an undefined tensor where not needed.
+std::vector<Tensor> ssm_conv_backward(const Tensor& grad, const Tensor& x0_seq, const Tensor& kernel,
+                                      const Tensor& pad, const ConvGeometry& g, bool need_x, bool need_kernel) {
+  const char* op = "ssm_conv_backward";
+  const Device dev = grad.device();
+  Tensor G = grad.contiguous();
+  Tensor dx = need_x ? empty({g.B, g.L, g.D}, grad.dtype(), dev) : Tensor();
+  Tensor dk = need_kernel ? zeros(kernel.shape(), grad.dtype(), dev) : Tensor();
+  dispatch_float(grad.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, dev, T, ssm_conv_backward)(g, G.ptr<T>(), kernel.ptr<T>(), x0_seq.ptr<T>(),
+                                                  pad.defined() ? pad.ptr<uint8_t>() : nullptr,
+                                                  dx.defined() ? dx.ptr<T>() : nullptr,
+                                                  dk.defined() ? dk.ptr<T>() : nullptr);
+  });
+  return {dx, dk};
 }
 
 void check_positions(const char* op, const char* arg, const Tensor& pos, int64_t B, int64_t S,
                      const Tensor& other) {
   check_defined(op, arg, pos);
-  check_cpu(op, pos);
+  common_device(op, {&pos, &other});
   check_dtype(op, arg, pos, DType::Int64);
   if (pos.shape() != Shape{B, S})
     fail(fmt::format("{}: {} must have shape {}, got {} (other input {})", op, arg, shape_str({B, S}),
@@ -564,7 +131,6 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
                   int64_t length) {
   const char* op = "ema_kernel";
   check_defined(op, "delta", delta);
-  check_cpu(op, delta);
   check_dim(op, "delta", delta, 3);
   check_float(op, "delta", delta);
   if (delta.size(2) != 1 || delta.size(1) < 1)
@@ -574,59 +140,65 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
   check_ema_param("alpha", alpha, {K, N, 1}, delta);
   check_ema_param("beta", beta, {K, N, 1}, delta);
   check_ema_param("gamma", gamma, {K, N}, delta);
-  EmaParams P{delta.detach().contiguous(), alpha.detach().contiguous(), beta.detach().contiguous(),
-              gamma.detach().contiguous(), K, N, length};
-  Tensor out = empty({K, length}, delta.dtype());
+  const Device dev = delta.device();
+  const kernels::EmaShape s{K, N, length};
+  Tensor pd = delta.detach().contiguous(), pa = alpha.detach().contiguous();
+  Tensor pb = beta.detach().contiguous(), pg = gamma.detach().contiguous();
+  Tensor out = empty({K, length}, delta.dtype(), dev);
   dispatch_float(delta.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    ema_kernel_forward<T>(P, out.data<T>());
-    return 0;
+    SEQBOAT_KERNEL(op, dev, T, ema_kernel_forward)(s, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(),
+                                                   out.ptr<T>());
   });
-  return record(op, out, {delta, alpha, beta, gamma}, [P](const Tensor& g, const std::vector<bool>& need) {
-    Tensor gc = g.contiguous();
-    Tensor d_delta = empty(P.delta.shape(), g.dtype()), d_alpha = empty(P.alpha.shape(), g.dtype());
-    Tensor d_beta = empty(P.beta.shape(), g.dtype()), d_gamma = empty(P.gamma.shape(), g.dtype());
-    dispatch_float(g.dtype(), "ema_kernel_backward", [&](auto tag) {
-      using T = decltype(tag);
-      ema_kernel_backward<T>(P, gc.data<T>(), d_delta.data<T>(), d_alpha.data<T>(), d_beta.data<T>(),
-                             d_gamma.data<T>());
-      return 0;
-    });
-    std::vector<Tensor> grads{d_delta, d_alpha, d_beta, d_gamma};
-    for (size_t i = 0; i < grads.size(); ++i)
-      if (!need[i]) grads[i] = Tensor();
-    return grads;
-  });
+  return record(op, out, {delta, alpha, beta, gamma},
+                [s, pd, pa, pb, pg](const Tensor& g, const std::vector<bool>& need) {
+                  const char* bop = "ema_kernel_backward";
+                  const Device dev = g.device();
+                  Tensor gc = g.contiguous();
+                  Tensor d_delta = empty(pd.shape(), g.dtype(), dev), d_alpha = empty(pa.shape(), g.dtype(), dev);
+                  Tensor d_beta = empty(pb.shape(), g.dtype(), dev), d_gamma = empty(pg.shape(), g.dtype(), dev);
+                  dispatch_float(g.dtype(), bop, [&](auto tag) {
+                    using T = decltype(tag);
+                    SEQBOAT_KERNEL(bop, dev, T, ema_kernel_backward)(s, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(),
+                                                                     pg.ptr<T>(), gc.ptr<T>(), d_delta.ptr<T>(),
+                                                                     d_alpha.ptr<T>(), d_beta.ptr<T>(),
+                                                                     d_gamma.ptr<T>());
+                  });
+                  std::vector<Tensor> grads{d_delta, d_alpha, d_beta, d_gamma};
+                  for (size_t i = 0; i < grads.size(); ++i)
+                    if (!need[i]) grads[i] = Tensor();
+                  return grads;
+                });
 }
 
-ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional) {
-  return resolve_algo(ConvAlgo::Auto, ConvGeometry{B, L, D, Lk, bidirectional});
+ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional, Device device,
+                            DType dtype) {
+  return resolve_algo(ConvAlgo::Auto, ConvGeometry{B, L, D, Lk, bidirectional}, device, dtype);
 }
 
 Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,
                 ConvAlgo algo) {
   ConvGeometry g = check_ssm_conv_args(x, kernel, padding_mask, bidirectional);
-  algo = resolve_algo(algo, g);
+  const Device dev = x.device();
+  g.algo = resolve_algo(algo, g, dev, x.dtype());
   Tensor xc = x.detach().contiguous(), kc = kernel.detach().contiguous();
   Tensor pad = padding_mask.defined() ? padding_mask.detach().contiguous() : Tensor();
-  Tensor x0_seq = empty({g.B, g.D, g.L}, x.dtype());  // x0, one contiguous row per (b, d)
-  Tensor y = empty({g.B, g.L, g.D}, x.dtype());
+  Tensor x0_seq = empty({g.B, g.D, g.L}, x.dtype(), dev);  // x0, one contiguous row per (b, d)
+  Tensor y = empty({g.B, g.L, g.D}, x.dtype(), dev);
   dispatch_float(x.dtype(), "ssm_conv", [&](auto tag) {
     using T = decltype(tag);
-    const uint8_t* p = pad.defined() ? pad.data<uint8_t>() : nullptr;
-    ssm_conv_forward<T>(xc.data<T>(), kc.data<T>(), p, g, algo, x0_seq.data<T>(), y.data<T>());
-    return 0;
+    SEQBOAT_KERNEL("ssm_conv", dev, T, ssm_conv_forward)(g, xc.ptr<T>(), kc.ptr<T>(),
+                                                         pad.defined() ? pad.ptr<uint8_t>() : nullptr,
+                                                         x0_seq.ptr<T>(), y.ptr<T>());
   });
-  return record("ssm_conv", y, {x, kernel},
-                [x0_seq, kc, pad, g, algo](const Tensor& grad, const std::vector<bool>& need) {
-                  return ssm_conv_backward(grad, x0_seq, kc, pad, g, algo, need[0], need[1]);
-                });
+  return record("ssm_conv", y, {x, kernel}, [x0_seq, kc, pad, g](const Tensor& grad, const std::vector<bool>& need) {
+    return ssm_conv_backward(grad, x0_seq, kc, pad, g, need[0], need[1]);
+  });
 }
 
 Tensor rotary(const Tensor& x, const Tensor& positions) {
   const char* op = "rotary";
   check_defined(op, "x", x);
-  check_cpu(op, x);
   check_dim(op, "x", x, 3);
   check_float(op, "x", x);
   if (x.size(2) % 2 != 0)
@@ -634,20 +206,19 @@ Tensor rotary(const Tensor& x, const Tensor& positions) {
   check_positions(op, "positions", positions, x.size(0), x.size(1), x);
   const int64_t rows = x.size(0) * x.size(1), Z = x.size(2);
   Tensor xc = x.detach().contiguous(), pos = positions.detach().contiguous();
-  Tensor out = empty(x.shape(), x.dtype());
+  Tensor out = empty(x.shape(), x.dtype(), x.device());
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    rotate_pairs<T>(xc.data<T>(), pos.data<int64_t>(), rows, Z, +1.0, out.data<T>());
-    return 0;
+    SEQBOAT_KERNEL(op, x.device(), T, rotary)(rows, Z, +1.0, pos.ptr<int64_t>(), xc.ptr<T>(), out.ptr<T>());
   });
   Shape shape = x.shape();
   return record(op, out, {x}, [pos, rows, Z, shape](const Tensor& g, const std::vector<bool>&) {
     Tensor gc = g.contiguous();
-    Tensor dx = empty(shape, g.dtype());
+    Tensor dx = empty(shape, g.dtype(), g.device());
     dispatch_float(g.dtype(), "rotary_backward", [&](auto tag) {
-      using T = decltype(tag);
-      rotate_pairs<T>(gc.data<T>(), pos.data<int64_t>(), rows, Z, -1.0, dx.data<T>());  // rotation by -theta
-      return 0;
+      using T = decltype(tag);  // the transpose of a rotation: the rotation by -theta
+      SEQBOAT_KERNEL("rotary_backward", g.device(), T, rotary)(rows, Z, -1.0, pos.ptr<int64_t>(), gc.ptr<T>(),
+                                                               dx.ptr<T>());
     });
     return std::vector<Tensor>{dx};
   });
@@ -656,7 +227,6 @@ Tensor rotary(const Tensor& x, const Tensor& positions) {
 Tensor rel_pos_bias_gather(const Tensor& w, const Tensor& pos_q, const Tensor& pos_k) {
   const char* op = "rel_pos_bias_gather";
   check_defined(op, "w", w);
-  check_cpu(op, w);
   check_dim(op, "w", w, 1);
   check_float(op, "w", w);
   if (w.size(0) % 2 != 1)
@@ -669,29 +239,20 @@ Tensor rel_pos_bias_gather(const Tensor& w, const Tensor& pos_q, const Tensor& p
   check_positions(op, "pos_k", pos_k, pos_q.size(0), pos_k.size(1), pos_q);
   const int64_t M = (w.size(0) + 1) / 2, B = pos_q.size(0), S = pos_q.size(1), Tk = pos_k.size(1);
   Tensor wc = w.detach().contiguous(), pq = pos_q.detach().contiguous(), pk = pos_k.detach().contiguous();
-  Tensor out = empty({B, S, Tk}, w.dtype());
+  Tensor out = empty({B, S, Tk}, w.dtype(), w.device());
   dispatch_float(w.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    const T* pw = wc.data<T>();
-    const int64_t *q = pq.data<int64_t>(), *k = pk.data<int64_t>();
-    T* o = out.data<T>();
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < S; ++i)
-        for (int64_t j = 0; j < Tk; ++j) o[(b * S + i) * Tk + j] = pw[rel_pos_index(M, q[b * S + i], k[b * Tk + j])];
-    return 0;
+    SEQBOAT_KERNEL(op, w.device(), T, rel_pos_bias_gather_forward)(B, S, Tk, M, wc.ptr<T>(), pq.ptr<int64_t>(),
+                                                                   pk.ptr<int64_t>(), out.ptr<T>());
   });
   return record(op, out, {w}, [pq, pk, M, B, S, Tk](const Tensor& g, const std::vector<bool>&) {
+    const char* bop = "rel_pos_bias_gather_backward";
     Tensor gc = g.contiguous();
-    Tensor dw = zeros({2 * M - 1}, g.dtype());
-    dispatch_float(g.dtype(), "rel_pos_bias_gather_backward", [&](auto tag) {
+    Tensor dw = empty({2 * M - 1}, g.dtype(), g.device());
+    dispatch_float(g.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      const T* pg = gc.data<T>();
-      const int64_t *q = pq.data<int64_t>(), *k = pk.data<int64_t>();
-      T* d = dw.data<T>();
-      for (int64_t b = 0; b < B; ++b)
-        for (int64_t i = 0; i < S; ++i)
-          for (int64_t j = 0; j < Tk; ++j) d[rel_pos_index(M, q[b * S + i], k[b * Tk + j])] += pg[(b * S + i) * Tk + j];
-      return 0;
+      SEQBOAT_KERNEL(bop, g.device(), T, rel_pos_bias_gather_backward)(B, S, Tk, M, gc.ptr<T>(), pq.ptr<int64_t>(),
+                                                                       pk.ptr<int64_t>(), dw.ptr<T>());
     });
     return std::vector<Tensor>{dw};
   });

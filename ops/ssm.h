@@ -1,5 +1,5 @@
-// ops/ssm.h: the SeqBoat state-space ops (SPEC sections 1 and 2), CPU only,
-// each with a hand-written backward (formulas, term by term, in ops/ssm.cpp).
+// ops/ssm.h: the SeqBoat state-space ops (SPEC sections 1 and 2), each with
+// a hand-written backward (formulas, term by term, in ops/ssm.cpp).
 //
 //   ema_kernel(delta, alpha, beta, gamma, Lk) -> (K, Lk)
 //       k[c,l] = sum_n p beta q^l gamma sqrt(1/N),  p = sigmoid(delta), q = 1 - p sigmoid(alpha)
@@ -18,6 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 
+#include "ops/kernels/ssm.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {
@@ -29,8 +30,11 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
 
 // How ssm_conv evaluates the convolution: Direct sums, the same sums as one
 // Toeplitz matrix product per channel (fast for L <= 256), or FFT. All are
-// exact; Auto picks the fastest for the sizes (cost model fitted in ops/ssm.cpp).
-enum class ConvAlgo { Auto, Direct, Toeplitz, FFT };
+// exact; Auto lets the backend pick the fastest for the sizes (the CPU's cost
+// model is fitted in cpu/ssm.cpp).
+using kernels::ConvAlgo;
+using kernels::ConvGeometry;
+using kernels::rel_pos_index;
 
 // x: (B, L, D); kernel: (D, Lk) causal or (2D, Lk) bidirectional, 1 <= Lk <= L
 // (Lk < L: a truncated kernel, zero beyond Lk); padding_mask: (B, L) UInt8,
@@ -38,19 +42,13 @@ enum class ConvAlgo { Auto, Direct, Toeplitz, FFT };
 Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,
                 ConvAlgo algo = ConvAlgo::Auto);
 
-// The algorithm Auto picks for these sizes (never Auto).
-ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional);
+// The algorithm Auto picks for these sizes on `device` (never Auto).
+ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional,
+                            Device device = Device::CPU, DType dtype = DType::Float32);
 
 // x: (B, S, Z), Z even, any strides; positions: (B, S) Int64, the tokens'
 // original positions. Returns a contiguous (B, S, Z).
 Tensor rotary(const Tensor& x, const Tensor& positions);
-
-// Index into the (2M - 1) relative-position bias vector for a query at
-// original position pos_q and a key at pos_k: offsets beyond +-(M-1) reuse
-// the end values.
-inline int64_t rel_pos_index(int64_t M, int64_t pos_q, int64_t pos_k) {
-  return std::clamp<int64_t>(M - 1 + pos_k - pos_q, 0, 2 * M - 2);
-}
 
 // w: (2M - 1); pos_q: (B, S), pos_k: (B, T) Int64. Returns (B, S, T) with
 // out[b,i,j] = w[rel_pos_index(M, pos_q[b,i], pos_k[b,j])].

@@ -26,6 +26,18 @@ class Generator {
   std::array<uint64_t, 4> s_{};
 };
 
+// The state of the counter-based stream that dropout draws from. The masks
+// come from Philox-4x32-10 keyed by `seed` (ops/kernels/philox.h): dropout
+// call number `offset` gives element i the bits of counter (i / 4, offset),
+// word i % 4. A mask is therefore a pure function of (seed, offset, i): the
+// same on every device and for any thread count, and continuing a run needs
+// only these two numbers.
+struct DropoutRng {
+  uint64_t seed = 0;
+  uint64_t offset = 0;  // dropout calls drawn so far
+  uint64_t take_offset() { return offset++; }
+};
+
 // The process-wide default generator used when none is passed.
 Generator& default_generator();
 void manual_seed(uint64_t seed);

@@ -38,7 +38,7 @@ Tensor tensor_from_st(const StTensor& st) {
 }
 
 StTensor tensor_to_st(const Tensor& t) {
-  Tensor c = t.detach().to(Device::CPU).contiguous();
+  Tensor c = host_contiguous_copy(t);
   StTensor st;
   st.dtype = dtype_to_st(c.dtype());
   st.shape = c.shape();

@@ -1,4 +1,5 @@
-// tensor/tensor.cpp: storage, creation, element access and printing.
+// tensor/tensor.cpp: storage, creation, element access, host/device copies
+// and printing. The differentiable Tensor methods are in ops/tensor_methods.cpp.
 #include "tensor/tensor.h"
 
 #include <fmt/format.h>
@@ -7,9 +8,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "autograd/autograd.h"
 #include "cuda/memory.h"
-#include "ops/shape.h"
 
 namespace seqboat {
 
@@ -92,6 +91,13 @@ Storage::~Storage() {
 
 // ---- Tensor basics ----
 
+int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim) {
+  int64_t d = dim < 0 ? dim + ndim : dim;
+  if (d < 0 || d >= std::max<int64_t>(ndim, 1) || (ndim == 0))
+    fail(fmt::format("{}: dimension {} out of range for a tensor with {} dims", op, dim, ndim));
+  return d;
+}
+
 int64_t Tensor::size(int64_t d) const { return shape()[normalize_dim("size", d, dim())]; }
 
 bool Tensor::is_contiguous() const {
@@ -127,47 +133,102 @@ static void store_from_double(void* base, DType dt, int64_t i, double v) {
   }
 }
 
-static int64_t element_offset(const Tensor& t, const std::vector<int64_t>& index) {
+static int64_t element_offset(const Tensor& t, const std::vector<int64_t>& index, const char* what) {
   if (static_cast<int64_t>(index.size()) != t.dim())
-    fail(fmt::format("Tensor::at: index has {} entries for a tensor of shape {}", index.size(),
-                     shape_str(t.shape())));
+    fail(fmt::format("{}: index has {} entries for a tensor of shape {}", what, index.size(), shape_str(t.shape())));
   int64_t off = 0;
   for (size_t i = 0; i < index.size(); ++i) {
     int64_t k = index[i] < 0 ? index[i] + t.shape()[i] : index[i];
     if (k < 0 || k >= t.shape()[i])
-      fail(fmt::format("Tensor::at: index {} out of range for dim {} of shape {}", index[i], i,
-                       shape_str(t.shape())));
+      fail(fmt::format("{}: index {} out of range for dim {} of shape {}", what, index[i], i, shape_str(t.shape())));
     off += k * t.strides()[i];
   }
   return off;
 }
 
-static void require_cpu(const Tensor& t, const char* what) {
-  if (t.device() != Device::CPU)
-    fail(fmt::format("{}: tensor is on {}, copy it to the CPU first", what, device_name(t.device())));
+// Bytes between the host and a tensor's device (memcpy on the CPU).
+static void bytes_to_host(void* dst, const void* src, size_t n, Device from) {
+  if (n == 0) return;
+  if (from == Device::CPU) std::memcpy(dst, src, n);
+  else cuda::copy_to_host(dst, src, n);
+}
+
+static void bytes_from_host(void* dst, const void* src, size_t n, Device to) {
+  if (n == 0) return;
+  if (to == Device::CPU) std::memcpy(dst, src, n);
+  else cuda::copy_to_device(dst, src, n);
+}
+
+// One element as double, read from any device.
+static double read_element(const Tensor& t, int64_t element_offset) {
+  const size_t es = dtype_size(t.dtype());
+  alignas(8) unsigned char buf[8];
+  bytes_to_host(buf, static_cast<const char*>(t.raw_data()) + element_offset * static_cast<int64_t>(es), es,
+                t.device());
+  return load_as_double(buf, t.dtype(), 0);
 }
 
 double Tensor::item() const {
   if (numel() != 1) fail(fmt::format("Tensor::item: tensor of shape {} is not a single value", shape_str(shape())));
-  require_cpu(*this, "Tensor::item");
-  return load_as_double(raw_data(), dtype(), 0);
+  return read_element(*this, 0);
 }
 
 double Tensor::at(const std::vector<int64_t>& index) const {
-  require_cpu(*this, "Tensor::at");
-  return load_as_double(raw_data(), dtype(), element_offset(*this, index));
+  return read_element(*this, element_offset(*this, index, "Tensor::at"));
 }
 
 void Tensor::set(const std::vector<int64_t>& index, double value) {
-  require_cpu(*this, "Tensor::set");
-  store_from_double(raw_data(), dtype(), element_offset(*this, index), value);
+  const int64_t off = element_offset(*this, index, "Tensor::set");
+  const size_t es = dtype_size(dtype());
+  alignas(8) unsigned char buf[8];
+  store_from_double(buf, dtype(), 0, value);
+  bytes_from_host(static_cast<char*>(raw_data()) + off * static_cast<int64_t>(es), buf, es, device());
 }
 
 std::vector<double> Tensor::to_vector() const {
-  Tensor c = detach().to(Device::CPU).contiguous();
+  Tensor c = host_contiguous_copy(*this);
   std::vector<double> out(static_cast<size_t>(c.numel()));
   for (int64_t i = 0; i < c.numel(); ++i) out[i] = load_as_double(c.raw_data(), c.dtype(), i);
   return out;
+}
+
+Tensor host_contiguous_copy(const Tensor& t) {
+  Tensor out = empty(t.shape(), t.dtype(), Device::CPU);
+  if (t.numel() == 0) return out;
+  const size_t es = dtype_size(t.dtype());
+  if (t.is_contiguous()) {
+    bytes_to_host(out.raw_data(), t.raw_data(), static_cast<size_t>(t.numel()) * es, t.device());
+    return out;
+  }
+  // A strided view: bring the storage it covers to the host, then gather.
+  const char* base = static_cast<const char*>(t.impl()->storage->data);
+  std::vector<char> staged;
+  if (t.device() != Device::CPU) {
+    staged.resize(t.impl()->storage->nbytes);
+    bytes_to_host(staged.data(), base, staged.size(), t.device());
+    base = staged.data();
+  }
+  const int64_t nd = t.dim();
+  std::vector<int64_t> idx(static_cast<size_t>(nd), 0);
+  char* dst = static_cast<char*>(out.raw_data());
+  for (int64_t n = 0; n < t.numel(); ++n) {
+    int64_t off = t.offset();
+    for (int64_t d = 0; d < nd; ++d) off += idx[d] * t.strides()[d];
+    std::memcpy(dst + n * static_cast<int64_t>(es), base + off * static_cast<int64_t>(es), es);
+    for (int64_t d = nd - 1; d >= 0 && ++idx[d] == t.shape()[d]; --d) idx[d] = 0;
+  }
+  return out;
+}
+
+void copy_contiguous_bytes(const Tensor& dst, const Tensor& src) {
+  if (dst.shape() != src.shape() || dst.dtype() != src.dtype() || !dst.is_contiguous() || !src.is_contiguous())
+    fail(fmt::format("copy_contiguous_bytes: destination {} {} and source {} {} must be contiguous and alike",
+                     dtype_name(dst.dtype()), shape_str(dst.shape()), dtype_name(src.dtype()), shape_str(src.shape())));
+  const size_t n = static_cast<size_t>(src.numel()) * dtype_size(src.dtype());
+  if (n == 0) return;
+  if (src.device() == Device::CPU) bytes_from_host(dst.raw_data(), src.raw_data(), n, dst.device());
+  else if (dst.device() == Device::CPU) bytes_to_host(dst.raw_data(), src.raw_data(), n, src.device());
+  else cuda::copy_device_to_device(dst.raw_data(), src.raw_data(), n);
 }
 
 Tensor& Tensor::requires_grad_(bool on) {
@@ -191,46 +252,6 @@ Tensor Tensor::detach() const {
   impl->dtype = impl_->dtype;
   return Tensor(impl);
 }
-
-void Tensor::backward(const Tensor& cotangent, bool retain_graph) const {
-  run_backward(*this, cotangent, retain_graph);
-}
-
-Tensor Tensor::contiguous() const { return seqboat::contiguous(*this); }
-Tensor Tensor::clone() const {
-  // A contiguous tensor would be returned as is by contiguous(); force a copy.
-  Tensor out = empty(shape(), dtype(), device());
-  copy_into(out, detach());
-  return record("clone", out, {*this}, [](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{g};
-  });
-}
-Tensor Tensor::to(DType dt) const { return cast(*this, dt); }
-
-Tensor Tensor::to(Device dev) const {
-  if (dev == device()) return *this;
-  Tensor src = detach().contiguous();
-  Tensor out = empty(shape(), dtype(), dev);
-  size_t n = static_cast<size_t>(numel()) * dtype_size(dtype());
-  if (dev == Device::CUDA) cuda::copy_to_device(out.raw_data(), src.raw_data(), n);
-  else cuda::copy_to_host(out.raw_data(), src.raw_data(), n);
-  Device from = device();
-  return record("to_device", out, {*this}, [from](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{g.to(from)};
-  });
-}
-
-Tensor Tensor::reshape(const Shape& s) const { return seqboat::reshape(*this, s); }
-Tensor Tensor::view(const Shape& s) const {
-  if (!is_contiguous()) fail(fmt::format("view: tensor of shape {} is not contiguous; use reshape", shape_str(shape())));
-  return seqboat::reshape(*this, s);
-}
-Tensor Tensor::permute(const std::vector<int64_t>& o) const { return seqboat::permute(*this, o); }
-Tensor Tensor::transpose(int64_t a, int64_t b) const { return seqboat::transpose(*this, a, b); }
-Tensor Tensor::narrow(int64_t d, int64_t st, int64_t len) const { return seqboat::narrow(*this, d, st, len); }
-Tensor Tensor::unsqueeze(int64_t d) const { return seqboat::unsqueeze(*this, d); }
-Tensor Tensor::squeeze(int64_t d) const { return seqboat::squeeze(*this, d); }
-Tensor Tensor::expand(const Shape& s) const { return seqboat::expand(*this, s); }
 
 // ---- printing ----
 
@@ -287,10 +308,18 @@ Tensor full(const Shape& s, double value, DType dt, Device dev) {
     case DType::Int64: std::fill_n(static_cast<int64_t*>(p), n, static_cast<int64_t>(value)); break;
     case DType::UInt8: std::fill_n(static_cast<uint8_t*>(p), n, static_cast<uint8_t>(value)); break;
   }
-  return dev == Device::CPU ? t : t.to(dev);
+  if (dev == Device::CPU) return t;
+  Tensor d = empty(s, dt, dev);
+  copy_contiguous_bytes(d, t);
+  return d;
 }
 
-Tensor zeros(const Shape& s, DType dt, Device dev) { return full(s, 0.0, dt, dev); }
+Tensor zeros(const Shape& s, DType dt, Device dev) {
+  if (dev == Device::CPU) return full(s, 0.0, dt, dev);
+  Tensor t = empty(s, dt, dev);
+  cuda::device_memset_zero(t.raw_data(), static_cast<size_t>(t.numel()) * dtype_size(dt));
+  return t;
+}
 Tensor ones(const Shape& s, DType dt, Device dev) { return full(s, 1.0, dt, dev); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
 Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
@@ -314,7 +343,15 @@ Tensor from_vector_i64(const std::vector<int64_t>& values, const Shape& s) {
   if (static_cast<int64_t>(values.size()) != shape_numel(s))
     fail(fmt::format("from_vector_i64: {} values for shape {}", values.size(), shape_str(s)));
   Tensor t = empty(s, DType::Int64);
-  std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(int64_t));
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size() * sizeof(int64_t));
+  return t;
+}
+
+Tensor from_vector_u8(const std::vector<uint8_t>& values, const Shape& s) {
+  if (static_cast<int64_t>(values.size()) != shape_numel(s))
+    fail(fmt::format("from_vector_u8: {} values for shape {}", values.size(), shape_str(s)));
+  Tensor t = empty(s, DType::UInt8);
+  if (!values.empty()) std::memcpy(t.raw_data(), values.data(), values.size());
   return t;
 }
 

@@ -1,8 +1,14 @@
 // tensor/tensor.h: the seqboat Tensor, a strided view over reference-counted
-// storage. A Tensor is a cheap handle (shared_ptr to TensorImpl); views
-// (reshape, permute, narrow, expand, ...) share storage and differ only in
-// shape, strides and offset. Autograd state (requires_grad, grad, grad_fn)
-// lives on the TensorImpl; see autograd/autograd.h.
+// storage on one device. A Tensor is a cheap handle (shared_ptr to
+// TensorImpl); views (reshape, permute, narrow, expand, ...) share storage and
+// differ only in shape, strides and offset. Autograd state (requires_grad,
+// grad, grad_fn) lives on the TensorImpl; see autograd/autograd.h.
+//
+// This is the lowest layer: it knows storage, shapes, dtypes and how to move
+// bytes between host and device, nothing about arithmetic. The methods marked
+// "(ops/)" below are differentiable ops: they are declared here so that
+// `x.reshape(...)` reads naturally, and defined in ops/tensor_methods.cpp, so
+// a program using them links the ops layer.
 #pragma once
 
 #include <cstdint>
@@ -12,10 +18,9 @@
 #include <string>
 #include <vector>
 
-namespace seqboat {
+#include "tensor/dtype.h"
 
-enum class DType : uint8_t { Float32, Float64, Int64, UInt8 };
-enum class Device : uint8_t { CPU, CUDA };
+namespace seqboat {
 
 using Shape = std::vector<int64_t>;
 
@@ -24,10 +29,13 @@ const char* dtype_name(DType dt);
 bool is_floating(DType dt);
 const char* device_name(Device d);
 std::string shape_str(const Shape& s);
+// A dimension index with negatives counted from the end; throws naming `op`
+// when it is out of range for `ndim` dims.
+int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim);
 int64_t shape_numel(const Shape& s);
 Shape contiguous_strides(const Shape& s);
 
-// Raw memory on one device. CUDA storage is allocated by cuda/memory.*; on a
+// Raw memory on one device. CUDA storage is allocated by cuda/memory.h; on a
 // build without CUDA, asking for it throws.
 struct Storage {
   Storage(size_t nbytes, Device device);
@@ -80,12 +88,19 @@ class Tensor {
   int64_t offset() const { return impl_->offset; }
   bool is_contiguous() const;
 
-  // Typed pointer to the first element (offset applied). Checks the dtype.
+  // Host pointer to the first element (offset applied), for host code that
+  // reads or writes a CPU tensor. Checks the dtype and that the tensor is on
+  // the CPU: a device tensor is read through cpu() / to_vector().
   template <class T>
   T* data() const;
-  void* raw_data() const;
+  // Pointer to the first element on the tensor's own device (checks the
+  // dtype only): what an op hands to a kernel of that device.
+  template <class T>
+  T* ptr() const;
+  void* raw_data() const;  // ptr() without a dtype
 
-  // Element access for tests and printing (CPU only; converts to double).
+  // Element access for tests, printing and scalars (any device: device
+  // values are copied to the host; converts to double).
   double item() const;
   double at(const std::vector<int64_t>& index) const;
   void set(const std::vector<int64_t>& index, double value);
@@ -99,17 +114,18 @@ class Tensor {
   Tensor grad() const;  // undefined Tensor if none
   void zero_grad();     // drops the accumulated gradient
   Tensor detach() const;  // shares storage, no history
-  // Reverse-mode pass from this tensor. With no cotangent the tensor must be a
-  // scalar (cotangent 1). The graph is freed unless retain_graph.
+  // Reverse-mode pass from this tensor (ops/). With no cotangent the tensor
+  // must be a scalar (cotangent 1). The graph is freed unless retain_graph.
   void backward(const Tensor& cotangent = Tensor(), bool retain_graph = false) const;
 
-  // Copies and conversions (differentiable).
+  // Copies and conversions (differentiable; ops/).
   Tensor contiguous() const;
   Tensor clone() const;
   Tensor to(DType dt) const;
-  Tensor to(Device dev) const;
+  Tensor to(Device dev) const;  // a copy on `dev` (this tensor if already there)
+  Tensor cpu() const { return to(Device::CPU); }
 
-  // Views (differentiable; see ops/shape.cpp).
+  // Views (differentiable; ops/shape.cpp).
   Tensor reshape(const Shape& s) const;
   Tensor view(const Shape& s) const;  // like reshape but never copies
   Tensor permute(const std::vector<int64_t>& order) const;
@@ -134,9 +150,17 @@ Tensor zeros_like(const Tensor& t);
 Tensor ones_like(const Tensor& t);
 Tensor arange(int64_t n, DType dt = DType::Int64);
 Tensor scalar_tensor(double value, DType dt = DType::Float32);
-// From row-major values (converted to dt).
+// From row-major host values (converted to dt), on the CPU.
 Tensor from_vector(const std::vector<double>& values, const Shape& s, DType dt = DType::Float64);
 Tensor from_vector_i64(const std::vector<int64_t>& values, const Shape& s);
+Tensor from_vector_u8(const std::vector<uint8_t>& values, const Shape& s);
+
+// A contiguous CPU copy of t's values (no autograd history): the way host
+// code reads a tensor of any device and any strides.
+Tensor host_contiguous_copy(const Tensor& t);
+// Copies the bytes of src (contiguous, same shape and dtype) into dst
+// (contiguous), across devices: the host/device boundary.
+void copy_contiguous_bytes(const Tensor& dst, const Tensor& src);
 
 // Throws std::invalid_argument naming the op.
 [[noreturn]] void fail(const std::string& message);
@@ -153,17 +177,21 @@ decltype(auto) dispatch_float(DType dt, const char* op, F&& f) {
 }
 
 template <class T>
-constexpr DType dtype_of();
-template <> constexpr DType dtype_of<float>() { return DType::Float32; }
-template <> constexpr DType dtype_of<double>() { return DType::Float64; }
-template <> constexpr DType dtype_of<int64_t>() { return DType::Int64; }
-template <> constexpr DType dtype_of<uint8_t>() { return DType::UInt8; }
+T* Tensor::ptr() const {
+  if (impl_->dtype != dtype_of<T>())
+    fail(std::string("Tensor::ptr: tensor has dtype ") + dtype_name(impl_->dtype) + ", requested " +
+         dtype_name(dtype_of<T>()));
+  return static_cast<T*>(impl_->storage->data) + impl_->offset;
+}
 
 template <class T>
 T* Tensor::data() const {
   if (impl_->dtype != dtype_of<T>())
-    fail(std::string("Tensor::data: tensor has dtype ") + dtype_name(impl_->dtype) +
-         ", requested " + dtype_name(dtype_of<T>()));
+    fail(std::string("Tensor::data: tensor has dtype ") + dtype_name(impl_->dtype) + ", requested " +
+         dtype_name(dtype_of<T>()));
+  if (impl_->storage->device != Device::CPU)
+    fail(std::string("Tensor::data: the tensor is on ") + device_name(impl_->storage->device) +
+         "; host code reads it through cpu() or to_vector()");
   return static_cast<T*>(impl_->storage->data) + impl_->offset;
 }
 

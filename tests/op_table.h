@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "autograd/gradcheck.h"
+#include "ops/gradcheck.h"
 #include "tensor/random.h"
 #include "tensor/tensor.h"
 

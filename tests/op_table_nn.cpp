@@ -179,18 +179,18 @@ SEQBOAT_OP_CASES(embedding_dropout_cases) {
             [](const V& x) { return embedding(transpose(x[0], 0, 1), x[1]); });
   table.add("dropout/p0.3", [](Generator& g) { return V{randn({4, 5}, g)}; },
             [](const V& x) {
-              Generator gen(1234);  // same mask every evaluation
-              return dropout(x[0], 0.3, true, gen);
+              DropoutRng rng{1234, 0};  // same mask every evaluation
+              return dropout(x[0], 0.3, true, rng);
             });
   table.add("dropout/non_contiguous", [](Generator& g) { return V{randn({3, 4}, g)}; },
             [](const V& x) {
-              Generator gen(99);
-              return dropout(transpose(x[0], 0, 1), 0.5, true, gen);
+              DropoutRng rng{99, 5};
+              return dropout(transpose(x[0], 0, 1), 0.5, true, rng);
             });
   table.add("dropout/eval_identity", [](Generator& g) { return V{randn({2, 3}, g)}; },
             [](const V& x) {
-              Generator gen(7);
-              return dropout(x[0], 0.5, false, gen);
+              DropoutRng rng{7, 0};
+              return dropout(x[0], 0.5, false, rng);
             });
 }
 

@@ -6,8 +6,8 @@
 // throw messages that name the op and the shapes.
 #include <doctest/doctest.h>
 
+#include "ops/backend.h"
 #include "test_util.h"
-#include <omp.h>
 
 #include <cmath>
 #include <functional>
@@ -155,12 +155,12 @@ TEST_CASE("local_attention: results are bitwise identical for 1 and 4 threads") 
   Generator g(3);
   AttnProblem p = random_problem(2, 300, 16, 16, {20, false, AttnActivation::Softmax}, 1, true, g);
   Tensor cot = normal({2, 300, 16}, g);
-  const int threads_before = omp_get_max_threads();
-  omp_set_num_threads(1);
+  const int threads_before = cpu_threads();
+  set_cpu_threads(1);
   AttnGrads one = run_with_grads(p, DType::Float64, cot);
-  omp_set_num_threads(4);
+  set_cpu_threads(4);
   AttnGrads four = run_with_grads(p, DType::Float64, cot);
-  omp_set_num_threads(threads_before);
+  set_cpu_threads(threads_before);
   CHECK(max_abs_difference(one.out, four.out) == 0);
   CHECK(max_abs_difference(one.dq, four.dq) == 0);
   CHECK(max_abs_difference(one.dk, four.dk) == 0);

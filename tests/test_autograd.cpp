@@ -5,7 +5,7 @@
 #include <cmath>
 
 #include "autograd/autograd.h"
-#include "autograd/gradcheck.h"
+#include "ops/gradcheck.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/reduce.h"

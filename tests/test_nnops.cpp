@@ -6,7 +6,9 @@
 
 #include <cmath>
 
+#include "ops/backend.h"
 #include "ops/elementwise.h"
+#include "ops/kernels/philox.h"
 #include "ops/index.h"
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
@@ -125,9 +127,10 @@ TEST_CASE("embedding looks up rows; repeated indices accumulate gradients") {
 
 TEST_CASE("dropout: seeded mask, inverted scaling, rate, identity when off") {
   Tensor x = ones({100, 100}, DType::Float64);
-  Generator g1(42), g2(42);
+  DropoutRng g1{42, 0}, g2{42, 0};
   Tensor a = dropout(x, 0.3, true, g1), b = dropout(x, 0.3, true, g2);
   CHECK(a.to_vector() == b.to_vector());
+  CHECK(g1.offset == 1);  // one call drawn
   int64_t zeros_seen = 0;
   for (double v : a.to_vector()) {
     if (v == 0) ++zeros_seen;
@@ -136,10 +139,57 @@ TEST_CASE("dropout: seeded mask, inverted scaling, rate, identity when off") {
   const double rate = static_cast<double>(zeros_seen) / 10000;  // binomial sd 0.0046
   CHECK(rate > 0.27);
   CHECK(rate < 0.33);
-  Generator g3(43);
+  DropoutRng g3{43, 0};
   CHECK(dropout(x, 0.3, true, g3).to_vector() != a.to_vector());
   CHECK(dropout(x, 0.5, false, g3).to_vector() == x.to_vector());
   CHECK(dropout(x, 0.0, true, g3).to_vector() == x.to_vector());
+  CHECK(g3.offset == 1);  // identity calls take no offset
+}
+
+TEST_CASE("dropout: the mask is a function of (seed, call offset, element index) only") {
+  Tensor x = ones({7, 13}, DType::Float32);
+  DropoutRng run{5, 0};
+  Tensor first = dropout(x, 0.4, true, run), second = dropout(x, 0.4, true, run);
+  CHECK(first.to_vector() != second.to_vector());  // each call its own offset
+  DropoutRng at_one{5, 1};                          // continuing from a checkpoint at offset 1
+  CHECK(dropout(x, 0.4, true, at_one).to_vector() == second.to_vector());
+  // Element i of a (7, 13) mask equals element i of a flat (91) mask, and of
+  // the first 91 elements of a longer one: it depends on i, not on the shape.
+  DropoutRng flat{5, 0}, longer{5, 0};
+  CHECK(dropout(ones({91}, DType::Float32), 0.4, true, flat).to_vector() == first.to_vector());
+  std::vector<double> big = dropout(ones({200}, DType::Float32), 0.4, true, longer).to_vector();
+  CHECK(std::vector<double>(big.begin(), big.begin() + 91) == first.to_vector());
+  // Element i is kept exactly when its Philox draw is >= p.
+  std::vector<double> v = first.to_vector();
+  for (size_t i = 0; i < v.size(); ++i)
+    CHECK((v[i] != 0) == (kernels::dropout_uniform(5, 0, i) >= 0.4));
+}
+
+TEST_CASE("dropout: Philox-4x32-10 matches the Random123 known-answer vectors") {
+  // From Random123's kat_vectors (Salmon et al., SC'11): counter, key -> output.
+  using kernels::Philox4x32;
+  auto check = [](Philox4x32 ctr, uint32_t k0, uint32_t k1, Philox4x32 want) {
+    Philox4x32 got = kernels::philox4x32_10(ctr, k0, k1);
+    for (int i = 0; i < 4; ++i) CHECK(got.v[i] == want.v[i]);
+  };
+  check({{0, 0, 0, 0}}, 0, 0, {{0x6627e8d5u, 0xe169c58du, 0xbc57ac4cu, 0x9b00dbd8u}});
+  check({{0xffffffffu, 0xffffffffu, 0xffffffffu, 0xffffffffu}}, 0xffffffffu, 0xffffffffu,
+        {{0x408f276du, 0x41c83b0eu, 0xa20bc7c6u, 0x6d5451fdu}});
+  check({{0x243f6a88u, 0x85a308d3u, 0x13198a2eu, 0x03707344u}}, 0xa4093822u, 0x299f31d0u,
+        {{0xd16cfe09u, 0x94fdccebu, 0x5001e420u, 0x24126ea1u}});
+}
+
+TEST_CASE("dropout: the same mask for any CPU thread count") {
+  Tensor x = ones({300, 300}, DType::Float32);  // above the parallel threshold
+  const int before = cpu_threads();
+  set_cpu_threads(1);
+  DropoutRng a{11, 3};
+  std::vector<double> one = dropout(x, 0.25, true, a).to_vector();
+  set_cpu_threads(2);
+  DropoutRng b{11, 3};
+  std::vector<double> two = dropout(x, 0.25, true, b).to_vector();
+  set_cpu_threads(before);
+  CHECK(one == two);
 }
 
 TEST_CASE("gather, scatter, scatter_add, index_select by hand") {
@@ -246,7 +296,7 @@ TEST_CASE("wrong dtypes throw naming the op and the argument") {
 }
 
 TEST_CASE("dropout rejects p outside [0, 1)") {
-  Generator g(0);
+  DropoutRng g;
   Tensor x = ones({2, 2}, DType::Float64);
   CHECK_THROWS_WITH_AS(dropout(x, 1.0, true, g), doctest::Contains("dropout: p must be in [0, 1), got 1"),
                        std::invalid_argument);

@@ -1,10 +1,10 @@
 // tests/test_tensor.cpp: tensor storage, views, creation, random streams,
 // printing, and shape errors.
 #include <doctest/doctest.h>
-#include <omp.h>
 
 #include <cmath>
 
+#include "ops/backend.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/reduce.h"
@@ -151,7 +151,7 @@ TEST_CASE("large elementwise ops give the same bits on 1 and 2 threads") {
   Generator g(6);
   Tensor a = rand_normal({64, 3000}, 0, 1, DType::Float32, &g), b = rand_normal({3000}, 0, 1, DType::Float32, &g);
   auto run = [&](int threads) {
-    omp_set_num_threads(threads);
+    set_cpu_threads(threads);
     Tensor x = a.detach().requires_grad_(true);
     Tensor y = sum(silu(mul(add(x, b), sigmoid(x))));
     y.backward();
@@ -160,9 +160,9 @@ TEST_CASE("large elementwise ops give the same bits on 1 and 2 threads") {
     out.insert(out.end(), gx.begin(), gx.end());
     return out;
   };
-  const int before = omp_get_max_threads();
+  const int before = cpu_threads();
   std::vector<double> one = run(1), two = run(2);
-  omp_set_num_threads(before);
+  set_cpu_threads(before);
   CHECK(one == two);
 }
 

@@ -104,32 +104,30 @@ ClassificationData load_classification_data(const json& cfg, const std::string& 
 Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const std::vector<int64_t>& idx) {
   int64_t B = static_cast<int64_t>(idx.size()), L = 1;
   for (int64_t i : idx) L = std::max<int64_t>(L, static_cast<int64_t>(ex[i].tokens.size()));
+  std::vector<int64_t> tokens(static_cast<size_t>(B * L), 0), labels(static_cast<size_t>(B));
+  std::vector<uint8_t> padding(static_cast<size_t>(B * L), 1);
   Batch b;
-  b.tokens = zeros({B, L}, DType::Int64);
-  b.padding = ones({B, L}, DType::UInt8);
-  b.labels = empty({B}, DType::Int64);
   for (int64_t r = 0; r < B; ++r) {
     const auto& e = ex[idx[r]];
     for (size_t t = 0; t < e.tokens.size(); ++t) {
-      b.tokens.data<int64_t>()[r * L + static_cast<int64_t>(t)] = e.tokens[t];
-      b.padding.data<uint8_t>()[r * L + static_cast<int64_t>(t)] = 0;
+      tokens[r * L + static_cast<int64_t>(t)] = e.tokens[t];
+      padding[r * L + static_cast<int64_t>(t)] = 0;
     }
-    b.labels.data<int64_t>()[r] = e.label;
+    labels[r] = e.label;
     b.real_tokens += static_cast<int64_t>(e.tokens.size());
   }
+  b.tokens = from_vector_i64(tokens, {B, L});
+  b.padding = from_vector_u8(padding, {B, L});
+  b.labels = from_vector_i64(labels, {B});
   return b;
 }
 
 namespace {
 
+// Rows whose argmax equals the label (labels < 0 never match: argmax >= 0).
 int64_t count_correct(const Tensor& logits, const Tensor& labels) {
-  Tensor pred = argmax(logits.detach(), -1);
-  int64_t n = 0;
-  for (int64_t i = 0; i < pred.numel(); ++i) {
-    int64_t y = labels.data<int64_t>()[i];
-    if (y >= 0) n += pred.data<int64_t>()[i] == y;
-  }
-  return n;
+  Tensor hits = eq(argmax(logits.detach(), -1), labels.to(logits.device()));
+  return static_cast<int64_t>(sum(cast(hits, DType::Float64)).item());
 }
 
 // Averages loss and accuracy over the batches `next` yields, in eval mode and
@@ -142,7 +140,7 @@ EvalResult run_eval(Task& task, const std::function<bool(Batch&)>& next) {
   EvalResult r;
   double loss_sum = 0;
   int64_t correct = 0;
-  Generator unused(0);
+  DropoutRng unused;
   Batch b;
   while (next(b)) {
     int64_t c = 0, n = 0;
@@ -207,8 +205,8 @@ class ClassificationTask : public Task {
     return make_classification_batch(shuffled, all);
   }
 
-  Tensor loss(const Batch& b, Generator& gen, int64_t* correct, int64_t* counted) override {
-    Tensor logits = model_->forward(b.tokens, b.padding, gen);
+  Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
+    Tensor logits = model_->forward(b.tokens, b.padding, rng);
     if (correct) *correct = count_correct(logits, b.labels);
     if (counted) *counted = b.labels.numel();
     return cross_entropy(logits, b.labels);
@@ -308,8 +306,8 @@ class LMTask : public Task {
 
   Batch train_batch(int64_t) override { return sample(*train_, rng_); }
 
-  Tensor loss(const Batch& b, Generator& gen, int64_t* correct, int64_t* counted) override {
-    Tensor logits = model_->forward(b.tokens, gen);  // (B, L, V)
+  Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
+    Tensor logits = model_->forward(b.tokens, rng);  // (B, L, V)
     Tensor flat = reshape(logits, {-1, logits.size(-1)});
     Tensor y = reshape(b.labels, {-1});
     if (correct) *correct = count_correct(flat, y);
@@ -325,15 +323,16 @@ class LMTask : public Task {
     return run_eval(*this, [&](Batch& b) {
       if (w0 >= eval_windows_) return false;
       int64_t nb = std::min(batch_, eval_windows_ - w0);
-      b.tokens = empty({nb, seq_len_}, DType::Int64);
-      b.labels = empty({nb, seq_len_}, DType::Int64);
+      std::vector<int64_t> tokens(static_cast<size_t>(nb * seq_len_)), labels(tokens.size());
       for (int64_t i = 0; i < nb; ++i) {
         int64_t start = span <= 0 ? 0 : (w0 + i) * span / std::max<int64_t>(1, eval_windows_ - 1);
         for (int64_t t = 0; t < seq_len_; ++t) {
-          b.tokens.data<int64_t>()[i * seq_len_ + t] = c.bytes()[start + t];
-          b.labels.data<int64_t>()[i * seq_len_ + t] = c.bytes()[start + t + 1];
+          tokens[i * seq_len_ + t] = c.bytes()[start + t];
+          labels[i * seq_len_ + t] = c.bytes()[start + t + 1];
         }
       }
+      b.tokens = from_vector_i64(tokens, {nb, seq_len_});
+      b.labels = from_vector_i64(labels, {nb, seq_len_});
       w0 += nb;
       return true;
     });
@@ -344,12 +343,8 @@ class LMTask : public Task {
     std::vector<int32_t> in, target;
     c.sample_batch(static_cast<int>(batch_), static_cast<int>(seq_len_), rng, in, target);
     Batch b;
-    b.tokens = empty({batch_, seq_len_}, DType::Int64);
-    b.labels = empty({batch_, seq_len_}, DType::Int64);
-    for (size_t i = 0; i < in.size(); ++i) {
-      b.tokens.data<int64_t>()[i] = in[i];
-      b.labels.data<int64_t>()[i] = target[i];
-    }
+    b.tokens = from_vector_i64(std::vector<int64_t>(in.begin(), in.end()), {batch_, seq_len_});
+    b.labels = from_vector_i64(std::vector<int64_t>(target.begin(), target.end()), {batch_, seq_len_});
     b.real_tokens = batch_ * seq_len_;
     return b;
   }

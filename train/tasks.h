@@ -32,7 +32,7 @@ class Task {
   virtual nn::Module& model() = 0;
   virtual Batch train_batch(int64_t step) = 0;  // a pure function of (seed, step) and the task's own saved state
   // Loss (mean over the batch) and the number of correct predictions.
-  virtual Tensor loss(const Batch& b, Generator& dropout_gen, int64_t* correct, int64_t* counted) = 0;
+  virtual Tensor loss(const Batch& b, DropoutRng& dropout, int64_t* correct, int64_t* counted) = 0;
   virtual EvalResult evaluate(const std::string& split, int64_t max_batches) = 0;
   virtual bool reports_bits_per_byte() const { return false; }
   // Extra state to checkpoint (the lm sampler's position), as 4 words.

@@ -2,7 +2,6 @@
 #include "train/trainer.h"
 
 #include <fmt/format.h>
-#include <omp.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -13,6 +12,7 @@
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
+#include "ops/backend.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -140,10 +140,11 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   fs::create_directories(out);
   const fs::path ckpt_path = out / "checkpoint.safetensors";
   int threads = cfg["threads"];
-  if (threads > 0) omp_set_num_threads(threads);
+  if (threads > 0) set_cpu_threads(threads);
 
   const uint64_t seed = cfg["seed"];
-  Generator init_gen(seed), dropout_gen(seed + 1);
+  Generator init_gen(seed);
+  DropoutRng dropout_rng{seed + 1, 0};
   std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen);
   nn::Module& model = task->model();
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
@@ -166,7 +167,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
     optimizer->load_state_dict(c.optimizer);
     start = c.step;
     if (c.rng_states.size() >= 2) {
-      dropout_gen.set_state(c.rng_states[0]);
+      dropout_rng = DropoutRng{c.rng_states[0][0], c.rng_states[0][1]};
       task->set_sampler_state(c.rng_states[1]);
     }
   }
@@ -179,7 +180,8 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
     c.model = model.state_dict();
     c.optimizer = optimizer->state_dict();
     c.step = step;
-    c.rng_states = {dropout_gen.state(), task->sampler_state()};
+    // rng[0]: the dropout stream (seed, calls drawn); rng[1]: the task's sampler.
+    c.rng_states = {{dropout_rng.seed, dropout_rng.offset, 0, 0}, task->sampler_state()};
     c.config_json = cfg.dump();
     c.extra["task"] = cfg["task"].get<std::string>();
     nn::save_checkpoint(ckpt_path.string(), c);
@@ -191,7 +193,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   const int64_t eval_every = cfg["eval_every"], eval_batches = cfg["eval_batches"];
   const double time_limit = cfg["time_limit_s"], clip = cfg["clip_norm"];
   progress.message(fmt::format("training {} ({} parameters) for {} steps, {} threads, output in {}",
-                               cfg["task"].get<std::string>(), model.num_parameters(), total, omp_get_max_threads(),
+                               cfg["task"].get<std::string>(), model.num_parameters(), total, cpu_threads(),
                                out.string()));
 
   model.train(true);
@@ -202,7 +204,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   for (; step < total; ++step) {
     Batch b = task->train_batch(step);
     int64_t correct = 0, counted = 0;
-    Tensor loss = task->loss(b, dropout_gen, &correct, &counted);
+    Tensor loss = task->loss(b, dropout_rng, &correct, &counted);
     double lv = loss.item();
     if (!std::isfinite(lv))
       throw std::runtime_error(fmt::format("non-finite loss ({}) at step {}; the last good checkpoint is kept at {}", lv,

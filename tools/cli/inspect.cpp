@@ -30,7 +30,7 @@ struct Sequence {
 // Runs the model on one sequence; returns per-layer routes and the prediction.
 report::RoutedExample route_one(nn::Module& model, const std::string& task, const Sequence& s) {
   NoGradGuard no_grad;
-  Generator unused(0);
+  DropoutRng unused;
   const int64_t L = static_cast<int64_t>(s.tokens.size());
   std::vector<int64_t> ids(s.tokens.begin(), s.tokens.end());
   Tensor tokens = from_vector_i64(ids, {1, L});
@@ -39,7 +39,7 @@ report::RoutedExample route_one(nn::Module& model, const std::string& task, cons
   ex.label = s.label;
   if (auto* m = dynamic_cast<nn::SeqBoatModel*>(&model)) {
     Tensor logits = m->forward(tokens, zeros({1, L}, DType::UInt8), unused);
-    ex.predicted = static_cast<int>(argmax(logits, -1).data<int64_t>()[0]);
+    ex.predicted = static_cast<int>(argmax(logits, -1).item());
     for (auto& l : m->seq_layers) layers.push_back(l.get());
   } else if (auto* lm = dynamic_cast<nn::SeqBoatLM*>(&model)) {
     lm->forward(tokens, unused);

@@ -27,7 +27,7 @@ struct GoldenRun {
   std::function<std::vector<nn::RouteInfo>()> routes;
 };
 
-GoldenRun build(const std::string& kind, const nlohmann::json& config, DType dt, Generator& gen) {
+GoldenRun build(const std::string& kind, const nlohmann::json& config, DType dt, Generator& gen, DropoutRng& rng) {
   GoldenRun r;
   if (kind == "MultiHeadEMA") {
     auto m = std::make_shared<nn::MultiHeadEMA>(nn::EmaConfig::from_json(config), dt, gen);
@@ -37,12 +37,12 @@ GoldenRun build(const std::string& kind, const nlohmann::json& config, DType dt,
   } else if (kind == "SeqBoatLayer") {
     auto m = std::make_shared<nn::SeqBoatLayer>(nn::LayerConfig::from_json(config), dt, gen);
     r.module = m;
-    r.forward = [m, &gen](const Tensor& x, const Tensor& pad) { return m->forward(x, pad, gen); };
+    r.forward = [m, &rng](const Tensor& x, const Tensor& pad) { return m->forward(x, pad, rng); };
     r.routes = [m] { return std::vector<nn::RouteInfo>{m->last_route}; };
   } else if (kind == "SeqBoatModel") {
     auto m = std::make_shared<nn::SeqBoatModel>(nn::ModelConfig::from_json(config), dt, gen);
     r.module = m;
-    r.forward = [m, &gen](const Tensor& x, const Tensor& pad) { return m->forward(x, pad, gen); };
+    r.forward = [m, &rng](const Tensor& x, const Tensor& pad) { return m->forward(x, pad, rng); };
     r.routes = [m] {
       std::vector<nn::RouteInfo> out;
       for (auto& l : m->seq_layers) out.push_back(l->last_route);
@@ -89,7 +89,8 @@ double check_file(const std::string& path, DType dt, double tol, std::vector<std
     throw std::runtime_error(fmt::format("metadata 'config' is not valid JSON: {}", e.what()));
   }
   Generator gen(0);
-  GoldenRun run = build(require_meta(f, "module"), config, dt, gen);
+  DropoutRng rng;  // the golden files use dropout 0: never drawn
+  GoldenRun run = build(require_meta(f, "module"), config, dt, gen, rng);
   std::map<std::string, Tensor> state;
   for (auto& [name, t] : f.tensors)
     if (name.rfind("param.", 0) == 0) state[name.substr(6)] = t;

@@ -115,7 +115,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
     std::vector<int64_t> ids;
     for (size_t k = from; k < text.size(); ++k) ids.push_back(static_cast<uint8_t>(text[k]));
     Tensor tokens = from_vector_i64(ids, {1, static_cast<int64_t>(ids.size())});
-    Tensor logits = lm.forward(tokens, gen).to(DType::Float64);  // (1, L, 256)
+    DropoutRng no_dropout;  // eval mode: dropout draws nothing
+    Tensor logits = lm.forward(tokens, no_dropout).to(DType::Float64);  // (1, L, 256)
     std::vector<double> last(256);
     for (int64_t v = 0; v < 256; ++v) last[v] = logits.at({0, static_cast<int64_t>(ids.size()) - 1, v});
     int next = 0;

@@ -1,25 +1,30 @@
-// autograd/gradcheck.cpp: full-Jacobian comparison (see gradcheck.h).
-#include "autograd/gradcheck.h"
+// ops/gradcheck.cpp: full-Jacobian comparison (see gradcheck.h). Works on
+// inputs of any device: elements are perturbed and read through the tensor's
+// element access, cotangents are made on the CPU and moved to the output's
+// device.
+#include "ops/gradcheck.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
 
 #include "autograd/autograd.h"
-#include "ops/shape.h"
 
 namespace seqboat {
 
 namespace {
 
-std::string index_str(int64_t flat, const Shape& shape) {
+// The multi-index of row-major element `flat`.
+std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
   std::vector<int64_t> idx(shape.size());
   for (size_t i = shape.size(); i-- > 0;) {
     idx[i] = shape[i] ? flat % shape[i] : 0;
     flat = shape[i] ? flat / shape[i] : 0;
   }
-  return fmt::format("[{}]", fmt::join(idx, ", "));
+  return idx;
 }
+
+std::string index_str(int64_t flat, const Shape& shape) { return fmt::format("[{}]", fmt::join(unravel(flat, shape), ", ")); }
 
 // Fresh leaves: copies of the inputs, with requires_grad where the original had it.
 std::vector<Tensor> fresh_leaves(const std::vector<Tensor>& inputs) {
@@ -36,9 +41,10 @@ std::vector<Tensor> fresh_leaves(const std::vector<Tensor>& inputs) {
   return out;
 }
 
-Tensor eval(const GradcheckFn& fn, const std::vector<Tensor>& inputs) {
+// fn(inputs) as host values.
+std::vector<double> eval(const GradcheckFn& fn, const std::vector<Tensor>& inputs) {
   NoGradGuard guard;
-  return fn(inputs).detach().contiguous();
+  return fn(inputs).to_vector();
 }
 
 // Gradients of <fn(inputs), cotangent> for every input requiring grad.
@@ -64,17 +70,24 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
       fail(fmt::format("gradcheck: input {} is {}; gradcheck needs float64 inputs", i,
                        dtype_name(inputs[i].dtype())));
 
-  std::vector<Tensor> base = fresh_leaves(inputs);
-  Tensor y0 = eval(fn, base);
+  Tensor y0;
+  {
+    NoGradGuard guard;
+    y0 = fn(fresh_leaves(inputs)).detach();
+  }
   if (y0.dtype() != DType::Float64) fail("gradcheck: the function's output must be float64");
   const int64_t m = y0.numel();
+  // A cotangent with these host values, on the output's device.
+  auto cotangent = [&](const std::vector<double>& values) {
+    return from_vector(values, y0.shape(), DType::Float64).to(y0.device());
+  };
 
   // Analytic Jacobian: row r = gradient of output element r.
   std::vector<std::vector<std::vector<double>>> rows(static_cast<size_t>(m));
   for (int64_t r = 0; r < m; ++r) {
-    Tensor cot = zeros(y0.shape(), DType::Float64);
-    cot.data<double>()[r] = 1.0;
-    rows[r] = vjp(fn, inputs, cot);
+    std::vector<double> one_hot(static_cast<size_t>(m), 0.0);
+    one_hot[r] = 1.0;
+    rows[r] = vjp(fn, inputs, cotangent(one_hot));
   }
 
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -83,12 +96,12 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
     for (int64_t j = 0; j < n; ++j) {
       // Numeric column j: perturb element j of input i in place.
       std::vector<Tensor> plus = fresh_leaves(inputs), minus = fresh_leaves(inputs);
-      Tensor pc = plus[i].detach(), mc = minus[i].detach();
-      pc.data<double>()[j] += opt.eps;
-      mc.data<double>()[j] -= opt.eps;
-      Tensor yp = eval(fn, plus), ym = eval(fn, minus);
+      const std::vector<int64_t> at = unravel(j, inputs[i].shape());
+      plus[i].set(at, plus[i].at(at) + opt.eps);
+      minus[i].set(at, minus[i].at(at) - opt.eps);
+      const std::vector<double> yp = eval(fn, plus), ym = eval(fn, minus);
       for (int64_t r = 0; r < m; ++r) {
-        double numeric = (yp.data<double>()[r] - ym.data<double>()[r]) / (2 * opt.eps);
+        double numeric = (yp[r] - ym[r]) / (2 * opt.eps);
         double analytic = rows[r][i][j];
         double err = std::fabs(analytic - numeric);
         res.max_abs_error = std::max(res.max_abs_error, err);
@@ -107,7 +120,7 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
   if (!res.ok) return res;
 
   if (opt.check_zero_cotangent) {
-    auto g0 = vjp(fn, inputs, zeros(y0.shape(), DType::Float64));
+    auto g0 = vjp(fn, inputs, cotangent(std::vector<double>(static_cast<size_t>(m), 0.0)));
     for (size_t i = 0; i < g0.size(); ++i)
       for (size_t j = 0; j < g0[i].size(); ++j)
         if (g0[i][j] != 0.0) {
@@ -118,8 +131,9 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
         }
   }
   if (opt.check_repeat) {
-    Tensor cot = empty(y0.shape(), DType::Float64);
-    for (int64_t r = 0; r < m; ++r) cot.data<double>()[r] = 0.5 + 0.25 * std::sin(1.7 * static_cast<double>(r));
+    std::vector<double> values(static_cast<size_t>(m));
+    for (int64_t r = 0; r < m; ++r) values[r] = 0.5 + 0.25 * std::sin(1.7 * static_cast<double>(r));
+    Tensor cot = cotangent(values);
     auto a = vjp(fn, inputs, cot), b = vjp(fn, inputs, cot);
     for (size_t i = 0; i < a.size(); ++i)
       for (size_t j = 0; j < a[i].size(); ++j)

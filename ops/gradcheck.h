@@ -1,4 +1,4 @@
-// autograd/gradcheck.h: numeric proof of a backward.
+// ops/gradcheck.h: numeric proof of a backward.
 //
 // gradcheck(fn, inputs) compares the full Jacobian of fn at `inputs` computed
 // two ways: analytically (one backward per output element, one-hot cotangent)
@@ -8,6 +8,7 @@
 // An element passes when |analytic - numeric| <= atol + rtol * |numeric|.
 // It also checks that a zero cotangent gives zero gradients and that two
 // backward runs with the same cotangent give bitwise identical gradients.
+// Inputs may live on any device (the op table runs it on CUDA too).
 #pragma once
 
 #include <functional>

@@ -1,0 +1,62 @@
+// cpu/reduce.cpp: CPU kernels of ops/reduce.cpp (sums, max, argmax over the
+// rows the op prepared; see ops/kernels/reduce.h).
+#include <algorithm>
+
+#include "cpu/families.h"
+
+namespace seqboat::cpu {
+
+namespace {
+
+template <class T>
+void sum_rows(int64_t outer, int64_t inner, const T* x, T* out) {
+  for (int64_t r = 0; r < outer; ++r) {
+    T acc = 0;
+    for (int64_t i = 0; i < inner; ++i) acc += x[r * inner + i];
+    out[r] = acc;
+  }
+}
+
+// Whole rows added in order: the same sums, in the same order, as sum_rows
+// over the transpose.
+template <class T>
+void sum_leading(int64_t inner, int64_t outer, const T* x, T* out) {
+  std::fill(out, out + outer, T(0));
+  for (int64_t i = 0; i < inner; ++i)
+    for (int64_t r = 0; r < outer; ++r) out[r] += x[i * outer + r];
+}
+
+template <class T>
+void max_rows(int64_t outer, int64_t inner, const T* x, T* out, int64_t* index) {
+  for (int64_t r = 0; r < outer; ++r) {
+    const T* row = x + r * inner;
+    int64_t best = 0;
+    for (int64_t i = 1; i < inner; ++i)
+      if (row[i] > row[best]) best = i;  // first maximal element wins ties
+    if (out) out[r] = row[best];
+    index[r] = best;
+  }
+}
+
+template <class T>
+void place_at_index(int64_t outer, int64_t inner, const int64_t* index, const T* g, T* out) {
+  std::fill(out, out + outer * inner, T(0));
+  for (int64_t r = 0; r < outer; ++r) out[r * inner + index[r]] = g[r];
+}
+
+template <class T>
+void fill(kernels::TypedKernels<T>& k) {
+  k.sum_rows = sum_rows<T>;
+  k.sum_leading = sum_leading<T>;
+  k.max_rows = max_rows<T>;
+  k.place_at_index = place_at_index<T>;
+}
+
+}  // namespace
+
+void add_reduce_kernels(kernels::BackendKernels& k) {
+  fill(k.f32);
+  fill(k.f64);
+}
+
+}  // namespace seqboat::cpu

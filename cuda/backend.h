@@ -1,0 +1,12 @@
+// cuda/backend.h: the CUDA backend as the ops layer sees it: its kernel table
+// (ops/kernels/table.h). Plain C++: the ops layer includes it without nvcc.
+#pragma once
+
+#include "ops/kernels/table.h"
+
+namespace seqboat::cuda {
+
+// Every kernel the CUDA backend has, filled once on first use.
+const kernels::BackendKernels& backend_kernels();
+
+}  // namespace seqboat::cuda

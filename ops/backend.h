@@ -1,0 +1,37 @@
+// ops/backend.h: what the backends of this build offer, for the layers above
+// ops: which kernels exist per device and dtype (`seqboat kernels` prints
+// it), whether a device can be used, and the CPU thread count.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "tensor/tensor.h"
+
+namespace seqboat {
+
+struct KernelAvailability {
+  std::string family, name;
+  // has[device][dtype], indexed by the enums' values.
+  bool has[kNumDevices][kNumDTypes] = {};
+};
+
+// Every kernel of ops/kernels/table.h, in table order.
+std::vector<KernelAvailability> kernel_availability();
+
+// The table as text: one line per kernel, a column per (device, dtype).
+std::string kernel_table_text();
+
+// True when tensors can be placed on `device` in this process (the CPU
+// always; CUDA when built with it and a GPU is present).
+bool device_available(Device device);
+// Why `device` cannot be used, or "" when it can.
+std::string device_unavailable_reason(Device device);
+// "cpu" or "cuda"; throws std::invalid_argument naming the text otherwise.
+Device parse_device(const std::string& name);
+
+// Threads the CPU kernels use (OpenMP); n > 0.
+void set_cpu_threads(int n);
+int cpu_threads();
+
+}  // namespace seqboat

@@ -1,0 +1,36 @@
+// ops/dispatch.cpp: the kernel tables of the backends this build has: the
+// CPU always, CUDA when configured with it (SEQBOAT_WITH_CUDA).
+#include "ops/dispatch.h"
+
+#include "cpu/backend.h"
+#ifdef SEQBOAT_WITH_CUDA
+#include "cuda/backend.h"
+#endif
+
+namespace seqboat {
+
+namespace {
+
+const kernels::BackendKernels& backend(Device device) {
+  if (device == Device::CPU) return cpu::backend_kernels();
+#ifdef SEQBOAT_WITH_CUDA
+  return cuda::backend_kernels();
+#else
+  static const kernels::BackendKernels none;
+  return none;
+#endif
+}
+
+}  // namespace
+
+template <class T>
+const kernels::TypedKernels<T>& kernels_on(Device device) {
+  return backend(device).template of<T>();
+}
+
+template const kernels::TypedKernels<float>& kernels_on<float>(Device);
+template const kernels::TypedKernels<double>& kernels_on<double>(Device);
+template const kernels::TypedKernels<int64_t>& kernels_on<int64_t>(Device);
+template const kernels::TypedKernels<uint8_t>& kernels_on<uint8_t>(Device);
+
+}  // namespace seqboat

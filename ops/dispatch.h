@@ -1,0 +1,30 @@
+// ops/dispatch.h: how an op finds its kernel: by device and element type, in
+// the backends' tables (ops/kernels/table.h). A missing kernel is one clear
+// error, "<op>: no <device> kernel for <dtype> (<kernel>)".
+//
+//   SEQBOAT_KERNEL("local_attention", dev, T, local_attention_forward)(geom, in, w, out);
+#pragma once
+
+#include <fmt/format.h>
+
+#include "ops/kernels/table.h"
+#include "tensor/tensor.h"
+
+namespace seqboat {
+
+// The kernels of `device` for element type T (all null for a backend this
+// build does not have).
+template <class T>
+const kernels::TypedKernels<T>& kernels_on(Device device);
+
+template <class T, class Fn>
+Fn* require_kernel(const char* op, Device device, const char* kernel, Fn* fn) {
+  if (!fn)
+    fail(fmt::format("{}: no {} kernel for {} ({})", op, device_name(device), dtype_name(dtype_of<T>()), kernel));
+  return fn;
+}
+
+}  // namespace seqboat
+
+#define SEQBOAT_KERNEL(op, device, T, name) \
+  (::seqboat::require_kernel<T>((op), (device), #name, ::seqboat::kernels_on<T>(device).name))

@@ -1,7 +1,13 @@
 // tests/op_table.h: the one table of differentiable ops (in the spirit of
-// ggml's test-backend-ops). Each case builds its inputs from a seeded
-// generator and applies the op; test_ops.cpp gradchecks every case in float64,
-// and the CUDA parity test runs the same cases on both devices.
+// ggml's test-backend-ops). Each case builds its inputs (on the CPU, float64)
+// from a seeded generator and applies the op. tests/test_ops.cpp runs every
+// case in two modes, each case its own doctest subcase:
+//   grad    gradcheck in float64 (central differences vs the backward), on the
+//           CPU and, when a GPU is present, on CUDA;
+//   parity  forward and backward on every other device against the CPU, in
+//           float64 and float32, within the case's tolerance.
+// Case functions must build any tensor of their own on the device and dtype of
+// their inputs (x.device(), x.dtype()), so the same case runs everywhere.
 //
 // Add a case in an op_table_*.cpp file:
 //   SEQBOAT_OP_CASES(my_cases) {
@@ -22,17 +28,26 @@ namespace seqboat::testing {
 
 using MakeInputs = std::function<std::vector<Tensor>(Generator&)>;
 
+// How far a device may be from the CPU in parity mode: max |a - b| over
+// max(1, max |b|), for outputs and gradients.
+struct ParityTolerance {
+  double f64 = 1e-10;
+  double f32 = 1e-4;
+};
+
 struct OpCase {
   std::string name;  // "family/variant"
   MakeInputs make_inputs;
   GradcheckFn fn;
   GradcheckOptions options;
+  ParityTolerance parity;
 };
 
 class OpTable {
  public:
-  void add(std::string name, MakeInputs make, GradcheckFn fn, GradcheckOptions options = {}) {
-    cases_.push_back({std::move(name), std::move(make), std::move(fn), options});
+  void add(std::string name, MakeInputs make, GradcheckFn fn, GradcheckOptions options = {},
+           ParityTolerance parity = {}) {
+    cases_.push_back({std::move(name), std::move(make), std::move(fn), options, parity});
   }
   const std::vector<OpCase>& cases() const { return cases_; }
 

@@ -148,7 +148,7 @@ SEQBOAT_OP_CASES(batch_norm_cases) {
   // Training mutates the running stats: each evaluation gets fresh ones.
   auto train = [](const Tensor& x, const Tensor& w, const Tensor& b) {
     int64_t c = x.size(-1);
-    return batch_norm(x, w, b, zeros({c}, DType::Float64), ones({c}, DType::Float64), true, 0.1, 1e-5);
+    return batch_norm(x, w, b, zeros({c}, x.dtype(), x.device()), ones({c}, x.dtype(), x.device()), true, 0.1, 1e-5);
   };
   table.add("batch_norm/train_2d", [](Generator& g) { return V{randn({6, 3}, g), randn({3}, g), randn({3}, g)}; },
             [train](const V& x) { return train(x[0], x[1], x[2]); });

@@ -1,8 +1,18 @@
-// tests/test_ops.cpp: gradchecks every case of the op table in float64.
+// tests/test_ops.cpp: the op table's two modes (tests/op_table.h), each case
+// a subcase named after it:
+//   "op table: grad, cpu"            gradcheck in float64 on the CPU
+//   "op table: grad, cuda"           the same with the inputs on the GPU
+//   "op table: parity, cuda vs cpu"  forward and backward, float64 and float32
+//   "op table: parity harness, cpu vs cpu"  the parity mode on the CPU alone
+// The cuda cases run only with a GPU: CTest runs them as test_ops_cuda, which
+// reports "Skipped" with the reason when there is none (tests/test_main.cpp).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
+#include <cmath>
+
 #include "op_table.h"
+#include "ops/shape.h"
 
 namespace seqboat::testing {
 
@@ -11,26 +21,134 @@ OpTable& op_table() {
   return table;
 }
 
-TEST_CASE("op table: every case passes gradcheck in float64") {
+namespace {
+
+// The case's inputs, made from a generator seeded by its name (stable per case).
+std::vector<Tensor> inputs_of(const OpCase& c) {
+  uint64_t seed = 1469598103934665603ULL;  // FNV-1a of the case name
+  for (char ch : c.name) seed = (seed ^ static_cast<uint8_t>(ch)) * 1099511628211ULL;
+  Generator g(seed);
+  return c.make_inputs(g);
+}
+
+// The inputs on `device`, floating ones converted to `dt`; leaves keep requires_grad.
+std::vector<Tensor> placed(const std::vector<Tensor>& inputs, Device device, DType dt) {
+  std::vector<Tensor> out;
+  for (const Tensor& t : inputs) {
+    if (!t.defined()) {
+      out.push_back(t);
+      continue;
+    }
+    Tensor c = t.detach();
+    if (is_floating(c.dtype())) c = c.to(dt);
+    c = c.to(device).clone();
+    if (t.requires_grad()) c.requires_grad_(true);
+    out.push_back(c);
+  }
+  return out;
+}
+
+// max |a - b| / max(1, max |b|); infinite when a value is NaN or the sizes differ.
+double relative_error(const std::vector<double>& a, const std::vector<double>& b) {
+  if (a.size() != b.size()) return INFINITY;
+  double diff = 0, scale = 1;
+  for (size_t i = 0; i < a.size(); ++i) {
+    const double d = std::fabs(a[i] - b[i]);
+    diff = std::isnan(d) ? INFINITY : std::max(diff, d);
+    scale = std::max(scale, std::fabs(b[i]));
+  }
+  return diff / scale;
+}
+
+// Output and input gradients of the case on `device` in `dt`, as host values:
+// [output, grad of input 0, ...] (empty vectors for inputs without a gradient).
+std::vector<std::vector<double>> run_case(const OpCase& c, const std::vector<Tensor>& inputs, Device device,
+                                          DType dt) {
+  std::vector<Tensor> x = placed(inputs, device, dt);
+  Tensor y = c.fn(x);
+  std::vector<std::vector<double>> out{y.to_vector()};
+  if (y.requires_grad()) {
+    std::vector<double> cot(static_cast<size_t>(y.numel()));
+    for (size_t r = 0; r < cot.size(); ++r) cot[r] = 0.5 + 0.25 * std::sin(1.3 * static_cast<double>(r));
+    y.backward(from_vector(cot, y.shape(), y.dtype()).to(device));
+  }
+  for (const Tensor& t : x) out.push_back(t.defined() && t.grad().defined() ? t.grad().to_vector() : std::vector<double>());
+  return out;
+}
+
+void check_grad(const OpCase& c, Device device, int64_t& entries) {
+  GradcheckResult r;
+  try {
+    r = gradcheck(c.fn, placed(inputs_of(c), device, DType::Float64), c.options);
+  } catch (const std::exception& e) {
+    r.ok = false;
+    r.message = std::string("threw: ") + e.what();
+  }
+  entries += r.elements_checked;
+  CHECK_MESSAGE(r.ok, c.name << " (grad, " << device_name(device) << "): " << r.message);
+}
+
+void check_parity(const OpCase& c, Device device, DType dt) {
+  const double tol = dt == DType::Float64 ? c.parity.f64 : c.parity.f32;
+  std::vector<Tensor> inputs = inputs_of(c);
+  std::vector<std::vector<double>> ref, got;
+  try {
+    ref = run_case(c, inputs, Device::CPU, dt);
+  } catch (const std::exception& e) {
+    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the CPU run threw: " << e.what());
+    return;
+  }
+  try {
+    got = run_case(c, inputs, device, dt);
+  } catch (const std::exception& e) {
+    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the " << device_name(device) << " run threw: " << e.what());
+    return;
+  }
+  for (size_t i = 0; i < ref.size(); ++i) {
+    const double err = relative_error(got[i], ref[i]);
+    CHECK_MESSAGE(err <= tol, c.name << " (parity, " << device_name(device) << " vs cpu, " << dtype_name(dt) << "): "
+                                     << (i == 0 ? std::string("output") : fmt::format("gradient of input {}", i - 1))
+                                     << " differs by " << err << " > " << tol);
+  }
+}
+
+}  // namespace
+
+TEST_CASE("op table: grad, cpu") {
   const auto& cases = op_table().cases();
   REQUIRE(cases.size() > 0);
-  int64_t entries = 0;
-  for (const OpCase& c : cases) {
-    uint64_t seed = 1469598103934665603ULL;  // FNV-1a of the case name: stable per case
-    for (char ch : c.name) seed = (seed ^ static_cast<uint8_t>(ch)) * 1099511628211ULL;
-    Generator g(seed);
-    std::vector<Tensor> inputs = c.make_inputs(g);
-    GradcheckResult r;
-    try {
-      r = gradcheck(c.fn, inputs, c.options);
-    } catch (const std::exception& e) {
-      r.ok = false;
-      r.message = std::string("threw: ") + e.what();
+  static int64_t entries = 0;
+  for (const OpCase& c : cases)
+    SUBCASE(c.name.c_str()) {
+      check_grad(c, Device::CPU, entries);
+      if (&c == &cases.back())
+        MESSAGE(fmt::format("op table: {} gradcheck cases, {} Jacobian entries compared", cases.size(), entries));
     }
-    entries += r.elements_checked;
-    CHECK_MESSAGE(r.ok, c.name << ": " << r.message);
-  }
-  MESSAGE(fmt::format("op table: {} gradcheck cases, {} Jacobian entries compared", cases.size(), entries));
+}
+
+// The parity mode against itself: every case runs in float64 and float32 and
+// its two runs compare equal (this is what proves the harness and each case's
+// float32 variant without a GPU).
+TEST_CASE("op table: parity harness, cpu vs cpu") {
+  for (const OpCase& c : op_table().cases())
+    SUBCASE(c.name.c_str()) {
+      check_parity(c, Device::CPU, DType::Float64);
+      check_parity(c, Device::CPU, DType::Float32);
+    }
+}
+
+TEST_CASE("op table: grad, cuda") {
+  static int64_t entries = 0;
+  for (const OpCase& c : op_table().cases())
+    SUBCASE(c.name.c_str()) { check_grad(c, Device::CUDA, entries); }
+}
+
+TEST_CASE("op table: parity, cuda vs cpu") {
+  for (const OpCase& c : op_table().cases())
+    SUBCASE(c.name.c_str()) {
+      check_parity(c, Device::CUDA, DType::Float64);
+      check_parity(c, Device::CUDA, DType::Float32);
+    }
 }
 
 }  // namespace seqboat::testing

@@ -9,6 +9,7 @@
 
 #include "cli.h"
 #include "cuda/memory.h"
+#include "ops/backend.h"
 
 namespace seqboat::cli {
 
@@ -28,6 +29,7 @@ static void print_usage() {
       "                                     write ListOps TSV files (LRA format)\n"
       "  parity [--dtype float64|float32] [--tol T] FILE...\n"
       "                                     check the modules against golden safetensors files\n"
+      "  kernels                            which kernels each backend has, per dtype\n"
       "  version                            build information\n");
 }
 
@@ -109,6 +111,14 @@ int main(int argc, char** argv) {
   std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
       {"parity", cmd_parity},     {"train", cmd_train},   {"eval", cmd_eval},
       {"generate", cmd_generate}, {"inspect", cmd_inspect}, {"data", cmd_data},
+      {"kernels", [](const std::vector<std::string>&) {
+         fmt::print("{}", seqboat::kernel_table_text());
+         fmt::print("(x: the backend has the kernel for that dtype; cuda: {})\n",
+                    seqboat::device_available(seqboat::Device::CUDA)
+                        ? std::string("usable here")
+                        : seqboat::device_unavailable_reason(seqboat::Device::CUDA));
+         return 0;
+       }},
       {"version", [](const std::vector<std::string>&) {
          fmt::print("seqboat 0.1 (CUDA backend: {}, device: {})\n",
                     seqboat::cuda::compiled_with_cuda() ? "built" : "not built",

@@ -1,0 +1,60 @@
+// tests/test_dispatch.cpp: the kernel table (ops/kernels/table.h) and how
+// ops find kernels: every kernel has a CPU implementation, a missing kernel
+// is one clear error naming the op, device, dtype and kernel, and tensors on
+// different devices are refused by name.
+#include <doctest/doctest.h>
+
+#include "ops/backend.h"
+#include "ops/dispatch.h"
+#include "ops/elementwise.h"
+#include "test_util.h"
+
+using namespace seqboat;
+
+TEST_CASE("kernel table: every kernel has a CPU implementation for some dtype") {
+  const auto table = kernel_availability();
+  CHECK(table.size() > 50);
+  for (const KernelAvailability& k : table) {
+    bool any = false;
+    for (int t = 0; t < kNumDTypes; ++t) any = any || k.has[static_cast<int>(Device::CPU)][t];
+    CHECK_MESSAGE(any, k.family << "/" << k.name << " has no CPU kernel");
+  }
+  // Floating kernels come in both float types; masks and indices under theirs.
+  for (const KernelAvailability& k : table) {
+    const bool f32 = k.has[0][static_cast<int>(DType::Float32)], f64 = k.has[0][static_cast<int>(DType::Float64)];
+    CHECK_MESSAGE(f32 == f64, k.name << ": float32 and float64 CPU kernels differ");
+  }
+  const std::string text = kernel_table_text();
+  for (const char* name : {"local_attention_forward", "ssm_conv_backward", "adamw_step", "dropout_mask"})
+    CHECK_MESSAGE(text.find(name) != std::string::npos, name << " missing from the printed table");
+}
+
+TEST_CASE("a missing kernel is one clear error: <op>: no <device> kernel for <dtype>") {
+  // The test-only reference attention exists on the CPU alone.
+  CHECK((kernels_on<float>(Device::CPU).local_attention_reference != nullptr));
+  CHECK((kernels_on<double>(Device::CUDA).local_attention_reference == nullptr));
+  seqboat::testing::check_throws_mentioning(
+      [] { SEQBOAT_KERNEL("local_attention_reference", Device::CUDA, double, local_attention_reference); },
+      {"local_attention_reference: no cuda kernel for float64 (local_attention_reference)"});
+  // An integer tensor where floats are needed names the op and the dtype.
+  seqboat::testing::check_throws_mentioning([] { exp(zeros({2}, DType::Int64)); },
+                                            {"exp: expected a floating dtype", "int64"});
+}
+
+TEST_CASE("devices: the CPU is always there; cuda says why it is not") {
+  CHECK(device_available(Device::CPU));
+  CHECK(device_unavailable_reason(Device::CPU).empty());
+  if (!device_available(Device::CUDA)) CHECK(!device_unavailable_reason(Device::CUDA).empty());
+  CHECK(parse_device("cpu") == Device::CPU);
+  CHECK(parse_device("cuda") == Device::CUDA);
+  seqboat::testing::check_throws_mentioning([] { parse_device("tpu"); }, {"device 'tpu' is not one of: cpu, cuda"});
+}
+
+TEST_CASE("host code reads device tensors only through copies") {
+  Tensor t = from_vector({1, 2, 3, 4}, {2, 2});
+  CHECK(t.data<double>()[3] == 4);
+  CHECK(t.ptr<double>() == t.data<double>());
+  CHECK(t.transpose(0, 1).to_vector() == std::vector<double>{1, 3, 2, 4});
+  CHECK(host_contiguous_copy(t.transpose(0, 1)).is_contiguous());
+  CHECK(t.at({1, 0}) == 3);
+}

@@ -106,7 +106,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
   if (n < 0 || temperature < 0 || top_k < 0) return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
   Generator gen(static_cast<uint64_t>(a.number("seed", 0)));
   std::string text = a.get("prompt");
-  if (text.empty()) text = "\n";
+  if (text.empty()) text.push_back('\n');  // (push_back: GCC 12 warns falsely on = "\n", bug 105329)
   const int64_t context = r.cfg["lm.seq_len"];
   fmt::print("{}", a.get("prompt"));
   NoGradGuard no_grad;

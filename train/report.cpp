@@ -5,19 +5,19 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <atomic>
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
-#include <random>
 #include <sstream>
 #include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tensor/atomic_file.h"
 
 namespace seqboat::report {
 namespace {
@@ -278,33 +278,6 @@ std::vector<std::vector<std::pair<double, double>>> finite_runs(const std::vecto
   }
   if (runs.back().empty()) runs.pop_back();
   return runs;
-}
-
-// ---- files ----
-
-void write_file_atomic(const fs::path& path, const std::string& content) {
-  static std::atomic<uint64_t> counter{0};
-  static const uint64_t salt = std::random_device{}();
-  const fs::path tmp = path.parent_path() /
-                       fmt::format(".{}.tmp-{:x}-{}", path.filename().string(), salt, counter.fetch_add(1));
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("report: cannot create {}", tmp.string()));
-    out.write(content.data(), static_cast<std::streamsize>(content.size()));
-    out.close();
-    if (!out) {
-      std::error_code ec;
-      fs::remove(tmp, ec);
-      throw std::runtime_error(fmt::format("report: cannot write {}", tmp.string()));
-    }
-  }
-  std::error_code ec;
-  fs::rename(tmp, path, ec);
-  if (ec) {
-    std::error_code ec2;
-    fs::remove(tmp, ec2);
-    throw std::runtime_error(fmt::format("report: cannot rename {} to {}: {}", tmp.string(), path.string(), ec.message()));
-  }
 }
 
 // Drops a leading XML declaration so an SVG document can be inlined in HTML.
@@ -762,17 +735,17 @@ void write_report(const std::string& out_dir, const std::string& title, const st
   std::vector<std::string> example_svgs;
   for (size_t i = 0; i < examples.size(); ++i) {
     example_svgs.push_back(gate_heatmap_svg(examples[i], stats));
-    write_file_atomic(dir / fmt::format("example_{}.svg", i), example_svgs.back());
+    write_file_atomic((dir / fmt::format("example_{}.svg", i)).string(), example_svgs.back());
   }
   const std::string curve = loss_curve_svg(metrics);
-  write_file_atomic(dir / "loss_curve.svg", curve);
+  write_file_atomic((dir / "loss_curve.svg").string(), curve);
 
   nlohmann::json js;
   js["title"] = title;
   js["layers"] = nlohmann::json::array();
   for (size_t i = 0; i < stats.size(); ++i)
     js["layers"].push_back({{"layer", i}, {"density", stats[i].density}, {"mean_span", stats[i].mean_span}});
-  write_file_atomic(dir / "stats.json", js.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomic((dir / "stats.json").string(), js.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
   const std::string t = xml_escape(title.empty() ? std::string("SeqBoat report") : title);
   std::string h;
@@ -834,7 +807,7 @@ td.bar div { background: #41b6c4; height: 10px; border-radius: 2px; }
     h += fmt::format("<div class=\"fig\">\n{}</div>\n", inline_svg(example_svgs[i]));
   }
   h += "</body>\n</html>\n";
-  write_file_atomic(dir / "report.html", h);
+  write_file_atomic((dir / "report.html").string(), h);
 }
 
 }  // namespace seqboat::report

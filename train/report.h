@@ -82,7 +82,8 @@ std::string loss_curve_svg(const MetricsSeries& m);
 //   report.html       self-contained page: the summary (summary_html is inserted
 //                     verbatim), a per-layer stats table, the loss curve and the
 //                     example heatmaps as inline SVG, each linked to its file.
-// Each file is written to a temporary file in out_dir and renamed into place.
+// Each file is written atomically (write_file_atomic: temporary file in
+// out_dir, fsync, rename).
 // Throws std::runtime_error naming the path on an I/O failure.
 void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
                   const std::vector<LayerStats>& stats, const MetricsSeries& metrics, const std::string& summary_html);

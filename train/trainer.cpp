@@ -13,6 +13,7 @@
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
+#include "tensor/atomic_file.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -24,18 +25,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-void write_text_atomic(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", tmp.string()));
-    out << text;
-    if (!out.flush()) throw std::runtime_error(fmt::format("write to '{}' failed (disk full?)", tmp.string()));
-  }
-  fs::rename(tmp, path);
-}
 
 // Appends JSON lines; on resume, events after the checkpoint's step are dropped
 // so the file reads as one run.
@@ -53,7 +42,7 @@ class MetricsLog {
         if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
       }
     }
-    write_text_atomic(path, kept);
+    write_file_atomic(path.string(), kept);
     out_.open(path, std::ios::app);
     if (!out_) throw std::runtime_error(fmt::format("cannot append to '{}'", path.string()));
   }
@@ -170,7 +159,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
       task->set_sampler_state(c.rng_states[1]);
     }
   }
-  write_text_atomic(out / "config.json", cfg.dump(2) + "\n");
+  write_file_atomic((out / "config.json").string(), cfg.dump(2) + "\n");
   MetricsLog metrics(out / "metrics.jsonl", opt.resume, start);
   if (opt.resume) metrics.write({{"event", "resume"}, {"step", start}});
 

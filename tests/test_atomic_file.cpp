@@ -6,8 +6,6 @@
 #include <doctest/doctest.h>
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <thread>
@@ -15,21 +13,12 @@
 
 #include "test_util.h"
 
-namespace {
-
 namespace fs = std::filesystem;
 using doctest::Contains;
 using seqboat::write_file_atomic;
+using seqboat::testing::read_all;
 using seqboat::testing::TempDir;
-
-std::string read_all(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-}  // namespace
+using seqboat::testing::write_all;
 
 TEST_CASE("write_file_atomic writes and replaces a file, leaving nothing else") {
   TempDir dir;
@@ -69,7 +58,7 @@ TEST_CASE("write_file_atomic failures name the path and step and keep the old fi
     // exceeds NAME_MAX, so rewriting it fails at open, even for root.
     const std::string long_name(250, 'k');
     const std::string long_path = dir.file(long_name);
-    std::ofstream(long_path, std::ios::binary) << "previous";
+    write_all(long_path, "previous");
     CHECK_THROWS_WITH_AS(write_file_atomic(long_path, "new"), Contains((long_path + ": cannot write (open of").c_str()),
                          std::runtime_error);
     CHECK(read_all(long_path) == "previous");

@@ -8,7 +8,6 @@
 #include <cmath>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
 #include <limits>
 #include <nlohmann/json.hpp>
 #include <sstream>
@@ -504,52 +503,7 @@ std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<LayerSta
   return svg.finish();
 }
 
-// ---- metrics ----
-
-MetricsSeries read_metrics_jsonl(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("read_metrics_jsonl: cannot open {}", path));
-  MetricsSeries m;
-  std::string line;
-  long long lineno = 0;
-  auto fail = [&](const std::string& why) {
-    return std::runtime_error(fmt::format("read_metrics_jsonl: {}:{}: {}", path, lineno, why));
-  };
-  while (std::getline(in, line)) {
-    ++lineno;
-    if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
-    nlohmann::json j;
-    try {
-      j = nlohmann::json::parse(line);
-    } catch (const nlohmann::json::exception& e) {
-      throw fail(fmt::format("malformed JSON ({})", e.what()));
-    }
-    if (!j.is_object()) throw fail("not a JSON object");
-    const auto ev = j.find("event");
-    if (ev == j.end() || !ev->is_string()) continue;
-    const std::string event = ev->get<std::string>();
-    if (event != "train" && event != "eval") continue;
-    const auto st = j.find("step");
-    if (st == j.end() || !st->is_number()) throw fail(fmt::format("\"{}\" line without a numeric \"step\"", event));
-    const double step = st->get<double>();
-    auto take = [&](const char* key, std::vector<std::pair<double, double>>& out) {
-      const auto it = j.find(key);
-      if (it == j.end() || it->is_null()) return;
-      if (!it->is_number()) throw fail(fmt::format("\"{}\" is not a number", key));
-      out.emplace_back(step, it->get<double>());
-    };
-    if (event == "train") {
-      take("loss", m.train_loss);
-    } else {
-      take("val_loss", m.val_loss);
-      take("val_accuracy", m.val_accuracy);
-    }
-  }
-  if (in.bad()) throw std::runtime_error(fmt::format("read_metrics_jsonl: error reading {}", path));
-  return m;
-}
-
-std::string loss_curve_svg(const MetricsSeries& m) {
+std::string loss_curve_svg(const train::MetricsSeries& m) {
   const double W = 820, H = 460;
   const bool has_acc = !finite_runs(m.val_accuracy).empty();
   const double left = 78, right = W - (has_acc ? 78 : 28), top = 76, bottom = H - 58;
@@ -725,7 +679,7 @@ std::string loss_curve_svg(const MetricsSeries& m) {
 // ---- report ----
 
 void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
-                  const std::vector<LayerStats>& stats, const MetricsSeries& metrics, const std::string& summary_html) {
+                  const std::vector<LayerStats>& stats, const train::MetricsSeries& metrics, const std::string& summary_html) {
   const fs::path dir(out_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);

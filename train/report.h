@@ -1,12 +1,15 @@
 // Training reports: SVG heatmaps of which tokens each SeqBoat layer's router
-// activated (Sparse Modular Activation), an SVG loss curve read from the
-// trainer's metrics.jsonl, and an HTML page tying them together. Plain std
-// types in, strings/files out: nothing here depends on the tensor library.
+// activated (Sparse Modular Activation), an SVG loss curve of the trainer's
+// metrics.jsonl (read with train/metrics.h), and an HTML page tying them
+// together. Plain std types in, strings/files out: nothing here depends on the
+// tensor library.
 #pragma once
 
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "train/metrics.h"
 
 namespace seqboat::report {
 
@@ -52,28 +55,11 @@ struct LayerStats {
 // the number of tokens.
 std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<LayerStats>& stats);
 
-// Training curves as (step, value) pairs, in file order.
-struct MetricsSeries {
-  std::vector<std::pair<double, double>> train_loss, val_loss, val_accuracy;
-};
-
-// Reads a trainer's metrics.jsonl: one JSON object per line,
-//   {"event":"train","step":10,"loss":2.3,...}          -> train_loss
-//   {"event":"eval","step":100,"val_loss":..,"val_accuracy":..}
-//                                                        -> val_loss, val_accuracy
-// Other events ("final", ...) and other keys are ignored; so are blank lines.
-// "val_loss"/"val_accuracy" are each optional in an eval line; a metric that is
-// null (how non-finite numbers get written) is skipped. Throws
-// std::runtime_error naming the file and the 1-based line number when the
-// file cannot be read, a line is not a JSON object, a train/eval line has no
-// numeric "step", or a metric is neither a number nor null.
-MetricsSeries read_metrics_jsonl(const std::string& path);
-
 // An SVG line chart: train loss (raw, plus an exponential moving average when
 // there are many points), validation loss (line with markers) on the left
 // axis, validation accuracy on a right axis fixed at 0..1 (only if present),
 // axis ticks and labels, and a legend. Empty series give a "no data" chart.
-std::string loss_curve_svg(const MetricsSeries& m);
+std::string loss_curve_svg(const train::MetricsSeries& m);
 
 // Writes into out_dir (created if needed):
 //   example_<i>.svg   gate_heatmap_svg(examples[i], stats)
@@ -86,7 +72,7 @@ std::string loss_curve_svg(const MetricsSeries& m);
 // out_dir, fsync, rename).
 // Throws std::runtime_error naming the path on an I/O failure.
 void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
-                  const std::vector<LayerStats>& stats, const MetricsSeries& metrics, const std::string& summary_html);
+                  const std::vector<LayerStats>& stats, const train::MetricsSeries& metrics, const std::string& summary_html);
 
 // Mean attention span of one sequence, in ORIGINAL token positions.
 // Let p_0 < p_1 < ... < p_{S-1} be the original positions of the active tokens

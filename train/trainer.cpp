@@ -8,12 +8,12 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 #include "tensor/atomic_file.h"
+#include "train/metrics.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -25,36 +25,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
-
-// Appends JSON lines; on resume, events after the checkpoint's step are dropped
-// so the file reads as one run.
-class MetricsLog {
- public:
-  MetricsLog(const fs::path& path, bool resume, int64_t resume_step) : path_(path) {
-    std::string kept;
-    if (resume && fs::exists(path)) {
-      std::ifstream in(path);
-      std::string line;
-      while (std::getline(in, line)) {
-        json e = json::parse(line, nullptr, false);
-        if (e.is_discarded() || !e.contains("step")) continue;
-        if (e.value("event", "") == "final") continue;
-        if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
-      }
-    }
-    write_file_atomic(path.string(), kept);
-    out_.open(path, std::ios::app);
-    if (!out_) throw std::runtime_error(fmt::format("cannot append to '{}'", path.string()));
-  }
-  void write(const json& event) {
-    out_ << event.dump() << "\n";
-    out_.flush();
-  }
-
- private:
-  fs::path path_;
-  std::ofstream out_;
-};
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model) {
   auto params = model.named_parameters();

@@ -12,6 +12,7 @@
 #include "data/bytes_corpus.h"
 #include "nn/checkpoint.h"
 #include "ops/reduce.h"
+#include "train/metrics.h"
 #include "train/report.h"
 #include "train/tasks.h"
 
@@ -132,9 +133,9 @@ int cmd_inspect(const std::vector<std::string>& argv) {
     stats.push_back({real_sum[l] > 0 ? active_sum[l] / real_sum[l] : 0,
                      span_weight[l] > 0 ? span_sum[l] / span_weight[l] : 0});
 
-  report::MetricsSeries metrics;
+  train::MetricsSeries metrics;
   fs::path metrics_path = run_dir / "metrics.jsonl";
-  if (fs::exists(metrics_path)) metrics = report::read_metrics_jsonl(metrics_path.string());
+  if (fs::exists(metrics_path)) metrics = train::read_metrics_jsonl(metrics_path.string());
   std::string summary = fmt::format("<p>Checkpoint <code>{}</code>, task <b>{}</b>, step {}. Statistics over {} {}.</p>",
                                     report::xml_escape(ckpt), task, c.step, seqs.size(),
                                     task == "lm" ? "corpus windows" : "test examples");

@@ -1,6 +1,5 @@
 // Tests for train/report: gate heatmap and loss curve SVGs (checked with a
-// tiny XML well-formedness checker), the mean attention span, and the files
-// write_report produces.
+// tiny XML well-formedness checker) and the files write_report produces.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -26,6 +25,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace seqboat::report;
+using seqboat::train::LayerStats;
 using seqboat::train::MetricsSeries;
 
 using seqboat::testing::read_all;
@@ -344,22 +344,6 @@ TEST_CASE("loss curve svg") {
   const std::string empty = loss_curve_svg({});
   CHECK(xml_error(empty) == "");
   CHECK(empty.find("no metrics recorded") != std::string::npos);
-}
-
-TEST_CASE("mean_attention_span on hand examples") {
-  const std::vector<bool> a = {true, false, false, true, false, true};  // positions 0, 3, 5
-  CHECK(mean_attention_span(a, 1, true) == doctest::Approx(5.0 / 3.0));     // 0, 3, 2
-  CHECK(mean_attention_span(a, 1, false) == doctest::Approx(10.0 / 3.0));   // 3, 5, 2
-  CHECK(mean_attention_span(a, 0, true) == 0.0);
-  CHECK(mean_attention_span(a, 0, false) == 0.0);
-  CHECK(mean_attention_span(a, -1, false) == doctest::Approx(5.0));         // unlimited: all see 0..5
-  CHECK(mean_attention_span(a, -1, true) == doctest::Approx(8.0 / 3.0));    // 0, 3, 5
-  CHECK(mean_attention_span(a, 100, true) == doctest::Approx(8.0 / 3.0));
-  CHECK(mean_attention_span({true, true, true, true, true}, 1, true) == doctest::Approx(4.0 / 5.0));
-  CHECK(mean_attention_span({true, true, true, true, true}, 2, false) == doctest::Approx((2 + 3 + 4 + 3 + 2) / 5.0));
-  CHECK(mean_attention_span({false, false, false}, 3, true) == 0.0);
-  CHECK(mean_attention_span({}, 3, false) == 0.0);
-  CHECK(mean_attention_span({false, true, false}, 3, false) == 0.0);
 }
 
 TEST_CASE("write_report creates every file and report.html references them") {

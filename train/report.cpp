@@ -170,11 +170,6 @@ std::string gate_colour(double g) {
                     kStops[k][2] + t * (kStops[k + 1][2] - kStops[k][2]));
 }
 
-double density_of(const std::vector<bool>& active) {
-  if (active.empty()) return 0;
-  return static_cast<double>(std::count(active.begin(), active.end(), true)) / static_cast<double>(active.size());
-}
-
 std::string percent(double share) {
   if (!std::isfinite(share)) return "n/a";
   return fmt::format("{}%", static_cast<long long>(std::llround(share * 100.0)));
@@ -313,25 +308,9 @@ std::string xml_escape(const std::string& text) {
   return out;
 }
 
-double mean_attention_span(const std::vector<bool>& active, int window, bool causal) {
-  std::vector<int64_t> pos;
-  for (size_t t = 0; t < active.size(); ++t)
-    if (active[t]) pos.push_back(static_cast<int64_t>(t));
-  const auto s = static_cast<int64_t>(pos.size());
-  if (s == 0) return 0;
-  const int64_t w = window < 0 ? s : static_cast<int64_t>(window);
-  double total = 0;
-  for (int64_t i = 0; i < s; ++i) {
-    const int64_t lo = std::max<int64_t>(0, i - w);
-    const int64_t hi = causal ? i : std::min<int64_t>(s - 1, i + w);
-    total += static_cast<double>(pos[hi] - pos[lo]);
-  }
-  return total / static_cast<double>(s);
-}
-
 // ---- gate heatmap ----
 
-std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<LayerStats>& stats) {
+std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<train::LayerStats>& stats) {
   const int L = static_cast<int>(ex.tokens.size());
   const int n_layers = static_cast<int>(ex.layers.size());
   for (int r = 0; r < n_layers; ++r) {
@@ -371,7 +350,7 @@ std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<LayerSta
   double row_label_w = 0, count_w = 0;
   for (int r = 0; r < n_layers; ++r) {
     const auto& act = ex.layers[r].active;
-    const double d = use_stats ? stats[r].density : density_of(act);
+    const double d = use_stats ? stats[r].density : train::count_active(act).density();
     RowText rt{fmt::format("layer {}", r), fmt::format("{}density {}", use_stats ? "avg " : "", percent(d)),
                fmt::format("{} / {} active", std::count(act.begin(), act.end(), true), L)};
     row_label_w = std::max(row_label_w, sans_width(rt.name, 12, true) + 8 + sans_width(rt.density, 11));
@@ -679,7 +658,7 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
 // ---- report ----
 
 void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
-                  const std::vector<LayerStats>& stats, const train::MetricsSeries& metrics, const std::string& summary_html) {
+                  const std::vector<train::LayerStats>& stats, const train::MetricsSeries& metrics, const std::string& summary_html) {
   const fs::path dir(out_dir);
   std::error_code ec;
   fs::create_directories(dir, ec);

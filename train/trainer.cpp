@@ -14,6 +14,7 @@
 #include "nn/schedule.h"
 #include "tensor/atomic_file.h"
 #include "train/metrics.h"
+#include "train/routing_stats.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -34,21 +35,21 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model
                                      cfg["weight_decay"].get<double>());
 }
 
+// A mask tensor as host flags (nonzero = true), read through to_vector() so
+// it works whatever device the tensor lives on; undefined gives {}.
+std::vector<bool> host_mask(const Tensor& mask) {
+  if (!mask.defined()) return {};
+  const std::vector<double> v = mask.to_vector();
+  return std::vector<bool>(v.begin(), v.end());
+}
+
+// Per layer: share of the batch's real tokens that the router made active.
 std::vector<double> densities(Task& task, const Tensor& padding) {
+  const std::vector<bool> pad = host_mask(padding);
   std::vector<double> out;
   for (nn::SeqBoatLayer* l : task.layers()) {
     const Tensor& a = l->last_route.active;
-    if (!a.defined()) {
-      out.push_back(0);
-      continue;
-    }
-    int64_t on = 0, real = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      bool pad = padding.defined() && padding.data<uint8_t>()[i];
-      real += !pad;
-      on += !pad && a.data<uint8_t>()[i];
-    }
-    out.push_back(real ? static_cast<double>(on) / static_cast<double>(real) : 0);
+    out.push_back(a.defined() ? count_active(host_mask(a), pad).density() : 0);
   }
   return out;
 }

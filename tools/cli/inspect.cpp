@@ -14,6 +14,7 @@
 #include "ops/reduce.h"
 #include "train/metrics.h"
 #include "train/report.h"
+#include "train/routing_stats.h"
 #include "train/tasks.h"
 
 namespace seqboat::cli {
@@ -104,34 +105,18 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   const int window = cfg["model.mem_size"];
   const bool causal = task == "lm" || !cfg["model.bidirectional"].get<bool>();
   std::vector<report::RoutedExample> shown;
-  std::vector<double> active_sum, real_sum, span_sum, span_weight;
+  train::RoutingStats routing(window, causal);
   int correct = 0;
   for (size_t i = 0; i < seqs.size(); ++i) {
     report::RoutedExample ex = route_one(t->model(), task, seqs[i]);
     correct += ex.predicted >= 0 && ex.predicted == ex.label;
-    active_sum.resize(ex.layers.size());
-    real_sum.resize(ex.layers.size());
-    span_sum.resize(ex.layers.size());
-    span_weight.resize(ex.layers.size());
-    for (size_t l = 0; l < ex.layers.size(); ++l) {
-      double n_active = 0;
-      for (bool on : ex.layers[l].active) n_active += on;
-      active_sum[l] += n_active;
-      real_sum[l] += static_cast<double>(ex.layers[l].active.size());
-      if (n_active > 0) {
-        span_sum[l] += n_active * report::mean_attention_span(ex.layers[l].active, window, causal);
-        span_weight[l] += n_active;
-      }
-    }
+    for (size_t l = 0; l < ex.layers.size(); ++l) routing.add(l, ex.layers[l].active);
     if (static_cast<int>(shown.size()) < n_show) {
       ex.title = fmt::format("test example {}", i);
       shown.push_back(ex);
     }
   }
-  std::vector<report::LayerStats> stats;
-  for (size_t l = 0; l < active_sum.size(); ++l)
-    stats.push_back({real_sum[l] > 0 ? active_sum[l] / real_sum[l] : 0,
-                     span_weight[l] > 0 ? span_sum[l] / span_weight[l] : 0});
+  const std::vector<train::LayerStats> stats = routing.layer_stats();
 
   train::MetricsSeries metrics;
   fs::path metrics_path = run_dir / "metrics.jsonl";

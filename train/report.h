@@ -2,11 +2,12 @@
 // activated (Sparse Modular Activation), an SVG loss curve of the trainer's
 // metrics.jsonl (read with train/metrics.h), and an HTML page tying them
 // together. Plain std types in, strings/files out: nothing here depends on the
-// tensor library.
+// tensor library. Implemented in gate_heatmap.cpp, loss_curve.cpp,
+// report_page.cpp and svg_text.cpp (xml_escape), over the SVG primitives of
+// svg.h / svg_text.h.
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "train/metrics.h"
@@ -65,7 +66,8 @@ std::string loss_curve_svg(const train::MetricsSeries& m);
 // out_dir, fsync, rename).
 // Throws std::runtime_error naming the path on an I/O failure.
 void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
-                  const std::vector<train::LayerStats>& stats, const train::MetricsSeries& metrics, const std::string& summary_html);
+                  const std::vector<train::LayerStats>& stats, const train::MetricsSeries& metrics,
+                  const std::string& summary_html);
 
 // XML/HTML text escaping (& < > " '). Bytes that are not valid UTF-8 and
 // control characters XML 1.0 forbids become U+FFFD, so the result is always

@@ -8,6 +8,7 @@
 #include "cli.h"
 #include "data/listops.h"
 #include "nn/checkpoint.h"
+#include "nn/sampling.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
 #include "train/config.h"
@@ -95,19 +96,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     Tensor logits = lm.forward(tokens, gen).to(DType::Float64);  // (1, L, 256)
     std::vector<double> last(256);
     for (int64_t v = 0; v < 256; ++v) last[v] = logits.at({0, static_cast<int64_t>(ids.size()) - 1, v});
-    int next = 0;
-    if (temperature == 0) {
-      next = static_cast<int>(std::max_element(last.begin(), last.end()) - last.begin());
-    } else {
-      std::vector<double> sorted = last;
-      std::sort(sorted.rbegin(), sorted.rend());
-      double cut = top_k > 0 && top_k < 256 ? sorted[top_k - 1] : -INFINITY;
-      double mx = sorted[0], total = 0;
-      std::vector<double> p(256);
-      for (int v = 0; v < 256; ++v) total += p[v] = last[v] >= cut ? std::exp((last[v] - mx) / temperature) : 0;
-      double u = gen.next_double() * total;
-      for (next = 0; next < 255 && (u -= p[next]) > 0; ++next) {}
-    }
+    const auto next = static_cast<int>(nn::sample_next_token(last, temperature, top_k, gen));
     text.push_back(static_cast<char>(next));
     fmt::print("{}", static_cast<char>(next));
     std::fflush(stdout);

@@ -47,8 +47,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
 
   // Best effort: fsync the directory so the rename itself survives a crash.
   // The new file is already complete and in place, so errors are ignored.
-  std::string dir = std::filesystem::path(path).parent_path().string();
-  if (dir.empty()) dir = ".";
+  const std::filesystem::path parent = std::filesystem::path(path).parent_path();
+  const std::filesystem::path dir = parent.empty() ? std::filesystem::path(".") : parent;
   const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (dfd >= 0) {
     ::fsync(dfd);

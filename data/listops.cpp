@@ -5,13 +5,15 @@
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <sstream>
 #include <stdexcept>
 #include <string_view>
 #include <unordered_set>
 #include <utility>
+
+#include "tensor/atomic_file.h"
 
 namespace seqboat::data {
 
@@ -394,25 +396,10 @@ ListOpsSplits generate_listops(const ListOpsGenConfig& cfg) {
 }
 
 void write_listops_tsv(const std::string& path, const std::vector<ListOpsRecord>& rows) {
-  const std::string tmp = path + ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("listops: cannot write '{}'", tmp));
-    out << "Source\tTarget\n";
-    for (const auto& r : rows) out << r.source << '\t' << r.label << '\n';
-    out.flush();
-    if (!out) {
-      out.close();
-      std::remove(tmp.c_str());
-      throw std::runtime_error(fmt::format("listops: write failed for '{}'", tmp));
-    }
-  }
-  std::error_code ec;
-  std::filesystem::rename(tmp, path, ec);
-  if (ec) {
-    std::remove(tmp.c_str());
-    throw std::runtime_error(fmt::format("listops: cannot rename '{}' to '{}': {}", tmp, path, ec.message()));
-  }
+  std::ostringstream out;
+  out << "Source\tTarget\n";
+  for (const auto& r : rows) out << r.source << '\t' << r.label << '\n';
+  write_file_atomic(path, out.str());
 }
 
 void write_listops_splits(const std::string& dir, const ListOpsGenConfig& cfg) {

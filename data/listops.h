@@ -107,7 +107,8 @@ ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_arg
 // config and std::runtime_error if it stops finding new examples.
 ListOpsSplits generate_listops(const ListOpsGenConfig& cfg);
 
-// Writes a TSV with header via a temp file and rename.
+// Writes a TSV with header atomically (write_file_atomic: temp file, fsync,
+// rename); an I/O failure throws std::runtime_error naming path and step.
 void write_listops_tsv(const std::string& path, const std::vector<ListOpsRecord>& rows);
 
 // Generates and writes dir/basic_{train,val,test}.tsv, creating dir.

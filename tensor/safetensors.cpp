@@ -3,11 +3,7 @@
 // before use, and every problem becomes a SafetensorsError naming the file.
 #include "safetensors.h"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -15,6 +11,8 @@
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
+
+#include "tensor/atomic_file.h"
 
 namespace seqboat {
 namespace {
@@ -269,46 +267,10 @@ void write_safetensors(const std::string& path, const StFile& file) {
         throw SafetensorsError(path + ": " + e.what());
     }
 
-    // The temp file lives in the same directory so rename() stays within one
-    // filesystem and is atomic: readers of path see the old or the new file.
-    // pid + counter keeps concurrent writers (processes or threads) apart.
-    static std::atomic<unsigned> counter{0};
-    const std::string tmp = fmt::format("{}.tmp.{}.{}", path, ::getpid(), counter++);
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
-    if (fd < 0)
-        throw SafetensorsError(
-            fmt::format("{}: cannot create temporary file {}: {}", path, tmp, errno_str(errno)));
-
-    const char* failed_step = nullptr;
-    int err = 0;
-    for (size_t done = 0; done < bytes.size();) {
-        const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0) {
-            failed_step = "write", err = errno;
-            break;
-        }
-        done += static_cast<size_t>(n);
-    }
-    // fsync before rename: otherwise a crash could leave path naming a file
-    // whose data never reached the disk.
-    if (!failed_step && ::fsync(fd) != 0) failed_step = "fsync", err = errno;
-    if (::close(fd) != 0 && !failed_step) failed_step = "close", err = errno;
-    if (!failed_step && ::rename(tmp.c_str(), path.c_str()) != 0) failed_step = "rename", err = errno;
-    if (failed_step) {
-        ::unlink(tmp.c_str());
-        throw SafetensorsError(fmt::format("{}: cannot write ({} of {} failed): {}", path,
-                                           failed_step, tmp, errno_str(err)));
-    }
-
-    // Best effort: fsync the directory so the rename itself survives a crash.
-    // The new file is already complete and in place, so errors are ignored.
-    const size_t slash = path.rfind('/');
-    const std::string dir = slash == std::string::npos ? "." : slash == 0 ? "/" : path.substr(0, slash);
-    const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        ::fsync(dfd);
-        ::close(dfd);
+    try {
+        write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+    } catch (const std::runtime_error& e) {
+        throw SafetensorsError(e.what());  // already "<path>: cannot write (<step> of <tmp> failed): ..."
     }
 }
 

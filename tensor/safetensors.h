@@ -38,7 +38,8 @@ StFile read_safetensors(const std::string& path);
 StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name_for_errors);
 
 // Writes to a temporary file in the same directory, fsyncs it and renames it
-// over path, so path holds either the old or the new complete file.
+// over path (write_file_atomic), so path holds either the old or the new
+// complete file; an I/O failure names the failed step.
 void write_safetensors(const std::string& path, const StFile& file);
 // Tensors sorted by name and packed contiguously; header padded to 8 bytes.
 std::vector<uint8_t> serialize_safetensors(const StFile& file);

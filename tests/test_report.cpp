@@ -1,6 +1,5 @@
 // Tests for train/report: gate heatmap and loss curve SVGs (checked with a
-// tiny XML well-formedness checker), metrics.jsonl reading, the mean
-// attention span, and the files write_report produces.
+// tiny XML well-formedness checker) and the files write_report produces.
 #include <doctest/doctest.h>
 
 #include <nlohmann/json.hpp>
@@ -26,20 +25,12 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace seqboat::report;
+using seqboat::train::LayerStats;
+using seqboat::train::MetricsSeries;
 
+using seqboat::testing::read_all;
 using seqboat::testing::TempDir;
-
-std::string read_all(const fs::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
-
-void write_all(const fs::path& p, const std::string& s) {
-  std::ofstream out(p, std::ios::binary);
-  out << s;
-}
+using seqboat::testing::write_all;
 
 bool valid_utf8(const std::string& s) {
   size_t i = 0;
@@ -321,53 +312,6 @@ TEST_CASE("gate heatmap: edge cases") {
   CHECK(count_of(svg, "<rect class=\"cell\"") == 0u);
 }
 
-TEST_CASE("read_metrics_jsonl parses train and eval lines") {
-  TempDir td;
-  const fs::path p = td.path / "metrics.jsonl";
-  write_all(p,
-            "{\"event\":\"start\",\"config\":{\"lr\":0.001}}\n"
-            "{\"event\":\"train\",\"step\":10,\"loss\":2.5,\"lr\":0.001}\n"
-            "\n"
-            "{\"event\":\"train\",\"step\":20,\"loss\":2.0}\r\n"
-            "{\"event\":\"train\",\"step\":30,\"loss\":null}\n"
-            "{\"event\":\"eval\",\"step\":20,\"val_loss\":2.1,\"val_accuracy\":0.25}\n"
-            "{\"event\":\"eval\",\"step\":40,\"val_loss\":1.9}\n"
-            "{\"event\":\"final\",\"step\":40,\"val_loss\":1.8,\"test_accuracy\":0.3}\n");
-  const MetricsSeries m = read_metrics_jsonl(p.string());
-  REQUIRE(m.train_loss.size() == 2);
-  CHECK(m.train_loss[0] == std::pair<double, double>{10, 2.5});
-  CHECK(m.train_loss[1] == std::pair<double, double>{20, 2.0});
-  REQUIRE(m.val_loss.size() == 2);
-  CHECK(m.val_loss[1] == std::pair<double, double>{40, 1.9});
-  REQUIRE(m.val_accuracy.size() == 1);
-  CHECK(m.val_accuracy[0] == std::pair<double, double>{20, 0.25});
-}
-
-TEST_CASE("read_metrics_jsonl errors name the file and line") {
-  TempDir td;
-  const fs::path p = td.path / "bad.jsonl";
-  auto message = [&](const std::string& content) -> std::string {
-    write_all(p, content);
-    try {
-      read_metrics_jsonl(p.string());
-    } catch (const std::runtime_error& e) {
-      return e.what();
-    }
-    return "(no error)";
-  };
-  const std::string good = "{\"event\":\"train\",\"step\":1,\"loss\":1}\n";
-  std::string msg = message(good + "\n{\"event\":\"train\",\"step\":2,\"loss\":\n" + good);
-  CHECK(msg.find(p.string() + ":3:") != std::string::npos);
-  msg = message(good + "[1,2]\n");
-  CHECK(msg.find(p.string() + ":2:") != std::string::npos);
-  msg = message(good + good + "{\"event\":\"eval\",\"val_loss\":1}\n");
-  CHECK(msg.find(":3:") != std::string::npos);
-  CHECK(msg.find("step") != std::string::npos);
-  msg = message("{\"event\":\"train\",\"step\":1,\"loss\":\"high\"}\n");
-  CHECK(msg.find(":1:") != std::string::npos);
-  CHECK_THROWS_AS(read_metrics_jsonl((td.path / "missing.jsonl").string()), std::runtime_error);
-}
-
 TEST_CASE("loss curve svg") {
   MetricsSeries m;
   for (int s = 1; s <= 200; ++s) m.train_loss.emplace_back(s * 10, 2.3 * std::exp(-s / 60.0) + 0.3 + 0.05 * std::sin(s));
@@ -400,22 +344,6 @@ TEST_CASE("loss curve svg") {
   const std::string empty = loss_curve_svg({});
   CHECK(xml_error(empty) == "");
   CHECK(empty.find("no metrics recorded") != std::string::npos);
-}
-
-TEST_CASE("mean_attention_span on hand examples") {
-  const std::vector<bool> a = {true, false, false, true, false, true};  // positions 0, 3, 5
-  CHECK(mean_attention_span(a, 1, true) == doctest::Approx(5.0 / 3.0));     // 0, 3, 2
-  CHECK(mean_attention_span(a, 1, false) == doctest::Approx(10.0 / 3.0));   // 3, 5, 2
-  CHECK(mean_attention_span(a, 0, true) == 0.0);
-  CHECK(mean_attention_span(a, 0, false) == 0.0);
-  CHECK(mean_attention_span(a, -1, false) == doctest::Approx(5.0));         // unlimited: all see 0..5
-  CHECK(mean_attention_span(a, -1, true) == doctest::Approx(8.0 / 3.0));    // 0, 3, 5
-  CHECK(mean_attention_span(a, 100, true) == doctest::Approx(8.0 / 3.0));
-  CHECK(mean_attention_span({true, true, true, true, true}, 1, true) == doctest::Approx(4.0 / 5.0));
-  CHECK(mean_attention_span({true, true, true, true, true}, 2, false) == doctest::Approx((2 + 3 + 4 + 3 + 2) / 5.0));
-  CHECK(mean_attention_span({false, false, false}, 3, true) == 0.0);
-  CHECK(mean_attention_span({}, 3, false) == 0.0);
-  CHECK(mean_attention_span({false, true, false}, 3, false) == 0.0);
 }
 
 TEST_CASE("write_report creates every file and report.html references them") {

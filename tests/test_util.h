@@ -7,8 +7,10 @@
 
 #include <atomic>
 #include <filesystem>
+#include <fstream>
 #include <functional>
 #include <random>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <system_error>
@@ -25,6 +27,19 @@ inline void check_throws_mentioning(const std::function<void()>& f, const std::v
     std::string msg = e.what();
     for (const std::string& p : parts) CHECK_MESSAGE(msg.find(p) != std::string::npos, "'" << p << "' not in: " << msg);
   }
+}
+
+// A whole file as bytes ("" when it cannot be read), and a file written
+// plainly (not atomically), for setting up and checking test files.
+inline std::string read_all(const std::filesystem::path& p) {
+  std::ifstream in(p, std::ios::binary);
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+inline void write_all(const std::filesystem::path& p, const std::string& s) {
+  std::ofstream out(p, std::ios::binary);
+  out << s;
 }
 
 // A fresh, empty directory under the system temp dir (unique per process and

@@ -1,12 +1,17 @@
 // Training reports: SVG heatmaps of which tokens each SeqBoat layer's router
-// activated (Sparse Modular Activation), an SVG loss curve read from the
-// trainer's metrics.jsonl, and an HTML page tying them together. Plain std
-// types in, strings/files out: nothing here depends on the tensor library.
+// activated (Sparse Modular Activation), an SVG loss curve of the trainer's
+// metrics.jsonl (read with train/metrics.h), and an HTML page tying them
+// together. Plain std types in, strings/files out: nothing here depends on the
+// tensor library. Implemented in gate_heatmap.cpp, loss_curve.cpp,
+// report_page.cpp and svg_text.cpp (xml_escape), over the SVG primitives of
+// svg.h / svg_text.h.
 #pragma once
 
 #include <string>
-#include <utility>
 #include <vector>
+
+#include "train/metrics.h"
+#include "train/routing_stats.h"
 
 namespace seqboat::report {
 
@@ -28,14 +33,6 @@ struct RoutedExample {
   int predicted = -1;
 };
 
-// Per-layer routing statistics (typically averaged over a data set):
-// `density` = share of non-padding tokens that are active (0..1), and
-// `mean_span` = mean_attention_span() (in original token positions).
-struct LayerStats {
-  double density = 0;
-  double mean_span = 0;
-};
-
 // An SVG heatmap of one example: one row per layer, one column per token.
 // Inactive tokens are light grey; active tokens are coloured by their gate on
 // a sequential ramp from light yellow (gate 0) to dark blue (gate 1). Each row
@@ -50,30 +47,13 @@ struct LayerStats {
 // whatever bytes the tokens and title hold.
 // Throws std::invalid_argument if a layer's gate/active length differs from
 // the number of tokens.
-std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<LayerStats>& stats);
-
-// Training curves as (step, value) pairs, in file order.
-struct MetricsSeries {
-  std::vector<std::pair<double, double>> train_loss, val_loss, val_accuracy;
-};
-
-// Reads a trainer's metrics.jsonl: one JSON object per line,
-//   {"event":"train","step":10,"loss":2.3,...}          -> train_loss
-//   {"event":"eval","step":100,"val_loss":..,"val_accuracy":..}
-//                                                        -> val_loss, val_accuracy
-// Other events ("final", ...) and other keys are ignored; so are blank lines.
-// "val_loss"/"val_accuracy" are each optional in an eval line; a metric that is
-// null (how non-finite numbers get written) is skipped. Throws
-// std::runtime_error naming the file and the 1-based line number when the
-// file cannot be read, a line is not a JSON object, a train/eval line has no
-// numeric "step", or a metric is neither a number nor null.
-MetricsSeries read_metrics_jsonl(const std::string& path);
+std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<train::LayerStats>& stats);
 
 // An SVG line chart: train loss (raw, plus an exponential moving average when
 // there are many points), validation loss (line with markers) on the left
 // axis, validation accuracy on a right axis fixed at 0..1 (only if present),
 // axis ticks and labels, and a legend. Empty series give a "no data" chart.
-std::string loss_curve_svg(const MetricsSeries& m);
+std::string loss_curve_svg(const train::MetricsSeries& m);
 
 // Writes into out_dir (created if needed):
 //   example_<i>.svg   gate_heatmap_svg(examples[i], stats)
@@ -82,26 +62,12 @@ std::string loss_curve_svg(const MetricsSeries& m);
 //   report.html       self-contained page: the summary (summary_html is inserted
 //                     verbatim), a per-layer stats table, the loss curve and the
 //                     example heatmaps as inline SVG, each linked to its file.
-// Each file is written to a temporary file in out_dir and renamed into place.
+// Each file is written atomically (write_file_atomic: temporary file in
+// out_dir, fsync, rename).
 // Throws std::runtime_error naming the path on an I/O failure.
 void write_report(const std::string& out_dir, const std::string& title, const std::vector<RoutedExample>& examples,
-                  const std::vector<LayerStats>& stats, const MetricsSeries& metrics, const std::string& summary_html);
-
-// Mean attention span of one sequence, in ORIGINAL token positions.
-// Let p_0 < p_1 < ... < p_{S-1} be the original positions of the active tokens
-// (the compressed sequence: slot s holds token p_s). Query slot i sees the key
-// slots j in [0, S) with |i - j| <= window (bidirectional) or
-// 0 <= i - j <= window (causal); its span is
-//   max_j p_j - min_j p_j   over those visible keys,
-// i.e. p_min(S-1, i+w) - p_max(0, i-w)  (bidirectional)
-// or   p_i             - p_max(0, i-w)  (causal).
-// The result is the mean span over the S active query slots, and 0 when no
-// token is active. window < 0 means an unlimited window. Example: active =
-// 1 0 0 1 0 1 (p = 0, 3, 5), window 1, causal: spans 0, 3, 2 -> 5/3.
-// Note: this is the span when the batch is compressed (SPEC step 5); if some
-// row of the batch is fully active nothing is compressed and the window counts
-// original positions instead.
-double mean_attention_span(const std::vector<bool>& active, int window, bool causal);
+                  const std::vector<train::LayerStats>& stats, const train::MetricsSeries& metrics,
+                  const std::string& summary_html);
 
 // XML/HTML text escaping (& < > " '). Bytes that are not valid UTF-8 and
 // control characters XML 1.0 forbids become U+FFFD, so the result is always

@@ -7,12 +7,14 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 #include "ops/backend.h"
+#include "tensor/atomic_file.h"
+#include "train/metrics.h"
+#include "train/routing_stats.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -25,48 +27,6 @@ namespace {
 
 double seconds_since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-void write_text_atomic(const fs::path& path, const std::string& text) {
-  fs::path tmp = path;
-  tmp += ".tmp";
-  {
-    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-    if (!out) throw std::runtime_error(fmt::format("cannot write '{}'", tmp.string()));
-    out << text;
-    if (!out.flush()) throw std::runtime_error(fmt::format("write to '{}' failed (disk full?)", tmp.string()));
-  }
-  fs::rename(tmp, path);
-}
-
-// Appends JSON lines; on resume, events after the checkpoint's step are dropped
-// so the file reads as one run.
-class MetricsLog {
- public:
-  MetricsLog(const fs::path& path, bool resume, int64_t resume_step) : path_(path) {
-    std::string kept;
-    if (resume && fs::exists(path)) {
-      std::ifstream in(path);
-      std::string line;
-      while (std::getline(in, line)) {
-        json e = json::parse(line, nullptr, false);
-        if (e.is_discarded() || !e.contains("step")) continue;
-        if (e.value("event", "") == "final") continue;
-        if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
-      }
-    }
-    write_text_atomic(path, kept);
-    out_.open(path, std::ios::app);
-    if (!out_) throw std::runtime_error(fmt::format("cannot append to '{}'", path.string()));
-  }
-  void write(const json& event) {
-    out_ << event.dump() << "\n";
-    out_.flush();
-  }
-
- private:
-  fs::path path_;
-  std::ofstream out_;
-};
-
 std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model) {
   auto params = model.named_parameters();
   if (cfg["optimizer"] == "sgd")
@@ -75,21 +35,21 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model
                                      cfg["weight_decay"].get<double>());
 }
 
+// A mask tensor as host flags (nonzero = true), read through to_vector() so
+// it works whatever device the tensor lives on; undefined gives {}.
+std::vector<bool> host_mask(const Tensor& mask) {
+  if (!mask.defined()) return {};
+  const std::vector<double> v = mask.to_vector();
+  return std::vector<bool>(v.begin(), v.end());
+}
+
+// Per layer: share of the batch's real tokens that the router made active.
 std::vector<double> densities(Task& task, const Tensor& padding) {
+  const std::vector<bool> pad = host_mask(padding);
   std::vector<double> out;
   for (nn::SeqBoatLayer* l : task.layers()) {
     const Tensor& a = l->last_route.active;
-    if (!a.defined()) {
-      out.push_back(0);
-      continue;
-    }
-    int64_t on = 0, real = 0;
-    for (int64_t i = 0; i < a.numel(); ++i) {
-      bool pad = padding.defined() && padding.data<uint8_t>()[i];
-      real += !pad;
-      on += !pad && a.data<uint8_t>()[i];
-    }
-    out.push_back(real ? static_cast<double>(on) / static_cast<double>(real) : 0);
+    out.push_back(a.defined() ? count_active(host_mask(a), pad).density() : 0);
   }
   return out;
 }
@@ -171,7 +131,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
       task->set_sampler_state(c.rng_states[1]);
     }
   }
-  write_text_atomic(out / "config.json", cfg.dump(2) + "\n");
+  write_file_atomic((out / "config.json").string(), cfg.dump(2) + "\n");
   MetricsLog metrics(out / "metrics.jsonl", opt.resume, start);
   if (opt.resume) metrics.write({{"event", "resume"}, {"step", start}});
 

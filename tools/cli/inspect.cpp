@@ -10,9 +10,11 @@
 #include "autograd/autograd.h"
 #include "cli.h"
 #include "data/bytes_corpus.h"
-#include "nn/checkpoint.h"
 #include "ops/reduce.h"
+#include "train/metrics.h"
 #include "train/report.h"
+#include "train/routing_stats.h"
+#include "train/run_loader.h"
 #include "train/tasks.h"
 
 namespace seqboat::cli {
@@ -66,14 +68,10 @@ int cmd_inspect(const std::vector<std::string>& argv) {
     return a.has("help") ? 0 : 2;
   }
   const std::string ckpt = a.get("checkpoint");
-  nn::Checkpoint c = nn::load_checkpoint(ckpt);
-  json cfg = json::parse(c.config_json);
+  train::LoadedRun run = train::load_run(ckpt, a.get("task"), a.get("data-dir"));
+  const json& cfg = run.cfg;
   const std::string task = cfg["task"];
-  if (a.has("task") && a.get("task") != task)
-    throw std::invalid_argument(fmt::format("checkpoint '{}' was trained on task '{}', not '{}'", ckpt, task, a.get("task")));
-  const fs::path run_dir = fs::path(ckpt).parent_path();
-  if (a.has("data-dir")) cfg["data.dir"] = a.get("data-dir");
-  else if (task == "listops" && cfg["data.dir"].get<std::string>().empty()) cfg["data.dir"] = (run_dir / "data").string();
+  const fs::path run_dir = run.run_dir;
   const int n_show = static_cast<int>(a.number("n", 8));
 
   // The sequences: the test split (classification) or corpus windows (lm).
@@ -95,48 +93,29 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   }
   if (seqs.empty()) throw std::runtime_error("inspect: no sequences to look at");
 
-  Generator gen(0);
-  std::unique_ptr<train::Task> t = train::make_task(cfg, run_dir.string(), DType::Float32, gen);
-  t->model().load_state_dict(c.model);
-  t->model().eval();
+  nn::Module& model = run.task->model();
 
   const int window = cfg["model.mem_size"];
   const bool causal = task == "lm" || !cfg["model.bidirectional"].get<bool>();
   std::vector<report::RoutedExample> shown;
-  std::vector<double> active_sum, real_sum, span_sum, span_weight;
+  train::RoutingStats routing(window, causal);
   int correct = 0;
   for (size_t i = 0; i < seqs.size(); ++i) {
-    report::RoutedExample ex = route_one(t->model(), task, seqs[i]);
+    report::RoutedExample ex = route_one(model, task, seqs[i]);
     correct += ex.predicted >= 0 && ex.predicted == ex.label;
-    active_sum.resize(ex.layers.size());
-    real_sum.resize(ex.layers.size());
-    span_sum.resize(ex.layers.size());
-    span_weight.resize(ex.layers.size());
-    for (size_t l = 0; l < ex.layers.size(); ++l) {
-      double n_active = 0;
-      for (bool on : ex.layers[l].active) n_active += on;
-      active_sum[l] += n_active;
-      real_sum[l] += static_cast<double>(ex.layers[l].active.size());
-      if (n_active > 0) {
-        span_sum[l] += n_active * report::mean_attention_span(ex.layers[l].active, window, causal);
-        span_weight[l] += n_active;
-      }
-    }
+    for (size_t l = 0; l < ex.layers.size(); ++l) routing.add(l, ex.layers[l].active);
     if (static_cast<int>(shown.size()) < n_show) {
       ex.title = fmt::format("test example {}", i);
       shown.push_back(ex);
     }
   }
-  std::vector<report::LayerStats> stats;
-  for (size_t l = 0; l < active_sum.size(); ++l)
-    stats.push_back({real_sum[l] > 0 ? active_sum[l] / real_sum[l] : 0,
-                     span_weight[l] > 0 ? span_sum[l] / span_weight[l] : 0});
+  const std::vector<train::LayerStats> stats = routing.layer_stats();
 
-  report::MetricsSeries metrics;
+  train::MetricsSeries metrics;
   fs::path metrics_path = run_dir / "metrics.jsonl";
-  if (fs::exists(metrics_path)) metrics = report::read_metrics_jsonl(metrics_path.string());
+  if (fs::exists(metrics_path)) metrics = train::read_metrics_jsonl(metrics_path.string());
   std::string summary = fmt::format("<p>Checkpoint <code>{}</code>, task <b>{}</b>, step {}. Statistics over {} {}.</p>",
-                                    report::xml_escape(ckpt), task, c.step, seqs.size(),
+                                    report::xml_escape(ckpt), task, run.step, seqs.size(),
                                     task == "lm" ? "corpus windows" : "test examples");
   if (task != "lm")
     summary += fmt::format("<p>Accuracy on these examples: {:.1f}%.</p>", 100.0 * correct / seqs.size());

@@ -8,9 +8,11 @@
 #include "cli.h"
 #include "data/listops.h"
 #include "nn/checkpoint.h"
+#include "nn/sampling.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
 #include "train/config.h"
+#include "train/run_loader.h"
 #include "train/tasks.h"
 #include "train/trainer.h"
 
@@ -46,30 +48,6 @@ int cmd_train(const std::vector<std::string>& argv) {
   return 0;
 }
 
-// Rebuilds the task and model a checkpoint was trained with; data.dir may be overridden.
-struct LoadedRun {
-  json cfg;
-  std::unique_ptr<train::Task> task;
-};
-
-static LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir) {
-  nn::Checkpoint c = nn::load_checkpoint(checkpoint);
-  LoadedRun r;
-  r.cfg = json::parse(c.config_json);
-  std::string trained = r.cfg["task"];
-  if (!task_name.empty() && task_name != trained)
-    throw std::invalid_argument(fmt::format("checkpoint '{}' was trained on task '{}', not '{}'", checkpoint, trained,
-                                            task_name));
-  if (!data_dir.empty()) r.cfg["data.dir"] = data_dir;
-  else if (trained == "listops" && r.cfg["data.dir"].get<std::string>().empty())
-    r.cfg["data.dir"] = (fs::path(checkpoint).parent_path() / "data").string();
-  Generator gen(0);
-  r.task = train::make_task(r.cfg, fs::path(checkpoint).parent_path().string(), DType::Float32, gen);
-  r.task->model().load_state_dict(c.model);
-  r.task->model().eval();
-  return r;
-}
-
 int cmd_eval(const std::vector<std::string>& argv) {
   Args a(argv, {"checkpoint", "task", "data-dir", "split"}, {"json", "help"});
   if (a.has("help") || !a.has("checkpoint")) {
@@ -79,7 +57,7 @@ int cmd_eval(const std::vector<std::string>& argv) {
   std::string split = a.get("split", "test");
   if (split != "test" && split != "val" && split != "train")
     return usage_error(fmt::format("eval: --split must be test, val or train, got '{}'", split));
-  LoadedRun r = load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"));
+  train::LoadedRun r = train::load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"));
   train::EvalResult e = r.task->evaluate(split, 0);
   if (a.has("json")) {
     json j = {{"split", split}, {"loss", e.loss}, {"accuracy", e.accuracy}, {"examples", e.examples}};
@@ -98,7 +76,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     fmt::print("usage: seqboat generate --checkpoint F --prompt TEXT [--tokens 200] [--temperature 0.8] [--top-k 40] [--seed 0]\n");
     return a.has("help") ? 0 : 2;
   }
-  LoadedRun r = load_run(a.get("checkpoint"), "lm", "");
+  train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "");
   auto& lm = dynamic_cast<nn::SeqBoatLM&>(r.task->model());
   const int64_t n = static_cast<int64_t>(a.number("tokens", 200));
   const double temperature = a.number("temperature", 0.8);
@@ -119,19 +97,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     Tensor logits = lm.forward(tokens, no_dropout).to(DType::Float64);  // (1, L, 256)
     std::vector<double> last(256);
     for (int64_t v = 0; v < 256; ++v) last[v] = logits.at({0, static_cast<int64_t>(ids.size()) - 1, v});
-    int next = 0;
-    if (temperature == 0) {
-      next = static_cast<int>(std::max_element(last.begin(), last.end()) - last.begin());
-    } else {
-      std::vector<double> sorted = last;
-      std::sort(sorted.rbegin(), sorted.rend());
-      double cut = top_k > 0 && top_k < 256 ? sorted[top_k - 1] : -INFINITY;
-      double mx = sorted[0], total = 0;
-      std::vector<double> p(256);
-      for (int v = 0; v < 256; ++v) total += p[v] = last[v] >= cut ? std::exp((last[v] - mx) / temperature) : 0;
-      double u = gen.next_double() * total;
-      for (next = 0; next < 255 && (u -= p[next]) > 0; ++next) {}
-    }
+    const auto next = static_cast<int>(nn::sample_next_token(last, temperature, top_k, gen));
     text.push_back(static_cast<char>(next));
     fmt::print("{}", static_cast<char>(next));
     std::fflush(stdout);

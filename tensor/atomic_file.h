@@ -1,0 +1,21 @@
+// tensor/atomic_file.h: replaces a file atomically, so a reader (or a crash)
+// sees either the old complete file or the new complete one, never a torn
+// one. Used for every file seqboat writes whole: safetensors checkpoints,
+// config.json, report files, generated data sets.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+namespace seqboat {
+
+// Writes `bytes` to a temporary file in path's directory (named
+// "<path>.tmp.<pid>.<counter>", so concurrent writers, processes or threads,
+// never share one), fsyncs and closes it, renames it over `path`, then fsyncs
+// the directory (best effort). On a failure the temporary file is removed,
+// `path` is left as it was, and std::runtime_error is thrown with the message
+//   "<path>: cannot write (<step> of <tmp> failed): <OS error text>"
+// where <step> is open, write, fsync, close or rename.
+void write_file_atomic(const std::string& path, std::string_view bytes);
+
+}  // namespace seqboat

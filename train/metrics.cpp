@@ -1,0 +1,81 @@
+// train/metrics.cpp: metrics.jsonl writer (MetricsLog) and reader
+// (read_metrics_jsonl); see metrics.h.
+#include "train/metrics.h"
+
+#include <fmt/format.h>
+
+#include <stdexcept>
+
+#include "tensor/atomic_file.h"
+
+namespace seqboat::train {
+
+using nlohmann::json;
+namespace fs = std::filesystem;
+
+MetricsLog::MetricsLog(const fs::path& path, bool resume, int64_t resume_step) {
+  std::string kept;
+  if (resume && fs::exists(path)) {
+    std::ifstream in(path);
+    std::string line;
+    while (std::getline(in, line)) {
+      json e = json::parse(line, nullptr, false);
+      if (e.is_discarded() || !e.contains("step")) continue;
+      if (e.value("event", "") == "final") continue;
+      if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
+    }
+  }
+  write_file_atomic(path.string(), kept);
+  out_.open(path, std::ios::app);
+  if (!out_) throw std::runtime_error(fmt::format("cannot append to '{}'", path.string()));
+}
+
+void MetricsLog::write(const json& event) {
+  out_ << event.dump() << "\n";
+  out_.flush();
+}
+
+MetricsSeries read_metrics_jsonl(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw std::runtime_error(fmt::format("read_metrics_jsonl: cannot open {}", path));
+  MetricsSeries m;
+  std::string line;
+  long long lineno = 0;
+  auto fail = [&](const std::string& why) {
+    return std::runtime_error(fmt::format("read_metrics_jsonl: {}:{}: {}", path, lineno, why));
+  };
+  while (std::getline(in, line)) {
+    ++lineno;
+    if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    json j;
+    try {
+      j = json::parse(line);
+    } catch (const json::exception& e) {
+      throw fail(fmt::format("malformed JSON ({})", e.what()));
+    }
+    if (!j.is_object()) throw fail("not a JSON object");
+    const auto ev = j.find("event");
+    if (ev == j.end() || !ev->is_string()) continue;
+    const std::string event = ev->get<std::string>();
+    if (event != "train" && event != "eval") continue;
+    const auto st = j.find("step");
+    if (st == j.end() || !st->is_number()) throw fail(fmt::format("\"{}\" line without a numeric \"step\"", event));
+    const double step = st->get<double>();
+    auto take = [&](const char* key, std::vector<std::pair<double, double>>& out) {
+      const auto it = j.find(key);
+      if (it == j.end() || it->is_null()) return;
+      if (!it->is_number()) throw fail(fmt::format("\"{}\" is not a number", key));
+      out.emplace_back(step, it->get<double>());
+    };
+    if (event == "train") {
+      take("loss", m.train_loss);
+    } else {
+      take("val_loss", m.val_loss);
+      take("val_accuracy", m.val_accuracy);
+    }
+  }
+  if (in.bad()) throw std::runtime_error(fmt::format("read_metrics_jsonl: error reading {}", path));
+  return m;
+}
+
+}  // namespace seqboat::train

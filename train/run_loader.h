@@ -1,0 +1,30 @@
+// train/run_loader.h: reopens a finished (or interrupted) training run from
+// its checkpoint: the config it was trained with, the task and the trained
+// model, ready to evaluate. Used by `seqboat eval`, `generate` and `inspect`.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "train/tasks.h"
+
+namespace seqboat::train {
+
+struct LoadedRun {
+  nlohmann::json cfg;          // the checkpoint's config, data.dir resolved
+  std::unique_ptr<Task> task;  // built from cfg (Float32), weights loaded, in eval mode
+  int64_t step = 0;            // the step the checkpoint was saved at
+  std::string run_dir;         // the checkpoint's directory
+};
+
+// Loads `checkpoint` and rebuilds its run. task_name, when not empty, must be
+// the task the checkpoint was trained on (else std::invalid_argument naming
+// the checkpoint and both tasks). data.dir becomes data_dir when that is not
+// empty; a listops run trained on generated data (empty data.dir) reads it
+// back from <run_dir>/data. Errors reading the checkpoint or the data
+// propagate, naming the file.
+LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir);
+
+}  // namespace seqboat::train

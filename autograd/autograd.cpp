@@ -5,7 +5,6 @@
 
 #include <unordered_map>
 
-
 namespace seqboat {
 
 namespace {
@@ -52,9 +51,10 @@ Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, B
 
 std::vector<Tensor> Node::apply(const Tensor& grad) {
   if (released_)
-    fail(fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
-                     "pass retain_graph=true to backward twice",
-                     name_));
+    fail(
+        fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
+                    "pass retain_graph=true to backward twice",
+                    name_));
   std::vector<bool> needs(edges_.size());
   for (size_t i = 0; i < edges_.size(); ++i) needs[i] = edges_[i].active();
   std::vector<Tensor> grads = fn_(grad, needs);
@@ -93,9 +93,10 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph, con
     Node* n = stack.back();
     stack.pop_back();
     if (n->released())
-      fail(fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
-                       "pass retain_graph=true to backward twice",
-                       n->name()));
+      fail(
+          fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
+                      "pass retain_graph=true to backward twice",
+                      n->name()));
     for (const Edge& e : n->edges()) {
       if (!e.fn) continue;
       auto it = deps.find(e.fn.get());

@@ -33,14 +33,12 @@ struct Edge {
 
 // grad: cotangent of the op's output (same shape). needs[i]: whether input i
 // wants a gradient. Returns one tensor per input (undefined = zero / none).
-using BackwardFn =
-    std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<bool>& needs)>;
+using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<bool>& needs)>;
 
 class Node {
  public:
   Node(std::string name, BackwardFn fn, std::vector<Edge> edges, std::vector<Shape> input_shapes)
-      : name_(std::move(name)), fn_(std::move(fn)), edges_(std::move(edges)),
-        input_shapes_(std::move(input_shapes)) {}
+      : name_(std::move(name)), fn_(std::move(fn)), edges_(std::move(edges)), input_shapes_(std::move(input_shapes)) {}
   const std::string& name() const { return name_; }
   const std::vector<Edge>& edges() const { return edges_; }
   std::vector<Tensor> apply(const Tensor& grad);
@@ -80,7 +78,7 @@ Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, B
 // The two operations the reverse pass needs on gradients.
 struct GradientMath {
   Tensor (*add)(const Tensor& a, const Tensor& b);  // a + b, same shape
-  Tensor (*copy)(const Tensor& g);                 // a copy with storage of its own
+  Tensor (*copy)(const Tensor& g);                  // a copy with storage of its own
 };
 
 // Runs the reverse pass (Tensor::backward calls this). `seed` is the

@@ -46,8 +46,10 @@ int main(int argc, char** argv) {
   Generator gen(0);
   nn::SeqBoatLayer layer(c, DType::Float32, gen);
   // Make the router send about half the tokens to attention, as a trained model might.
-  fmt::print("SeqBoatLayer D=128 Z=64 H=256 N=16 w=64 causal softmax layernorm-prenorm, B=8, float32, {} thread(s), best of {}\n",
-             threads, reps);
+  fmt::print(
+      "SeqBoatLayer D=128 Z=64 H=256 N=16 w=64 causal softmax layernorm-prenorm, B=8, float32, {} thread(s), best of "
+      "{}\n",
+      threads, reps);
   fmt::print("{:>6} {:>12} {:>12} {:>14} {:>9}\n", "L", "fwd+bwd ms", "ms/token", "peak MiB", "density");
   double prev_ms = 0;
   int64_t prev_len = 0;

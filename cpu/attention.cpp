@@ -137,8 +137,7 @@ void local_attention_forward(const AttnGeometry& a, const AttnInputs<T>& in, T* 
 
 // dpre (B, S, width) and dq, per query row.
 template <class T>
-void backward_query_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T* weights, const T* G, T* dpre,
-                         T* dq) {
+void backward_query_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T* weights, const T* G, T* dpre, T* dq) {
   const int64_t B = a.batch, S = a.slots, Z = a.zdim, H = a.hdim;
 #pragma omp parallel for collapse(2) schedule(static) if (parallel(a))
   for (int64_t b = 0; b < B; ++b)
@@ -152,8 +151,8 @@ void backward_query_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T
         T p_dcoef = 0;  // sum_t' p_t' dcoef_t'
         for (int64_t t = 0; t < a.width; ++t) p_dcoef += wrow[t] * drow[t];
         for (int64_t t = 0; t < a.width; ++t)
-          drow[t] = wrow[t] * drow[t]        // term 1: direct path through exp(pre_t)
-                    - wrow[t] * p_dcoef;     // term 2: path through the normaliser
+          drow[t] = wrow[t] * drow[t]     // term 1: direct path through exp(pre_t)
+                    - wrow[t] * p_dcoef;  // term 2: path through the normaliser
       } else {
         for (int64_t t = 0; t < a.width; ++t) drow[t] = T(2) * wrow[t] * drow[t];  // d(a^2)/dpre = 2 relu(pre)
       }

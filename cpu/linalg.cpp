@@ -27,7 +27,7 @@ template <class T>
 void linear_backward(int64_t rows, int64_t in, int64_t out, const T* x, const T* w, const T* g, T* dx, T* dw, T* db) {
   if (dx) gemm<T>(g, w, dx, rows, in, out, false, false, false);  // dx = g W
   if (dw) gemm<T>(g, x, dw, out, in, rows, true, false, false);   // dW = g^T x
-  if (db)                                                          // db = sum over rows of g
+  if (db)                                                         // db = sum over rows of g
     Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>(db, out) = MapC<T>(g, rows, out).colwise().sum();
 }
 

@@ -51,8 +51,9 @@ template <class T, class S>
 void softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
   T dot = 0;
   for (int64_t k = 0; k < n; ++k) dot += g[k * s] * y[k * s];
-  for (int64_t k = 0; k < n; ++k) dx[k * s] = y[k * s] * g[k * s]  // term 1: direct
-                                              - y[k * s] * dot;     // term 2: through the normaliser
+  for (int64_t k = 0; k < n; ++k)
+    dx[k * s] = y[k * s] * g[k * s]  // term 1: direct
+                - y[k * s] * dot;    // term 2: through the normaliser
 }
 
 // dx = g - exp(y) * sum(g)
@@ -60,8 +61,9 @@ template <class T, class S>
 void log_softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
   T sg = 0;
   for (int64_t k = 0; k < n; ++k) sg += g[k * s];
-  for (int64_t k = 0; k < n; ++k) dx[k * s] = g[k * s]                      // term 1: direct
-                                              - std::exp(y[k * s]) * sg;  // term 2: through log-sum-exp
+  for (int64_t k = 0; k < n; ++k)
+    dx[k * s] = g[k * s]                    // term 1: direct
+                - std::exp(y[k * s]) * sg;  // term 2: through log-sum-exp
 }
 
 // Calls f(start, stride) for every line, in parallel over lines.
@@ -139,8 +141,7 @@ void cross_entropy_backward(int64_t N, int64_t C, int64_t ignore, const T* z, co
 // layer_norm over rows of a contiguous (R, D) buffer. w, b may be null.
 
 template <class T>
-void layer_norm_forward(int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean,
-                        T* rstd) {
+void layer_norm_forward(int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd) {
 #pragma omp parallel for schedule(static) if (R * D > kParallelWork)
   for (int64_t r = 0; r < R; ++r) {
     const T* xr = x + r * D;
@@ -176,9 +177,9 @@ void layer_norm_backward_dx(const T* x, const T* w, const T* mean, const T* rstd
     for (int64_t j = 0; j < D; ++j) {
       const T xhat = (xr[j] - mean[r]) * rstd[r];
       const T dxhat = gr[j] * (w ? w[j] : T(1));
-      dx[r * D + j] = rstd[r] * (dxhat                        // term 1: direct
-                                 - mean_dxhat                 // term 2: through mu
-                                 - xhat * mean_dxhat_xhat);   // term 3: through rstd
+      dx[r * D + j] = rstd[r] * (dxhat                       // term 1: direct
+                                 - mean_dxhat                // term 2: through mu
+                                 - xhat * mean_dxhat_xhat);  // term 3: through rstd
     }
   }
 }
@@ -261,8 +262,8 @@ void batch_norm_forward(const kernels::BatchNormArgs& a, const T* x, const T* w,
 //   eval:     dx = rstd w g                                    (the affine op's only term)
 //   dw = sum_gx, db = sum_g.  dx, dw, db may be null.
 template <class T>
-void batch_norm_backward(int64_t M, int64_t C, bool through_stats, const T* x, const T* w, const T* mean,
-                         const T* rstd, const T* g, T* dx, T* dw, T* db) {
+void batch_norm_backward(int64_t M, int64_t C, bool through_stats, const T* x, const T* w, const T* mean, const T* rstd,
+                         const T* g, T* dx, T* dw, T* db) {
   std::vector<double> sum_g(static_cast<size_t>(C), 0.0), sum_gx(static_cast<size_t>(C), 0.0);
   for (int64_t m = 0; m < M; ++m)
     for (int64_t c = 0; c < C; ++c) {
@@ -279,9 +280,10 @@ void batch_norm_backward(int64_t M, int64_t C, bool through_stats, const T* x, c
     for (int64_t c = 0; c < C; ++c) {
       const T xhat = (x[m * C + c] - mean[c]) * rstd[c];
       const T mean_g = static_cast<T>(sum_g[c] * inv_m), mean_gx = static_cast<T>(sum_gx[c] * inv_m);
-      dx[m * C + c] = rstd[c] * (w ? w[c] : T(1)) * (g[m * C + c]     // term 1: direct
-                                                     - mean_g         // term 2: through the batch mean
-                                                     - xhat * mean_gx);  // term 3: through the batch rstd
+      dx[m * C + c] = rstd[c] * (w ? w[c] : T(1)) *
+                      (g[m * C + c]        // term 1: direct
+                       - mean_g            // term 2: through the batch mean
+                       - xhat * mean_gx);  // term 3: through the batch rstd
     }
 }
 

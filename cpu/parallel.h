@@ -74,5 +74,4 @@ inline bool is_contiguous(const StridedShape& shape, const Strides& strides) {
   return true;
 }
 
-
 }  // namespace seqboat::cpu

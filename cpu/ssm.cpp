@@ -105,7 +105,6 @@ void ema_kernel_backward(const EmaShape& P, const T* delta, const T* alpha, cons
     }
 }
 
-
 // Direct primitives on one contiguous sequence; each accumulates into out.
 
 // out[t] += sum_{i=0..min(t, Lk-1)} k[i] u[t-i]
@@ -138,9 +137,7 @@ template <class T>
 class RealFFT {
  public:
   using Complex = std::complex<T>;
-  explicit RealFFT(int64_t n) : n_(n), samples_(static_cast<size_t>(n)) {
-    fft_.SetFlag(Eigen::FFT<T>::HalfSpectrum);
-  }
+  explicit RealFFT(int64_t n) : n_(n), samples_(static_cast<size_t>(n)) { fft_.SetFlag(Eigen::FFT<T>::HalfSpectrum); }
   int64_t bins() const { return n_ / 2 + 1; }
   // spectrum (bins() values) of u[0..len) zero-padded to n
   void forward(const T* u, int64_t len, Complex* spectrum) {
@@ -239,8 +236,8 @@ void ssm_conv_forward_toeplitz(const T* x, const T* kernel, const uint8_t* pad, 
 }
 
 template <class T>
-void ssm_conv_backward_toeplitz(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
-                                const ConvGeometry& g, T* dx, T* dk) {
+void ssm_conv_backward_toeplitz(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad, const ConvGeometry& g,
+                                T* dx, T* dk) {
   const int64_t L = g.L, Lk = g.Lk, D = g.D, B = g.B;
 #pragma omp parallel
   {
@@ -316,8 +313,8 @@ void ssm_conv_forward(const ConvGeometry& g, const T* x, const T* kernel, const 
 
 // dx (B, L, D) and/or dk (rows, Lk); either pointer may be null.
 template <class T>
-void ssm_conv_backward_direct(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
-                              const ConvGeometry& g, T* dx, T* dk) {
+void ssm_conv_backward_direct(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad, const ConvGeometry& g,
+                              T* dx, T* dk) {
   const int64_t L = g.L, Lk = g.Lk, D = g.D;
 #pragma omp parallel
   {
@@ -331,7 +328,7 @@ void ssm_conv_backward_direct(const T* G, const T* kernel, const T* x0_seq, cons
         const T* x0 = x0_seq + (b * D + d) * L;
         if (dx) {
           std::fill(dx0.begin(), dx0.end(), T(0));
-          future_conv_direct(k1, gs.data(), L, Lk, dx0.data());                    // term 1
+          future_conv_direct(k1, gs.data(), L, Lk, dx0.data());                     // term 1
           if (g.bidirectional) past_conv_direct(k2, gs.data(), L, Lk, dx0.data());  // term 2
           for (int64_t t = 0; t < L; ++t)
             if (pad && pad[b * L + t]) dx0[t] = T(0);

@@ -9,7 +9,7 @@
 namespace seqboat::cuda {
 
 bool compiled_with_cuda();
-bool is_available();            // a CUDA device is present and usable
+bool is_available();               // a CUDA device is present and usable
 std::string device_description();  // e.g. "NVIDIA H100 (sm_90, 80 GiB)" or why none
 void* device_malloc(size_t nbytes);
 void device_free(void* p);

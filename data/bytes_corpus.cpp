@@ -52,8 +52,7 @@ ByteCorpus ByteCorpus::from_files(const std::vector<std::string>& paths) {
 
 ByteCorpus ByteCorpus::from_source_tree(const std::string& root) {
   std::error_code ec;
-  if (!fs::is_directory(root, ec))
-    throw std::runtime_error(fmt::format("byte corpus: '{}' is not a directory", root));
+  if (!fs::is_directory(root, ec)) throw std::runtime_error(fmt::format("byte corpus: '{}' is not a directory", root));
   std::vector<std::string> files;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
   if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list '{}': {}", root, ec.message()));
@@ -72,7 +71,8 @@ ByteCorpus ByteCorpus::from_source_tree(const std::string& root) {
     throw std::runtime_error(fmt::format("byte corpus: empty corpus (no .md/.h/.cpp/.cu/.txt/.json under '{}')", root));
   std::vector<uint8_t> bytes;
   for (const auto& f : files) append_file(f, bytes);
-  if (bytes.empty()) throw std::runtime_error(fmt::format("byte corpus: empty corpus (all files under '{}' empty)", root));
+  if (bytes.empty())
+    throw std::runtime_error(fmt::format("byte corpus: empty corpus (all files under '{}' empty)", root));
   return ByteCorpus(std::move(bytes));
 }
 
@@ -81,8 +81,8 @@ std::pair<ByteCorpus, ByteCorpus> ByteCorpus::split(double val_fraction) const {
     throw std::invalid_argument(fmt::format("byte corpus: val_fraction must be in (0, 1) (got {})", val_fraction));
   const size_t n_val = static_cast<size_t>(std::llround(static_cast<double>(bytes_.size()) * val_fraction));
   if (n_val == 0 || n_val >= bytes_.size())
-    throw std::invalid_argument(fmt::format(
-        "byte corpus: split of {} bytes with val_fraction {} leaves an empty part", bytes_.size(), val_fraction));
+    throw std::invalid_argument(fmt::format("byte corpus: split of {} bytes with val_fraction {} leaves an empty part",
+                                            bytes_.size(), val_fraction));
   const auto cut = bytes_.begin() + static_cast<std::ptrdiff_t>(bytes_.size() - n_val);
   return {ByteCorpus(std::vector<uint8_t>(bytes_.begin(), cut)), ByteCorpus(std::vector<uint8_t>(cut, bytes_.end()))};
 }
@@ -92,8 +92,8 @@ void ByteCorpus::sample_batch(int batch, int seq_len, uint64_t& rng_state, std::
   if (batch < 1) throw std::invalid_argument(fmt::format("byte corpus: batch must be >= 1 (got {})", batch));
   if (seq_len < 1) throw std::invalid_argument(fmt::format("byte corpus: seq_len must be >= 1 (got {})", seq_len));
   if (static_cast<size_t>(seq_len) + 1 > bytes_.size())
-    throw std::invalid_argument(fmt::format(
-        "byte corpus: seq_len + 1 = {} exceeds the corpus size {}", static_cast<size_t>(seq_len) + 1, bytes_.size()));
+    throw std::invalid_argument(fmt::format("byte corpus: seq_len + 1 = {} exceeds the corpus size {}",
+                                            static_cast<size_t>(seq_len) + 1, bytes_.size()));
   const size_t L = static_cast<size_t>(seq_len);
   const uint64_t n_starts = bytes_.size() - L;  // starts 0 .. size-L-1
   inputs.resize(static_cast<size_t>(batch) * L);

@@ -115,8 +115,10 @@ long long max_tree_length(int depth, int max_depth, int max_args) {
 }
 
 void validate(const ListOpsGenConfig& c) {
-  if (c.max_depth < 1) throw std::invalid_argument(fmt::format("listops gen: max_depth must be >= 1 (got {})", c.max_depth));
-  if (c.max_args < 2) throw std::invalid_argument(fmt::format("listops gen: max_args must be >= 2 (got {})", c.max_args));
+  if (c.max_depth < 1)
+    throw std::invalid_argument(fmt::format("listops gen: max_depth must be >= 1 (got {})", c.max_depth));
+  if (c.max_args < 2)
+    throw std::invalid_argument(fmt::format("listops gen: max_args must be >= 2 (got {})", c.max_args));
   if (c.n_train < 0 || c.n_val < 0 || c.n_test < 0)
     throw std::invalid_argument("listops gen: split sizes must be >= 0");
   if (c.min_length < 0 || c.max_length - c.min_length < 2)
@@ -124,9 +126,9 @@ void validate(const ListOpsGenConfig& c) {
         "listops gen: need 0 <= min_length and min_length + 1 < max_length (got {}, {})", c.min_length, c.max_length));
   const long long longest = max_tree_length(1, c.max_depth, c.max_args);
   if (longest <= c.min_length)
-    throw std::invalid_argument(fmt::format(
-        "listops gen: the longest tree (max_depth {}, max_args {}) has length {}, not > min_length {}",
-        c.max_depth, c.max_args, longest, c.min_length));
+    throw std::invalid_argument(
+        fmt::format("listops gen: the longest tree (max_depth {}, max_args {}) has length {}, not > min_length {}",
+                    c.max_depth, c.max_args, longest, c.min_length));
 }
 
 }  // namespace
@@ -148,8 +150,8 @@ std::vector<int32_t> tokenize_listops(const std::string& source) {
     if (!(len == 1 && (s[i] == '(' || s[i] == ')'))) {
       const int32_t id = token_id(s + i, len);
       if (id < 0)
-        throw std::invalid_argument(fmt::format("listops: bad token '{}' at character {}",
-                                                clip(std::string(s + i, len)), i + 1));
+        throw std::invalid_argument(
+            fmt::format("listops: bad token '{}' at character {}", clip(std::string(s + i, len)), i + 1));
       out.push_back(id);
     }
     i = j;
@@ -204,7 +206,8 @@ int eval_listops(const std::vector<int32_t>& tokens) {
   int result = 0;
   for (size_t i = 0; i < tokens.size(); ++i) {
     const int32_t t = tokens[i];
-    if (have_result) throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+    if (have_result)
+      throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
     if (listops_is_digit(t) || t == kListOpsClose) {
       int value;
       if (t == kListOpsClose) {
@@ -253,7 +256,8 @@ size_t shuffle_expression(const std::vector<int32_t>& tokens, size_t pos, Genera
     at = shuffle_expression(tokens, at, rng, args.back());
   }
   if (at >= tokens.size()) throw std::invalid_argument("listops: expression ends early (missing ']')");
-  if (args.empty()) throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", at + 1));
+  if (args.empty())
+    throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", at + 1));
   for (size_t i = args.size() - 1; i > 0; --i) std::swap(args[i], args[rng.next_below(i + 1)]);
   out.push_back(t);
   for (const auto& a : args) out.insert(out.end(), a.begin(), a.end());
@@ -296,10 +300,8 @@ std::vector<int32_t> listops_to_tokens(const ListOpsNode& node) {
 std::string listops_to_text(const ListOpsNode& node, bool parenthesised) {
   check_node(node);
   std::string out;
-  if (parenthesised)
-    append_paren(node, out);
-  else
-    append_plain(node, out);
+  if (parenthesised) append_paren(node, out);
+  else append_plain(node, out);
   return out;
 }
 
@@ -356,7 +358,8 @@ std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
 
 ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_args) {
   if (max_depth < 1 || max_args < 2)
-    throw std::invalid_argument(fmt::format("listops: need max_depth >= 1 and max_args >= 2 (got {}, {})", max_depth, max_args));
+    throw std::invalid_argument(
+        fmt::format("listops: need max_depth >= 1 and max_args >= 2 (got {}, {})", max_depth, max_args));
   return sample_node(rng, 1, max_depth, max_args);
 }
 

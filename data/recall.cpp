@@ -20,8 +20,7 @@ void validate(const RecallConfig& c) {
   if (c.n_values < 1) throw std::invalid_argument(fmt::format("recall: n_values must be >= 1 (got {})", c.n_values));
   const int derived = 2 * c.n_pairs + 2;
   if (c.seq_len != 0 && c.seq_len < derived)
-    throw std::invalid_argument(
-        fmt::format("recall: seq_len {} is shorter than 2*n_pairs+2 = {}", c.seq_len, derived));
+    throw std::invalid_argument(fmt::format("recall: seq_len {} is shorter than 2*n_pairs+2 = {}", c.seq_len, derived));
 }
 
 }  // namespace

@@ -25,9 +25,9 @@ constexpr int32_t kRecallSep = 1;
 constexpr int32_t kRecallKeyBase = 2;
 
 inline int32_t recall_value_base(const RecallConfig& cfg) { return kRecallKeyBase + cfg.n_keys; }
-int recall_vocab(const RecallConfig& cfg);        // 2 + n_keys + n_values
-int recall_seq_len(const RecallConfig& cfg);      // effective sequence length
-int recall_classes(const RecallConfig& cfg);      // n_values
+int recall_vocab(const RecallConfig& cfg);    // 2 + n_keys + n_values
+int recall_seq_len(const RecallConfig& cfg);  // effective sequence length
+int recall_classes(const RecallConfig& cfg);  // n_values
 
 // n examples; the stream depends on both cfg.seed and seed (use different
 // `seed`s for train/val/test). Throws std::invalid_argument on a bad config

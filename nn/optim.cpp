@@ -158,7 +158,8 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
 
 bool applies_weight_decay(const std::string& name, const Tensor& p) {
   const std::string suffix = "weight";
-  bool ends_in_weight = name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
+  bool ends_in_weight =
+      name.size() >= suffix.size() && name.compare(name.size() - suffix.size(), suffix.size(), suffix) == 0;
   return ends_in_weight && p.dim() >= 2;
 }
 

@@ -29,8 +29,7 @@ int64_t sample_next_token(const std::vector<double>& logits, double temperature,
   // Inverse CDF: walk until the running sum of p reaches u * total.
   double u = gen.next_double() * total;
   int64_t next = 0;
-  for (; next < V - 1 && (u -= p[next]) > 0; ++next) {
-  }
+  for (; next < V - 1 && (u -= p[next]) > 0; ++next) {}
   return next;
 }
 

@@ -26,8 +26,8 @@ T get_key(const json& j, const char* where, const std::string& key) {
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
-    throw std::invalid_argument(fmt::format("{} config: key '{}' has the wrong type (value {})", where, key,
-                                            j.at(key).dump()));
+    throw std::invalid_argument(
+        fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, j.at(key).dump()));
   }
 }
 
@@ -45,8 +45,8 @@ void reject_unknown(const json& j, const char* where, const std::set<std::string
   if (!j.is_object()) throw std::invalid_argument(fmt::format("{} config: expected a JSON object", where));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
-      throw std::invalid_argument(fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(),
-                                              fmt::join(known, ", ")));
+      throw std::invalid_argument(
+          fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(), fmt::join(known, ", ")));
 }
 
 void require_positive(const char* where, const char* key, int64_t v) {
@@ -145,7 +145,10 @@ LayerConfig LayerConfig::from_json(const json& j) {
   c.init_temp_scale = get_or<double>(j, w, "init_temp_scale", 1.0);
   if (get_or<bool>(j, w, "local_pos", false))
     throw std::invalid_argument("SeqBoatLayer config: local_pos=true is not supported (positions are original ones)");
-  for (auto [k, v] : {std::pair{"embed_dim", c.embed_dim}, {"zdim", c.zdim}, {"hdim", c.hdim}, {"ndim", c.ndim},
+  for (auto [k, v] : {std::pair{"embed_dim", c.embed_dim},
+                      {"zdim", c.zdim},
+                      {"hdim", c.hdim},
+                      {"ndim", c.ndim},
                       {"max_positions", c.max_positions}})
     require_positive(w, k, v);
   if (c.window_size < 0) throw std::invalid_argument("SeqBoatLayer config: 'window_size' must be >= 0");
@@ -247,8 +250,8 @@ ModelConfig ModelConfig::from_json(const json& j) {
   const char* w = "SeqBoatModel";
   reject_unknown(j, w,
                  {"d_input", "d_model", "d_output", "n_layers", "dropout", "prenorm", "max_positions", "d_qk", "d_ema",
-                  "mem_size", "bidirectional", "init_temp_scale", "norm_type", "rel_pos_bias",
-                  "attention_activation", "truncation", "vocab_size"});
+                  "mem_size", "bidirectional", "init_temp_scale", "norm_type", "rel_pos_bias", "attention_activation",
+                  "truncation", "vocab_size"});
   ModelConfig c;
   c.vocab_size = get_or<int64_t>(j, w, "vocab_size", 0);
   c.d_input = c.vocab_size > 0 ? get_or<int64_t>(j, w, "d_input", 0) : get_key<int64_t>(j, w, "d_input");
@@ -293,12 +296,14 @@ LayerConfig ModelConfig::layer_config() const {
 
 SeqBoatModel::SeqBoatModel(const ModelConfig& c, DType dt, Generator& gen) : cfg(c) {
   if (c.d_output <= 0) fail("SeqBoatModel config: 'd_output' must be positive");
-  if (c.vocab_size > 0) embed = register_module("encoder", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen));
+  if (c.vocab_size > 0)
+    embed = register_module("encoder", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen));
   else encoder = register_module("encoder", std::make_shared<Linear>(c.d_input, c.d_model, true, dt, gen));
   LayerConfig lc = c.layer_config();
   for (int64_t i = 0; i < c.n_layers; ++i)
     seq_layers.push_back(register_module(fmt::format("seq_layers.{}", i), std::make_shared<SeqBoatLayer>(lc, dt, gen)));
-  if (c.prenorm) final_norm = register_module("final_norm", std::make_shared<SequenceNorm>(c.norm_type, c.d_model, true, dt));
+  if (c.prenorm)
+    final_norm = register_module("final_norm", std::make_shared<SequenceNorm>(c.norm_type, c.d_model, true, dt));
   decoder = register_module("decoder", std::make_shared<Linear>(c.d_model, c.d_output, true, dt, gen));
 }
 
@@ -310,7 +315,7 @@ Tensor SeqBoatModel::forward(const Tensor& x, const Tensor& padding_mask, Dropou
   Tensor pooled;
   if (padding_mask.defined()) {
     Tensor keep = cast(logical_not(padding_mask), h.dtype());  // (B, L)
-    Tensor count = sum(keep, {1}, true);                          // (B, 1)
+    Tensor count = sum(keep, {1}, true);                       // (B, 1)
     pooled = div(sum(mul(h, unsqueeze(keep, -1)), {1}), count);
   } else {
     pooled = mean(h, {1});

@@ -85,10 +85,12 @@ AttnGeometry check_args(const Tensor& q, const Tensor& k, const Tensor& v, const
     if (rel_bias.dim() != 1 || rel_bias.size(0) % 2 == 0)
       fail(fmt::format("{}: rel_bias must be a vector of odd length 2M - 1, got shape {}", kOp,
                        shape_str(rel_bias.shape())));
-    if (!positions.defined()) fail(fmt::format("{}: rel_bias {} needs positions (B, S)", kOp, shape_str(rel_bias.shape())));
+    if (!positions.defined())
+      fail(fmt::format("{}: rel_bias {} needs positions (B, S)", kOp, shape_str(rel_bias.shape())));
     a.bias_m = (rel_bias.size(0) + 1) / 2;
   }
-  if (opt.window < 0) fail(fmt::format("{}: window must be >= 0, got {} (q {})", kOp, opt.window, shape_str(q.shape())));
+  if (opt.window < 0)
+    fail(fmt::format("{}: window must be >= 0, got {} (q {})", kOp, opt.window, shape_str(q.shape())));
   if (opt.activation == AttnActivation::Relu2 && opt.window == 0)
     fail(fmt::format("{}: relu2 scales q by 1/window (causal) or 1/(2 window), so window must be >= 1 (q {})", kOp,
                      shape_str(q.shape())));
@@ -97,10 +99,8 @@ AttnGeometry check_args(const Tensor& q, const Tensor& k, const Tensor& v, const
   a.activation = opt.activation;
   a.reach = std::min<int64_t>(opt.window, std::max<int64_t>(a.slots - 1, 0));
   a.width = a.causal ? a.reach + 1 : 2 * a.reach + 1;
-  if (opt.activation == AttnActivation::Softmax)
-    a.q_scale = 1.0 / std::sqrt(static_cast<double>(a.zdim));
-  else
-    a.q_scale = 1.0 / static_cast<double>(a.causal ? opt.window : 2 * opt.window);
+  if (opt.activation == AttnActivation::Softmax) a.q_scale = 1.0 / std::sqrt(static_cast<double>(a.zdim));
+  else a.q_scale = 1.0 / static_cast<double>(a.causal ? opt.window : 2 * opt.window);
   return a;
 }
 
@@ -108,8 +108,8 @@ AttnGeometry check_args(const Tensor& q, const Tensor& k, const Tensor& v, const
 Tensor valid_keys(const Tensor& key_mask, const AttnGeometry& a, Device dev) {
   Tensor valid = empty({a.batch, a.slots}, DType::UInt8, dev);
   Tensor mask = key_mask.defined() ? key_mask.contiguous() : Tensor();
-  SEQBOAT_KERNEL(kOp, dev, uint8_t, attention_valid_keys)(a, mask.defined() ? mask.ptr<uint8_t>() : nullptr,
-                                                          valid.ptr<uint8_t>());
+  SEQBOAT_KERNEL(kOp, dev, uint8_t, attention_valid_keys)
+  (a, mask.defined() ? mask.ptr<uint8_t>() : nullptr, valid.ptr<uint8_t>());
   return valid;
 }
 
@@ -121,8 +121,12 @@ struct AttnSaved {
 
   template <class T>
   AttnInputs<T> inputs() const {
-    return {q.ptr<T>(), k.ptr<T>(), v.ptr<T>(), w.defined() ? w.ptr<T>() : nullptr,
-            pos.defined() ? pos.ptr<int64_t>() : nullptr, valid.defined() ? valid.ptr<uint8_t>() : nullptr};
+    return {q.ptr<T>(),
+            k.ptr<T>(),
+            v.ptr<T>(),
+            w.defined() ? w.ptr<T>() : nullptr,
+            pos.defined() ? pos.ptr<int64_t>() : nullptr,
+            valid.defined() ? valid.ptr<uint8_t>() : nullptr};
   }
 };
 
@@ -141,8 +145,9 @@ std::vector<Tensor> local_attention_backward(const AttnSaved& s, const Tensor& g
   dispatch_float(G.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     auto out = [](const Tensor& t) { return t.defined() ? t.ptr<T>() : nullptr; };
-    SEQBOAT_KERNEL(op, dev, T, local_attention_backward)(a, s.inputs<T>(), s.weights.ptr<T>(), G.ptr<T>(), out(dpre),
-                                                         out(grads[0]), out(grads[1]), out(grads[2]), out(grads[3]));
+    SEQBOAT_KERNEL(op, dev, T, local_attention_backward)
+    (a, s.inputs<T>(), s.weights.ptr<T>(), G.ptr<T>(), out(dpre), out(grads[0]), out(grads[1]), out(grads[2]),
+     out(grads[3]));
   });
   return grads;
 }
@@ -167,8 +172,8 @@ Tensor local_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   Tensor out = empty({geom.batch, geom.slots, geom.hdim}, q.dtype(), dev);
   dispatch_float(q.dtype(), kOp, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(kOp, dev, T, local_attention_forward)(geom, saved->inputs<T>(), saved->weights.ptr<T>(),
-                                                         out.ptr<T>());
+    SEQBOAT_KERNEL(kOp, dev, T, local_attention_forward)
+    (geom, saved->inputs<T>(), saved->weights.ptr<T>(), out.ptr<T>());
   });
   if (!any_requires_grad({&q, &k, &v, &rel_bias})) return out;
   return record(kOp, out, {q, k, v, rel_bias}, [saved](const Tensor& g, const std::vector<bool>& need) {
@@ -188,10 +193,14 @@ Tensor local_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
   Tensor out = empty({a.batch, a.slots, a.hdim}, q.dtype(), dev);
   dispatch_float(q.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    AttnInputs<T> in{qc.ptr<T>(), kc.ptr<T>(), vc.ptr<T>(), wc.defined() ? wc.ptr<T>() : nullptr,
-                     pc.defined() ? pc.ptr<int64_t>() : nullptr, nullptr};
-    SEQBOAT_KERNEL(op, dev, T, local_attention_reference)(a, in, mc.defined() ? mc.ptr<uint8_t>() : nullptr,
-                                                          out.ptr<T>());
+    AttnInputs<T> in{qc.ptr<T>(),
+                     kc.ptr<T>(),
+                     vc.ptr<T>(),
+                     wc.defined() ? wc.ptr<T>() : nullptr,
+                     pc.defined() ? pc.ptr<int64_t>() : nullptr,
+                     nullptr};
+    SEQBOAT_KERNEL(op, dev, T, local_attention_reference)
+    (a, in, mc.defined() ? mc.ptr<uint8_t>() : nullptr, out.ptr<T>());
   });
   return out;
 }

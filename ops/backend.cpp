@@ -11,7 +11,7 @@ namespace seqboat {
 
 std::vector<KernelAvailability> kernel_availability() {
   std::vector<KernelAvailability> out;
-#define SEQBOAT_KERNEL_ROW(family_, name_, Fn)                                            \
+#define SEQBOAT_KERNEL_ROW(family_, name_, Fn)                                              \
   {                                                                                         \
     KernelAvailability k;                                                                   \
     k.family = #family_;                                                                    \

@@ -44,8 +44,7 @@ inline void check_dtype(const char* op, const char* arg, const Tensor& t, DType 
 }
 
 inline void check_dim(const char* op, const char* arg, const Tensor& t, int64_t ndim) {
-  if (t.dim() != ndim)
-    fail(fmt::format("{}: {} must have {} dims, got shape {}", op, arg, ndim, shape_str(t.shape())));
+  if (t.dim() != ndim) fail(fmt::format("{}: {} must have {} dims, got shape {}", op, arg, ndim, shape_str(t.shape())));
 }
 
 // A defined, floating tensor; the message names op, argument and shape.

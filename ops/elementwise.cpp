@@ -77,8 +77,8 @@ Tensor nonlinear_unary(const char* op, UnaryOp kind, const Tensor& x, double sca
     Tensor dx = empty(xc.shape(), xc.dtype(), xc.device());
     dispatch_float(xc.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(op, xc.device(), T, unary_backward)(kind, scalar, xc.numel(), xc.ptr<T>(), ys.ptr<T>(),
-                                                         gc.ptr<T>(), dx.ptr<T>());
+      SEQBOAT_KERNEL(op, xc.device(), T, unary_backward)
+      (kind, scalar, xc.numel(), xc.ptr<T>(), ys.ptr<T>(), gc.ptr<T>(), dx.ptr<T>());
     });
     return std::vector<Tensor>{dx};
   });

@@ -24,7 +24,9 @@ std::vector<int64_t> unravel(int64_t flat, const Shape& shape) {
   return idx;
 }
 
-std::string index_str(int64_t flat, const Shape& shape) { return fmt::format("[{}]", fmt::join(unravel(flat, shape), ", ")); }
+std::string index_str(int64_t flat, const Shape& shape) {
+  return fmt::format("[{}]", fmt::join(unravel(flat, shape), ", "));
+}
 
 // Fresh leaves: copies of the inputs, with requires_grad where the original had it.
 std::vector<Tensor> fresh_leaves(const std::vector<Tensor>& inputs) {
@@ -67,8 +69,7 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
   GradcheckResult res;
   for (size_t i = 0; i < inputs.size(); ++i)
     if (inputs[i].defined() && inputs[i].requires_grad() && inputs[i].dtype() != DType::Float64)
-      fail(fmt::format("gradcheck: input {} is {}; gradcheck needs float64 inputs", i,
-                       dtype_name(inputs[i].dtype())));
+      fail(fmt::format("gradcheck: input {} is {}; gradcheck needs float64 inputs", i, dtype_name(inputs[i].dtype())));
 
   Tensor y0;
   {
@@ -111,8 +112,8 @@ GradcheckResult gradcheck(const GradcheckFn& fn, const std::vector<Tensor>& inpu
           res.message = fmt::format(
               "Jacobian mismatch for input {} (shape {}) element {} and output element {} (output shape {}): "
               "analytic {:.10g}, numeric {:.10g}, |diff| {:.3g} > atol {} + rtol {} * |numeric|",
-              i, shape_str(inputs[i].shape()), index_str(j, inputs[i].shape()), index_str(r, y0.shape()), shape_str(y0.shape()), analytic,
-              numeric, err, opt.atol, opt.rtol);
+              i, shape_str(inputs[i].shape()), index_str(j, inputs[i].shape()), index_str(r, y0.shape()),
+              shape_str(y0.shape()), analytic, numeric, err, opt.atol, opt.rtol);
         }
       }
     }

@@ -29,7 +29,7 @@ struct GradcheckOptions {
 
 struct GradcheckResult {
   bool ok = true;
-  std::string message;        // on failure: input, element, analytic, numeric
+  std::string message;           // on failure: input, element, analytic, numeric
   int64_t elements_checked = 0;  // Jacobian entries compared
   double max_abs_error = 0;
 };

@@ -10,8 +10,8 @@
 #include "autograd/autograd.h"
 #include "ops/checks.h"
 #include "ops/dispatch.h"
-#include "ops/reduce.h"
 #include "ops/elementwise.h"
+#include "ops/reduce.h"
 #include "ops/shape.h"
 
 namespace seqboat {
@@ -63,8 +63,8 @@ kernels::IndexWalk make_walk(const char* op, const IndexView& iv, int64_t d, con
 void gather_into(const char* op, const Tensor& to, const Tensor& from, const IndexView& iv, int64_t d) {
   dispatch_float(from.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, to.device(), T, gather)(make_walk(op, iv, d, from, to), iv.index.ptr<int64_t>(),
-                                               from.ptr<T>(), to.ptr<T>());
+    SEQBOAT_KERNEL(op, to.device(), T, gather)
+    (make_walk(op, iv, d, from, to), iv.index.ptr<int64_t>(), from.ptr<T>(), to.ptr<T>());
   });
 }
 
@@ -73,8 +73,8 @@ void scatter_into(const char* op, const Tensor& to, const Tensor& from, const In
                   bool accumulate) {
   dispatch_float(from.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, to.device(), T, scatter)(make_walk(op, iv, d, to, from), iv.index.ptr<int64_t>(),
-                                                from.ptr<T>(), to.ptr<T>(), accumulate);
+    SEQBOAT_KERNEL(op, to.device(), T, scatter)
+    (make_walk(op, iv, d, to, from), iv.index.ptr<int64_t>(), from.ptr<T>(), to.ptr<T>(), accumulate);
   });
 }
 
@@ -82,8 +82,8 @@ void scatter_into(const char* op, const Tensor& to, const Tensor& from, const In
 void zero_indexed(const char* op, const Tensor& to, const IndexView& iv, int64_t d) {
   dispatch_float(to.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, to.device(), T, zero_indexed)(make_walk(op, iv, d, to, to), iv.index.ptr<int64_t>(),
-                                                     to.ptr<T>());
+    SEQBOAT_KERNEL(op, to.device(), T, zero_indexed)
+    (make_walk(op, iv, d, to, to), iv.index.ptr<int64_t>(), to.ptr<T>());
   });
 }
 
@@ -95,9 +95,10 @@ void check_unique(const char* op, const IndexView& iv, int64_t d, const Tensor& 
                                                              out.numel());
   });
   if (o >= 0)
-    fail(fmt::format("{}: index {} repeats within a slice along dim {} (index shape {}); scatter needs unique "
-                     "indices per slice, use scatter_add to accumulate",
-                     op, (o / out.strides()[d]) % out.shape()[d], d, shape_str(iv.shape)));
+    fail(
+        fmt::format("{}: index {} repeats within a slice along dim {} (index shape {}); scatter needs unique "
+                    "indices per slice, use scatter_add to accumulate",
+                    op, (o / out.strides()[d]) % out.shape()[d], d, shape_str(iv.shape)));
 }
 
 // r = g where (mask != 0) == keep, 0 elsewhere; mask broadcast to g's shape.
@@ -105,9 +106,10 @@ Tensor mask_grad(const char* op, const Tensor& g, const Tensor& mask, bool keep)
   Tensor r = empty(g.shape(), g.dtype(), g.device());
   dispatch_float(g.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, g.device(), T, masked_fill)(strided_shape(op, g.shape()), strides_of(g.strides()), g.ptr<T>(),
-                                                   broadcast_strides(mask, g.shape()), mask.ptr<uint8_t>(),
-                                                   /*fill_where_set=*/!keep, T(0), r.ptr<T>());
+    SEQBOAT_KERNEL(op, g.device(), T, masked_fill)
+    (strided_shape(op, g.shape()), strides_of(g.strides()), g.ptr<T>(), broadcast_strides(mask, g.shape()),
+     mask.ptr<uint8_t>(),
+     /*fill_where_set=*/!keep, T(0), r.ptr<T>());
   });
   return r;
 }
@@ -124,8 +126,8 @@ void check_index_fits(const char* op, const Tensor& index, const char* arg, cons
                      arg, shape_str(t.shape())));
   for (int64_t k = 0; k < t.dim(); ++k)
     if (k != skip && index.shape()[k] > t.shape()[k])
-      fail(fmt::format("{}: index of shape {} is larger than {} of shape {} at dim {}", op,
-                       shape_str(index.shape()), arg, shape_str(t.shape()), k));
+      fail(fmt::format("{}: index of shape {} is larger than {} of shape {} at dim {}", op, shape_str(index.shape()),
+                       arg, shape_str(t.shape()), k));
 }
 
 // Shared checks of scatter and scatter_add; returns the normalised dim.
@@ -238,9 +240,9 @@ Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
   Tensor out = empty(os, a.dtype(), dev);
   dispatch_float(a.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, where)(strided_shape(op, os), broadcast_strides(cond, os), cond.ptr<uint8_t>(),
-                                      broadcast_strides(a, os), a.ptr<T>(), broadcast_strides(b, os), b.ptr<T>(),
-                                      out.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, where)
+    (strided_shape(op, os), broadcast_strides(cond, os), cond.ptr<uint8_t>(), broadcast_strides(a, os), a.ptr<T>(),
+     broadcast_strides(b, os), b.ptr<T>(), out.ptr<T>());
   });
   if (!any_requires_grad({&a, &b})) return out;
   Tensor c = cond.detach();
@@ -263,9 +265,10 @@ Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
   Tensor out = empty(x.shape(), x.dtype(), dev);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, masked_fill)(strided_shape(op, x.shape()), strides_of(x.strides()), x.ptr<T>(),
-                                            broadcast_strides(mask, x.shape()), mask.ptr<uint8_t>(),
-                                            /*fill_where_set=*/true, static_cast<T>(value), out.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, masked_fill)
+    (strided_shape(op, x.shape()), strides_of(x.strides()), x.ptr<T>(), broadcast_strides(mask, x.shape()),
+     mask.ptr<uint8_t>(),
+     /*fill_where_set=*/true, static_cast<T>(value), out.ptr<T>());
   });
   if (!any_requires_grad({&x})) return out;
   Tensor m = mask.detach();

@@ -91,8 +91,8 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
   Tensor out = empty(out_shape, x.dtype(), dev);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, linear_forward)(rows, in, outf, xc.ptr<T>(), wc.ptr<T>(),
-                                               bc.defined() ? bc.ptr<T>() : nullptr, out.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, linear_forward)
+    (rows, in, outf, xc.ptr<T>(), wc.ptr<T>(), bc.defined() ? bc.ptr<T>() : nullptr, out.ptr<T>());
   });
   if (!any_requires_grad({&x, &weight, &bias})) return out;
   Shape xs = x.shape();
@@ -107,9 +107,9 @@ Tensor linear(const Tensor& x, const Tensor& weight, const Tensor& bias) {
                   dispatch_float(g.dtype(), "linear_backward", [&](auto tag) {
                     using T = decltype(tag);
                     auto out_ptr = [](const Tensor& t) { return t.defined() ? t.ptr<T>() : nullptr; };
-                    SEQBOAT_KERNEL("linear_backward", g.device(), T, linear_backward)(
-                        rows, in, outf, xc.ptr<T>(), wc.ptr<T>(), gc.ptr<T>(), out_ptr(grads[0]), out_ptr(grads[1]),
-                        out_ptr(grads[2]));
+                    SEQBOAT_KERNEL("linear_backward", g.device(), T, linear_backward)
+                    (rows, in, outf, xc.ptr<T>(), wc.ptr<T>(), gc.ptr<T>(), out_ptr(grads[0]), out_ptr(grads[1]),
+                     out_ptr(grads[2]));
                   });
                   return grads;
                 });

@@ -112,8 +112,8 @@ Tensor apply_keep(const char* op, const Tensor& x, const Tensor& keep, double sc
   Tensor y = empty(x.shape(), x.dtype(), x.device());
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, x.device(), T, apply_keep)(x.numel(), xc.ptr<T>(), keep.ptr<uint8_t>(), static_cast<T>(scale),
-                                                  y.ptr<T>());
+    SEQBOAT_KERNEL(op, x.device(), T, apply_keep)
+    (x.numel(), xc.ptr<T>(), keep.ptr<uint8_t>(), static_cast<T>(scale), y.ptr<T>());
   });
   return y;
 }
@@ -142,8 +142,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_
   Tensor lse = empty({N}, logits.dtype(), dev), loss = empty({}, logits.dtype(), dev);
   dispatch_float(logits.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, cross_entropy_forward)(N, C, ignore_index, zc.ptr<T>(), tc.ptr<int64_t>(),
-                                                      lse.ptr<T>(), loss.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, cross_entropy_forward)
+    (N, C, ignore_index, zc.ptr<T>(), tc.ptr<int64_t>(), lse.ptr<T>(), loss.ptr<T>());
   });
   if (!any_requires_grad({&logits})) return loss;
   return record(op, loss, {logits}, [zc, tc, lse, ignore_index](const Tensor& g, const std::vector<bool>&) {
@@ -152,9 +152,8 @@ Tensor cross_entropy(const Tensor& logits, const Tensor& target, int64_t ignore_
     Tensor dz = empty(zc.shape(), zc.dtype(), zc.device());
     dispatch_float(zc.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(bop, zc.device(), T, cross_entropy_backward)(zc.size(0), zc.size(1), ignore_index, zc.ptr<T>(),
-                                                                  tc.ptr<int64_t>(), lse.ptr<T>(), gc.ptr<T>(),
-                                                                  dz.ptr<T>());
+      SEQBOAT_KERNEL(bop, zc.device(), T, cross_entropy_backward)
+      (zc.size(0), zc.size(1), ignore_index, zc.ptr<T>(), tc.ptr<int64_t>(), lse.ptr<T>(), gc.ptr<T>(), dz.ptr<T>());
     });
     return std::vector<Tensor>{dz};
   });
@@ -172,8 +171,8 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
   Tensor y = empty(x.shape(), x.dtype(), dev), mean = empty({R}, x.dtype(), dev), rstd = empty({R}, x.dtype(), dev);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, layer_norm_forward)(R, D, eps, xc.ptr<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc),
-                                                   y.ptr<T>(), mean.ptr<T>(), rstd.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, layer_norm_forward)
+    (R, D, eps, xc.ptr<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc), y.ptr<T>(), mean.ptr<T>(), rstd.ptr<T>());
   });
   if (!any_requires_grad({&x, &weight, &bias})) return y;
   return record(op, y, {x, weight, bias}, [xc, wc, mean, rstd, R, D](const Tensor& g, const std::vector<bool>& need) {
@@ -185,9 +184,9 @@ Tensor layer_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, dou
     if (need[2]) grads[2] = empty({D}, g.dtype(), g.device());
     dispatch_float(g.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(bop, g.device(), T, layer_norm_backward)(R, D, xc.ptr<T>(), ptr_or_null<T>(wc), mean.ptr<T>(),
-                                                              rstd.ptr<T>(), gc.ptr<T>(), ptr_or_null<T>(grads[0]),
-                                                              ptr_or_null<T>(grads[1]), ptr_or_null<T>(grads[2]));
+      SEQBOAT_KERNEL(bop, g.device(), T, layer_norm_backward)
+      (R, D, xc.ptr<T>(), ptr_or_null<T>(wc), mean.ptr<T>(), rstd.ptr<T>(), gc.ptr<T>(), ptr_or_null<T>(grads[0]),
+       ptr_or_null<T>(grads[1]), ptr_or_null<T>(grads[2]));
     });
     return grads;
   });
@@ -215,9 +214,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     NoGradGuard no_grad;  // the running statistics are buffers, updated in place
     dispatch_float(x.dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(op, dev, T, batch_norm_forward)(args, xc.ptr<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc),
-                                                     ptr_or_null<T>(running_mean), ptr_or_null<T>(running_var),
-                                                     y.ptr<T>(), mean.ptr<T>(), rstd.ptr<T>());
+      SEQBOAT_KERNEL(op, dev, T, batch_norm_forward)
+      (args, xc.ptr<T>(), ptr_or_null<T>(wc), ptr_or_null<T>(bc), ptr_or_null<T>(running_mean),
+       ptr_or_null<T>(running_var), y.ptr<T>(), mean.ptr<T>(), rstd.ptr<T>());
     });
   }
   if (!any_requires_grad({&x, &weight, &bias})) return y;
@@ -231,9 +230,9 @@ Tensor batch_norm(const Tensor& x, const Tensor& weight, const Tensor& bias, con
     if (need[2] && s.has_bias) grads[2] = empty({s.C}, g.dtype(), g.device());
     dispatch_float(g.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(bop, g.device(), T, batch_norm_backward)(
-          s.M, s.C, s.through_stats, s.x.ptr<T>(), ptr_or_null<T>(s.weight), s.mean.ptr<T>(), s.rstd.ptr<T>(),
-          gc.ptr<T>(), ptr_or_null<T>(grads[0]), ptr_or_null<T>(grads[1]), ptr_or_null<T>(grads[2]));
+      SEQBOAT_KERNEL(bop, g.device(), T, batch_norm_backward)
+      (s.M, s.C, s.through_stats, s.x.ptr<T>(), ptr_or_null<T>(s.weight), s.mean.ptr<T>(), s.rstd.ptr<T>(), gc.ptr<T>(),
+       ptr_or_null<T>(grads[0]), ptr_or_null<T>(grads[1]), ptr_or_null<T>(grads[2]));
     });
     return grads;
   });
@@ -250,7 +249,8 @@ Tensor embedding(const Tensor& weight, const Tensor& index) {
   Tensor wc = weight.detach().contiguous(), ic = index.detach().contiguous();
   check_indices(op, ic, V, std::numeric_limits<int64_t>::min(),
                 fmt::format("embedding: index {{}} out of range for dim 0 of size {} (weight of shape {})", V,
-                            shape_str(weight.shape())) + " at position {}");
+                            shape_str(weight.shape())) +
+                    " at position {}");
   Shape os = index.shape();
   os.push_back(D);
   Tensor y = empty(os, weight.dtype(), dev);
@@ -264,8 +264,8 @@ Tensor embedding(const Tensor& weight, const Tensor& index) {
     Tensor gc = g.contiguous(), dw = empty({V, D}, g.dtype(), g.device());
     dispatch_float(g.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(bop, g.device(), T, embedding_backward)(ic.numel(), V, D, ic.ptr<int64_t>(), gc.ptr<T>(),
-                                                             dw.ptr<T>());
+      SEQBOAT_KERNEL(bop, g.device(), T, embedding_backward)
+      (ic.numel(), V, D, ic.ptr<int64_t>(), gc.ptr<T>(), dw.ptr<T>());
     });
     return std::vector<Tensor>{dw};
   });
@@ -278,8 +278,8 @@ Tensor dropout(const Tensor& x, double p, bool training, DropoutRng& rng) {
     fail(fmt::format("dropout: p must be in [0, 1), got {} (input of shape {})", p, shape_str(x.shape())));
   if (!training || p == 0.0) return x;
   Tensor keep = empty(x.shape(), DType::UInt8, x.device());
-  SEQBOAT_KERNEL(op, x.device(), uint8_t, dropout_mask)(rng.seed, rng.take_offset(), p, keep.numel(),
-                                                        keep.ptr<uint8_t>());
+  SEQBOAT_KERNEL(op, x.device(), uint8_t, dropout_mask)
+  (rng.seed, rng.take_offset(), p, keep.numel(), keep.ptr<uint8_t>());
   const double scale = 1.0 / (1.0 - p);
   Tensor y = apply_keep(op, x, keep, scale);
   return record(op, y, {x}, [keep, scale](const Tensor& g, const std::vector<bool>&) {

@@ -39,8 +39,8 @@ void sgd_update(const Tensor& p, const Tensor& g, const Tensor& buf, const SgdSc
   if (buf.defined()) check_like(op, "momentum_buffer", buf, p);
   dispatch_float(p.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, p.device(), T, sgd_step)(p.numel(), s, p.ptr<T>(), g.ptr<T>(),
-                                                buf.defined() ? buf.ptr<T>() : nullptr);
+    SEQBOAT_KERNEL(op, p.device(), T, sgd_step)
+    (p.numel(), s, p.ptr<T>(), g.ptr<T>(), buf.defined() ? buf.ptr<T>() : nullptr);
   });
 }
 

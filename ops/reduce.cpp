@@ -11,9 +11,9 @@
 #include <limits>
 
 #include "autograd/autograd.h"
-#include "ops/elementwise.h"
 #include "ops/checks.h"
 #include "ops/dispatch.h"
+#include "ops/elementwise.h"
 #include "ops/shape.h"
 
 namespace seqboat {
@@ -97,8 +97,7 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
   Tensor out = empty(p.out, x.dtype(), x.device());
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, x.device(), T, max_rows)(p.outer, p.inner, p.rows.ptr<T>(), out.ptr<T>(),
-                                                index.ptr<int64_t>());
+    SEQBOAT_KERNEL(op, x.device(), T, max_rows)(p.outer, p.inner, p.rows.ptr<T>(), out.ptr<T>(), index.ptr<int64_t>());
   });
   int64_t d = normalize_dim(op, dim, x.dim());
   Shape in_shape = x.shape(), keep = p.out_keep;
@@ -110,8 +109,8 @@ Tensor max(const Tensor& x, int64_t dim, bool keepdim) {
     Tensor rows = empty({gk.numel(), inner}, g.dtype(), g.device());
     dispatch_float(g.dtype(), "max_backward", [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL("max_backward", g.device(), T, place_at_index)(gk.numel(), inner, index.ptr<int64_t>(),
-                                                                    gk.ptr<T>(), rows.ptr<T>());
+      SEQBOAT_KERNEL("max_backward", g.device(), T, place_at_index)
+      (gk.numel(), inner, index.ptr<int64_t>(), gk.ptr<T>(), rows.ptr<T>());
     });
     Shape moved;
     for (int64_t i = 0; i < static_cast<int64_t>(in_shape.size()); ++i)

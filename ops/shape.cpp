@@ -42,10 +42,17 @@ void copy_into(const Tensor& dst, const Tensor& src) {
   const kernels::StridedShape shape = strided_shape(op, src.shape());
   const kernels::Strides sd = strides_of(dst.strides()), ss = strides_of(src.strides());
   switch (src.dtype()) {
-    case DType::Float32: return SEQBOAT_KERNEL(op, dst.device(), float, copy_strided)(shape, sd, dst.ptr<float>(), ss, src.ptr<float>());
-    case DType::Float64: return SEQBOAT_KERNEL(op, dst.device(), double, copy_strided)(shape, sd, dst.ptr<double>(), ss, src.ptr<double>());
-    case DType::Int64: return SEQBOAT_KERNEL(op, dst.device(), int64_t, copy_strided)(shape, sd, dst.ptr<int64_t>(), ss, src.ptr<int64_t>());
-    case DType::UInt8: return SEQBOAT_KERNEL(op, dst.device(), uint8_t, copy_strided)(shape, sd, dst.ptr<uint8_t>(), ss, src.ptr<uint8_t>());
+    case DType::Float32:
+      return SEQBOAT_KERNEL(op, dst.device(), float, copy_strided)(shape, sd, dst.ptr<float>(), ss, src.ptr<float>());
+    case DType::Float64:
+      return SEQBOAT_KERNEL(op, dst.device(), double, copy_strided)(shape, sd, dst.ptr<double>(), ss,
+                                                                    src.ptr<double>());
+    case DType::Int64:
+      return SEQBOAT_KERNEL(op, dst.device(), int64_t, copy_strided)(shape, sd, dst.ptr<int64_t>(), ss,
+                                                                     src.ptr<int64_t>());
+    case DType::UInt8:
+      return SEQBOAT_KERNEL(op, dst.device(), uint8_t, copy_strided)(shape, sd, dst.ptr<uint8_t>(), ss,
+                                                                     src.ptr<uint8_t>());
   }
 }
 
@@ -53,9 +60,8 @@ Tensor contiguous(const Tensor& x) {
   if (x.is_contiguous()) return x;
   Tensor out = empty(x.shape(), x.dtype(), x.device());
   copy_into(out, x.detach());
-  return record("contiguous", out, {x}, [](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{g};
-  });
+  return record("contiguous", out, {x},
+                [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{g}; });
 }
 
 Tensor cast(const Tensor& x, DType dt) {
@@ -72,9 +78,8 @@ Tensor cast(const Tensor& x, DType dt) {
   }
   if (!is_floating(dt) || !is_floating(x.dtype())) return out;
   DType from = x.dtype();
-  return record("cast", out, {x}, [from](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{cast(g, from)};
-  });
+  return record("cast", out, {x},
+                [from](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{cast(g, from)}; });
 }
 
 Tensor to_device(const Tensor& x, Device device) {
@@ -82,9 +87,8 @@ Tensor to_device(const Tensor& x, Device device) {
   Tensor out = empty(x.shape(), x.dtype(), device);
   copy_contiguous_bytes(out, x.detach().contiguous());
   Device from = x.device();
-  return record("to_device", out, {x}, [from](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{to_device(g, from)};
-  });
+  return record("to_device", out, {x},
+                [from](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{to_device(g, from)}; });
 }
 
 Tensor reshape(const Tensor& x, Shape shape) {
@@ -164,22 +168,19 @@ Tensor unsqueeze(const Tensor& x, int64_t dim) {
   shape.insert(shape.begin() + d, 1);
   strides.insert(strides.begin() + d, st);
   Tensor out = make_view(x, shape, strides, x.offset());
-  return record("unsqueeze", out, {x}, [d](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{squeeze(g, d)};
-  });
+  return record("unsqueeze", out, {x},
+                [d](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{squeeze(g, d)}; });
 }
 
 Tensor squeeze(const Tensor& x, int64_t dim) {
   int64_t d = normalize_dim("squeeze", dim, x.dim());
-  if (x.shape()[d] != 1)
-    fail(fmt::format("squeeze: dimension {} of shape {} is not 1", d, shape_str(x.shape())));
+  if (x.shape()[d] != 1) fail(fmt::format("squeeze: dimension {} of shape {} is not 1", d, shape_str(x.shape())));
   Shape shape = x.shape(), strides = x.strides();
   shape.erase(shape.begin() + d);
   strides.erase(strides.begin() + d);
   Tensor out = make_view(x, shape, strides, x.offset());
-  return record("squeeze", out, {x}, [d](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{unsqueeze(g, d)};
-  });
+  return record("squeeze", out, {x},
+                [d](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{unsqueeze(g, d)}; });
 }
 
 Tensor expand(const Tensor& x, const Shape& shape) {

@@ -53,7 +53,8 @@ struct RouterSaved {
 };
 
 void check_plan(const char* op, const SmaPlan& plan) {
-  if (!plan.slot_index.defined() || !plan.slot_valid.defined() || plan.slot_index.shape() != Shape{plan.batch, plan.slots} ||
+  if (!plan.slot_index.defined() || !plan.slot_valid.defined() ||
+      plan.slot_index.shape() != Shape{plan.batch, plan.slots} ||
       plan.slot_valid.shape() != Shape{plan.batch, plan.slots})
     fail(fmt::format("{}: malformed plan (batch {}, length {}, slots {}): slot_index and slot_valid must be (B, S)", op,
                      plan.batch, plan.length, plan.slots));
@@ -74,7 +75,8 @@ struct PlanRoutes {
   PlanShape shape;
   Tensor index, valid;
   explicit PlanRoutes(const SmaPlan& p)
-      : shape{p.batch, p.length, p.slots, p.compressed}, index(p.slot_index.contiguous()),
+      : shape{p.batch, p.length, p.slots, p.compressed},
+        index(p.slot_index.contiguous()),
         valid(p.slot_valid.contiguous()) {}
 };
 
@@ -85,8 +87,8 @@ Tensor moved(const char* op, const PlanRoutes& r, const Tensor& x, SmaRoute rout
   Tensor out = empty({r.shape.batch, to_slots ? r.shape.slots : r.shape.length, C}, x.dtype(), x.device());
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, x.device(), T, sma_move_rows)(r.shape, C, route, to_slots, r.index.ptr<int64_t>(),
-                                                     r.valid.ptr<uint8_t>(), xc.ptr<T>(), out.ptr<T>());
+    SEQBOAT_KERNEL(op, x.device(), T, sma_move_rows)
+    (r.shape, C, route, to_slots, r.index.ptr<int64_t>(), r.valid.ptr<uint8_t>(), xc.ptr<T>(), out.ptr<T>());
   });
   return out;
 }
@@ -119,9 +121,9 @@ RouterOutput sma_router(const Tensor& u, const Tensor& temp, const Tensor& paddi
   r.prob = empty({B, L}, u.dtype(), dev);
   dispatch_float(u.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, sma_router_forward)(B * L, saved->u.ptr<T>(), saved->temp.ptr<T>(),
-                                                   pad.defined() ? pad.ptr<uint8_t>() : nullptr, r.gate.ptr<T>(),
-                                                   r.active.ptr<uint8_t>(), r.prob.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, sma_router_forward)
+    (B * L, saved->u.ptr<T>(), saved->temp.ptr<T>(), pad.defined() ? pad.ptr<uint8_t>() : nullptr, r.gate.ptr<T>(),
+     r.active.ptr<uint8_t>(), r.prob.ptr<T>());
   });
   saved->active = r.active;
   if (!any_requires_grad({&u, &temp})) return r;
@@ -134,9 +136,9 @@ RouterOutput sma_router(const Tensor& u, const Tensor& temp, const Tensor& paddi
     if (need[1]) grads[1] = empty(temp_shape, G.dtype(), G.device());
     dispatch_float(G.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(bop, G.device(), T, sma_router_backward)(
-          G.numel(), saved->u.ptr<T>(), saved->temp.ptr<T>(), saved->active.ptr<uint8_t>(), G.ptr<T>(),
-          need[0] ? grads[0].ptr<T>() : nullptr, need[1] ? grads[1].ptr<T>() : nullptr);
+      SEQBOAT_KERNEL(bop, G.device(), T, sma_router_backward)
+      (G.numel(), saved->u.ptr<T>(), saved->temp.ptr<T>(), saved->active.ptr<uint8_t>(), G.ptr<T>(),
+       need[0] ? grads[0].ptr<T>() : nullptr, need[1] ? grads[1].ptr<T>() : nullptr);
     });
     return grads;
   });
@@ -162,8 +164,9 @@ SmaPlan sma_plan(const Tensor& active) {
   plan.slots = plan.compressed ? S : L;
   plan.slot_index = empty({B, plan.slots}, DType::Int64, dev);
   plan.slot_valid = empty({B, plan.slots}, DType::UInt8, dev);
-  SEQBOAT_KERNEL(op, dev, uint8_t, sma_plan_fill)(PlanShape{B, L, plan.slots, plan.compressed}, act.ptr<uint8_t>(),
-                                                   plan.slot_index.ptr<int64_t>(), plan.slot_valid.ptr<uint8_t>());
+  SEQBOAT_KERNEL(op, dev, uint8_t, sma_plan_fill)
+  (PlanShape{B, L, plan.slots, plan.compressed}, act.ptr<uint8_t>(), plan.slot_index.ptr<int64_t>(),
+   plan.slot_valid.ptr<uint8_t>());
   return plan;
 }
 
@@ -190,8 +193,7 @@ Tensor sma_extract(const Tensor& y, const SmaPlan& plan) {
   if (!any_requires_grad({&y})) return out;
   return record(op, out, {y}, [routes](const Tensor& g, const std::vector<bool>& need) {
     // dy[b, s] = G[b, slot_index[b, s]] at valid slots: the same routes, tokens -> slots.
-    return std::vector<Tensor>{need[0] ? moved("sma_extract_backward", *routes, g, SmaRoute::Extract, true)
-                                       : Tensor()};
+    return std::vector<Tensor>{need[0] ? moved("sma_extract_backward", *routes, g, SmaRoute::Extract, true) : Tensor()};
   });
 }
 

@@ -98,8 +98,8 @@ ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g, Device device, DType
 }
 
 // {dx, dk} for the cotangent `grad`; an undefined tensor where not needed.
-std::vector<Tensor> ssm_conv_backward(const Tensor& grad, const Tensor& x0_seq, const Tensor& kernel,
-                                      const Tensor& pad, const ConvGeometry& g, bool need_x, bool need_kernel) {
+std::vector<Tensor> ssm_conv_backward(const Tensor& grad, const Tensor& x0_seq, const Tensor& kernel, const Tensor& pad,
+                                      const ConvGeometry& g, bool need_x, bool need_kernel) {
   const char* op = "ssm_conv_backward";
   const Device dev = grad.device();
   Tensor G = grad.contiguous();
@@ -107,16 +107,14 @@ std::vector<Tensor> ssm_conv_backward(const Tensor& grad, const Tensor& x0_seq, 
   Tensor dk = need_kernel ? zeros(kernel.shape(), grad.dtype(), dev) : Tensor();
   dispatch_float(grad.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, ssm_conv_backward)(g, G.ptr<T>(), kernel.ptr<T>(), x0_seq.ptr<T>(),
-                                                  pad.defined() ? pad.ptr<uint8_t>() : nullptr,
-                                                  dx.defined() ? dx.ptr<T>() : nullptr,
-                                                  dk.defined() ? dk.ptr<T>() : nullptr);
+    SEQBOAT_KERNEL(op, dev, T, ssm_conv_backward)
+    (g, G.ptr<T>(), kernel.ptr<T>(), x0_seq.ptr<T>(), pad.defined() ? pad.ptr<uint8_t>() : nullptr,
+     dx.defined() ? dx.ptr<T>() : nullptr, dk.defined() ? dk.ptr<T>() : nullptr);
   });
   return {dx, dk};
 }
 
-void check_positions(const char* op, const char* arg, const Tensor& pos, int64_t B, int64_t S,
-                     const Tensor& other) {
+void check_positions(const char* op, const char* arg, const Tensor& pos, int64_t B, int64_t S, const Tensor& other) {
   check_defined(op, arg, pos);
   common_device(op, {&pos, &other});
   check_dtype(op, arg, pos, DType::Int64);
@@ -127,8 +125,7 @@ void check_positions(const char* op, const char* arg, const Tensor& pos, int64_t
 
 }  // namespace
 
-Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
-                  int64_t length) {
+Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma, int64_t length) {
   const char* op = "ema_kernel";
   check_defined(op, "delta", delta);
   check_dim(op, "delta", delta, 3);
@@ -147,8 +144,7 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
   Tensor out = empty({K, length}, delta.dtype(), dev);
   dispatch_float(delta.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, ema_kernel_forward)(s, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(),
-                                                   out.ptr<T>());
+    SEQBOAT_KERNEL(op, dev, T, ema_kernel_forward)(s, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(), out.ptr<T>());
   });
   return record(op, out, {delta, alpha, beta, gamma},
                 [s, pd, pa, pb, pg](const Tensor& g, const std::vector<bool>& need) {
@@ -159,10 +155,9 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
                   Tensor d_beta = empty(pb.shape(), g.dtype(), dev), d_gamma = empty(pg.shape(), g.dtype(), dev);
                   dispatch_float(g.dtype(), bop, [&](auto tag) {
                     using T = decltype(tag);
-                    SEQBOAT_KERNEL(bop, dev, T, ema_kernel_backward)(s, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(),
-                                                                     pg.ptr<T>(), gc.ptr<T>(), d_delta.ptr<T>(),
-                                                                     d_alpha.ptr<T>(), d_beta.ptr<T>(),
-                                                                     d_gamma.ptr<T>());
+                    SEQBOAT_KERNEL(bop, dev, T, ema_kernel_backward)
+                    (s, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(), gc.ptr<T>(), d_delta.ptr<T>(),
+                     d_alpha.ptr<T>(), d_beta.ptr<T>(), d_gamma.ptr<T>());
                   });
                   std::vector<Tensor> grads{d_delta, d_alpha, d_beta, d_gamma};
                   for (size_t i = 0; i < grads.size(); ++i)
@@ -176,8 +171,7 @@ ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bi
   return resolve_algo(ConvAlgo::Auto, ConvGeometry{B, L, D, Lk, bidirectional}, device, dtype);
 }
 
-Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,
-                ConvAlgo algo) {
+Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional, ConvAlgo algo) {
   ConvGeometry g = check_ssm_conv_args(x, kernel, padding_mask, bidirectional);
   const Device dev = x.device();
   g.algo = resolve_algo(algo, g, dev, x.dtype());
@@ -187,9 +181,8 @@ Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mas
   Tensor y = empty({g.B, g.L, g.D}, x.dtype(), dev);
   dispatch_float(x.dtype(), "ssm_conv", [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL("ssm_conv", dev, T, ssm_conv_forward)(g, xc.ptr<T>(), kc.ptr<T>(),
-                                                         pad.defined() ? pad.ptr<uint8_t>() : nullptr,
-                                                         x0_seq.ptr<T>(), y.ptr<T>());
+    SEQBOAT_KERNEL("ssm_conv", dev, T, ssm_conv_forward)
+    (g, xc.ptr<T>(), kc.ptr<T>(), pad.defined() ? pad.ptr<uint8_t>() : nullptr, x0_seq.ptr<T>(), y.ptr<T>());
   });
   return record("ssm_conv", y, {x, kernel}, [x0_seq, kc, pad, g](const Tensor& grad, const std::vector<bool>& need) {
     return ssm_conv_backward(grad, x0_seq, kc, pad, g, need[0], need[1]);
@@ -217,8 +210,8 @@ Tensor rotary(const Tensor& x, const Tensor& positions) {
     Tensor dx = empty(shape, g.dtype(), g.device());
     dispatch_float(g.dtype(), "rotary_backward", [&](auto tag) {
       using T = decltype(tag);  // the transpose of a rotation: the rotation by -theta
-      SEQBOAT_KERNEL("rotary_backward", g.device(), T, rotary)(rows, Z, -1.0, pos.ptr<int64_t>(), gc.ptr<T>(),
-                                                               dx.ptr<T>());
+      SEQBOAT_KERNEL("rotary_backward", g.device(), T, rotary)
+      (rows, Z, -1.0, pos.ptr<int64_t>(), gc.ptr<T>(), dx.ptr<T>());
     });
     return std::vector<Tensor>{dx};
   });
@@ -242,8 +235,8 @@ Tensor rel_pos_bias_gather(const Tensor& w, const Tensor& pos_q, const Tensor& p
   Tensor out = empty({B, S, Tk}, w.dtype(), w.device());
   dispatch_float(w.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
-    SEQBOAT_KERNEL(op, w.device(), T, rel_pos_bias_gather_forward)(B, S, Tk, M, wc.ptr<T>(), pq.ptr<int64_t>(),
-                                                                   pk.ptr<int64_t>(), out.ptr<T>());
+    SEQBOAT_KERNEL(op, w.device(), T, rel_pos_bias_gather_forward)
+    (B, S, Tk, M, wc.ptr<T>(), pq.ptr<int64_t>(), pk.ptr<int64_t>(), out.ptr<T>());
   });
   return record(op, out, {w}, [pq, pk, M, B, S, Tk](const Tensor& g, const std::vector<bool>&) {
     const char* bop = "rel_pos_bias_gather_backward";
@@ -251,8 +244,8 @@ Tensor rel_pos_bias_gather(const Tensor& w, const Tensor& pos_q, const Tensor& p
     Tensor dw = empty({2 * M - 1}, g.dtype(), g.device());
     dispatch_float(g.dtype(), bop, [&](auto tag) {
       using T = decltype(tag);
-      SEQBOAT_KERNEL(bop, g.device(), T, rel_pos_bias_gather_backward)(B, S, Tk, M, gc.ptr<T>(), pq.ptr<int64_t>(),
-                                                                       pk.ptr<int64_t>(), dw.ptr<T>());
+      SEQBOAT_KERNEL(bop, g.device(), T, rel_pos_bias_gather_backward)
+      (B, S, Tk, M, gc.ptr<T>(), pq.ptr<int64_t>(), pk.ptr<int64_t>(), dw.ptr<T>());
     });
     return std::vector<Tensor>{dw};
   });

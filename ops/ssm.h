@@ -25,8 +25,7 @@ namespace seqboat {
 
 // delta, alpha, beta: (K, N, 1); gamma: (K, N); length = Lk >= 0 (the caller
 // passes min(truncation, L)). Returns the (K, Lk) EMA kernel.
-Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
-                  int64_t length);
+Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma, int64_t length);
 
 // How ssm_conv evaluates the convolution: Direct sums, the same sums as one
 // Toeplitz matrix product per channel (fast for L <= 256), or FFT. All are

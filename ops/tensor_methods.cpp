@@ -18,8 +18,7 @@ Tensor copy_gradient(const Tensor& g) { return g.clone(); }
 }  // namespace
 
 void Tensor::backward(const Tensor& cotangent, bool retain_graph) const {
-  if (!requires_grad())
-    fail("backward: the tensor does not require grad (no input of its graph has requires_grad)");
+  if (!requires_grad()) fail("backward: the tensor does not require grad (no input of its graph has requires_grad)");
   Tensor seed;
   if (!cotangent.defined()) {
     if (numel() != 1)
@@ -41,9 +40,8 @@ Tensor Tensor::clone() const {
   // A contiguous tensor would be returned as is by contiguous(); force a copy.
   Tensor out = empty(shape(), dtype(), device());
   copy_into(out, detach());
-  return record("clone", out, {*this}, [](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{g};
-  });
+  return record("clone", out, {*this},
+                [](const Tensor& g, const std::vector<bool>&) { return std::vector<Tensor>{g}; });
 }
 
 Tensor Tensor::to(DType dt) const { return cast(*this, dt); }
@@ -51,7 +49,8 @@ Tensor Tensor::to(Device dev) const { return to_device(*this, dev); }
 
 Tensor Tensor::reshape(const Shape& s) const { return seqboat::reshape(*this, s); }
 Tensor Tensor::view(const Shape& s) const {
-  if (!is_contiguous()) fail(fmt::format("view: tensor of shape {} is not contiguous; use reshape", shape_str(shape())));
+  if (!is_contiguous())
+    fail(fmt::format("view: tensor of shape {} is not contiguous; use reshape", shape_str(shape())));
   return seqboat::reshape(*this, s);
 }
 Tensor Tensor::permute(const std::vector<int64_t>& o) const { return seqboat::permute(*this, o); }

@@ -16,9 +16,9 @@ class Generator {
   explicit Generator(uint64_t seed = 0) { seed_(seed); }
   void seed_(uint64_t seed);
   uint64_t next_u64();
-  double next_double();  // uniform in [0, 1), 53 bits
+  double next_double();             // uniform in [0, 1), 53 bits
   uint64_t next_below(uint64_t n);  // uniform integer in [0, n), unbiased
-  double next_normal();  // standard normal (Box-Muller, no cached second value)
+  double next_normal();             // standard normal (Box-Muller, no cached second value)
   std::array<uint64_t, 4> state() const { return s_; }
   void set_state(const std::array<uint64_t, 4>& s) { s_ = s; }
 

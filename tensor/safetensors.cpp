@@ -24,56 +24,55 @@ using nlohmann::json;
 constexpr uint64_t kMaxHeaderSize = 100'000'000;
 
 struct DtypeInfo {
-    StDtype dtype;
-    const char* name;
-    size_t size;
+  StDtype dtype;
+  const char* name;
+  size_t size;
 };
 constexpr DtypeInfo kDtypes[] = {
-    {StDtype::F32, "F32", 4}, {StDtype::F64, "F64", 8}, {StDtype::I64, "I64", 8},
+    {StDtype::F32, "F32", 4}, {StDtype::F64, "F64", 8},   {StDtype::I64, "I64", 8},
     {StDtype::U8, "U8", 1},   {StDtype::BOOL, "BOOL", 1},
 };
 
 const DtypeInfo& dtype_info(StDtype dtype) {
-    for (const auto& info : kDtypes)
-        if (info.dtype == dtype) return info;
-    throw SafetensorsError(fmt::format("invalid StDtype value {}", static_cast<int>(dtype)));
+  for (const auto& info : kDtypes)
+    if (info.dtype == dtype) return info;
+  throw SafetensorsError(fmt::format("invalid StDtype value {}", static_cast<int>(dtype)));
 }
 
 std::string shape_str(const std::vector<int64_t>& shape) {
-    std::string s = "[";
-    for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-    return s + "]";
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
 }
 
 // Checks that nbytes of data is exactly what shape and dtype call for.
 // Returns "" when consistent, else the problem (to follow "tensor 'x' ").
 // Shared by reader and writer so neither can produce what the other rejects.
 std::string layout_problem(StDtype dtype, const std::vector<int64_t>& shape, uint64_t nbytes) {
-    for (int64_t dim : shape)
-        if (dim < 0) return fmt::format("has negative dimension {} in shape {}", dim, shape_str(shape));
-    // Bytes needed = element size * product(shape); an empty shape (0-d) has
-    // one element. Any zero dim makes the product 0, so overflow of the
-    // other dims only matters when there is none.
-    uint64_t need = 0;
-    if (std::find(shape.begin(), shape.end(), 0) == shape.end()) {
-        need = dtype_info(dtype).size;
-        for (int64_t dim : shape) {
-            if (need > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(dim))
-                return fmt::format("shape {} has too many elements (byte size overflows 64 bits)",
-                                   shape_str(shape));
-            need *= static_cast<uint64_t>(dim);
-        }
+  for (int64_t dim : shape)
+    if (dim < 0) return fmt::format("has negative dimension {} in shape {}", dim, shape_str(shape));
+  // Bytes needed = element size * product(shape); an empty shape (0-d) has
+  // one element. Any zero dim makes the product 0, so overflow of the
+  // other dims only matters when there is none.
+  uint64_t need = 0;
+  if (std::find(shape.begin(), shape.end(), 0) == shape.end()) {
+    need = dtype_info(dtype).size;
+    for (int64_t dim : shape) {
+      if (need > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(dim))
+        return fmt::format("shape {} has too many elements (byte size overflows 64 bits)", shape_str(shape));
+      need *= static_cast<uint64_t>(dim);
     }
-    if (need != nbytes)
-        return fmt::format("has {} data bytes but shape {} of dtype {} needs {}", nbytes,
-                           shape_str(shape), dtype_info(dtype).name, need);
-    return "";
+  }
+  if (need != nbytes)
+    return fmt::format("has {} data bytes but shape {} of dtype {} needs {}", nbytes, shape_str(shape),
+                       dtype_info(dtype).name, need);
+  return "";
 }
 
 uint64_t read_u64_le(const uint8_t* p) {
-    uint64_t v = 0;
-    for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
-    return v;
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
+  return v;
 }
 
 std::string errno_str(int err) { return std::strerror(err); }
@@ -84,194 +83,177 @@ size_t st_dtype_size(StDtype dtype) { return dtype_info(dtype).size; }
 const char* st_dtype_name(StDtype dtype) { return dtype_info(dtype).name; }
 
 StDtype st_dtype_from_name(const std::string& name) {
-    std::string known;
-    for (const auto& info : kDtypes) {
-        if (name == info.name) return info.dtype;
-        known += (known.empty() ? "" : ", ") + std::string(info.name);
-    }
-    throw SafetensorsError(fmt::format("unknown dtype '{}' (known: {})", name, known));
+  std::string known;
+  for (const auto& info : kDtypes) {
+    if (name == info.name) return info.dtype;
+    known += (known.empty() ? "" : ", ") + std::string(info.name);
+  }
+  throw SafetensorsError(fmt::format("unknown dtype '{}' (known: {})", name, known));
 }
 
 StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name) {
-    auto fail = [&](const std::string& problem) { return SafetensorsError(name + ": " + problem); };
+  auto fail = [&](const std::string& problem) { return SafetensorsError(name + ": " + problem); };
 
-    if (bytes.size() < 8)
-        throw fail(fmt::format("file is too short ({} bytes) to hold the 8-byte header size",
-                               bytes.size()));
-    const uint64_t header_size = read_u64_le(bytes.data());
-    if (header_size > kMaxHeaderSize)
-        throw fail(fmt::format("header size {} exceeds the 100 MB limit", header_size));
-    if (header_size > bytes.size() - 8)
-        throw fail(fmt::format("header size {} is larger than the {} bytes that follow it",
-                               header_size, bytes.size() - 8));
+  if (bytes.size() < 8)
+    throw fail(fmt::format("file is too short ({} bytes) to hold the 8-byte header size", bytes.size()));
+  const uint64_t header_size = read_u64_le(bytes.data());
+  if (header_size > kMaxHeaderSize) throw fail(fmt::format("header size {} exceeds the 100 MB limit", header_size));
+  if (header_size > bytes.size() - 8)
+    throw fail(fmt::format("header size {} is larger than the {} bytes that follow it", header_size, bytes.size() - 8));
 
-    const auto header_begin = bytes.begin() + 8;
-    json header;
-    try {
-        header = json::parse(header_begin, header_begin + static_cast<ptrdiff_t>(header_size));
-    } catch (const json::exception& e) {
-        throw fail(std::string("malformed JSON header: ") + e.what());
+  const auto header_begin = bytes.begin() + 8;
+  json header;
+  try {
+    header = json::parse(header_begin, header_begin + static_cast<ptrdiff_t>(header_size));
+  } catch (const json::exception& e) {
+    throw fail(std::string("malformed JSON header: ") + e.what());
+  }
+  if (!header.is_object()) throw fail(fmt::format("header is not a JSON object (got {})", header.type_name()));
+
+  const uint8_t* data = bytes.data() + 8 + header_size;
+  const uint64_t data_size = bytes.size() - 8 - header_size;
+
+  StFile file;
+  struct Span {
+    uint64_t begin, end;
+    const std::string* name;
+  };
+  std::vector<Span> spans;
+
+  for (const auto& item : header.get_ref<const json::object_t&>()) {
+    // Plain references, not structured bindings: C++17 lambdas can't capture those.
+    const std::string& key = item.first;
+    const json& entry = item.second;
+    if (key == "__metadata__") {
+      if (!entry.is_object())
+        throw fail(fmt::format("__metadata__ must be a JSON object of strings (got {})", entry.type_name()));
+      for (const auto& [mkey, mvalue] : entry.get_ref<const json::object_t&>()) {
+        if (!mvalue.is_string())
+          throw fail(fmt::format("__metadata__ value for '{}' must be a string (got {})", mkey, mvalue.type_name()));
+        file.metadata[mkey] = mvalue.get<std::string>();
+      }
+      continue;
     }
-    if (!header.is_object())
-        throw fail(fmt::format("header is not a JSON object (got {})", header.type_name()));
 
-    const uint8_t* data = bytes.data() + 8 + header_size;
-    const uint64_t data_size = bytes.size() - 8 - header_size;
-
-    StFile file;
-    struct Span {
-        uint64_t begin, end;
-        const std::string* name;
+    const std::string what = "tensor '" + key + "'";
+    if (!entry.is_object()) throw fail(fmt::format("{} entry must be a JSON object (got {})", what, entry.type_name()));
+    auto field = [&](const char* field_name) -> const json& {
+      auto it = entry.find(field_name);
+      if (it == entry.end()) throw fail(fmt::format("{} is missing '{}'", what, field_name));
+      return *it;
     };
-    std::vector<Span> spans;
+    const json& jdtype = field("dtype");
+    const json& jshape = field("shape");
+    const json& joffsets = field("data_offsets");
 
-    for (const auto& item : header.get_ref<const json::object_t&>()) {
-        // Plain references, not structured bindings: C++17 lambdas can't capture those.
-        const std::string& key = item.first;
-        const json& entry = item.second;
-        if (key == "__metadata__") {
-            if (!entry.is_object())
-                throw fail(fmt::format("__metadata__ must be a JSON object of strings (got {})",
-                                       entry.type_name()));
-            for (const auto& [mkey, mvalue] : entry.get_ref<const json::object_t&>()) {
-                if (!mvalue.is_string())
-                    throw fail(fmt::format("__metadata__ value for '{}' must be a string (got {})",
-                                           mkey, mvalue.type_name()));
-                file.metadata[mkey] = mvalue.get<std::string>();
-            }
-            continue;
-        }
-
-        const std::string what = "tensor '" + key + "'";
-        if (!entry.is_object())
-            throw fail(fmt::format("{} entry must be a JSON object (got {})", what, entry.type_name()));
-        auto field = [&](const char* field_name) -> const json& {
-            auto it = entry.find(field_name);
-            if (it == entry.end()) throw fail(fmt::format("{} is missing '{}'", what, field_name));
-            return *it;
-        };
-        const json& jdtype = field("dtype");
-        const json& jshape = field("shape");
-        const json& joffsets = field("data_offsets");
-
-        StTensor t;
-        if (!jdtype.is_string())
-            throw fail(fmt::format("{} dtype must be a string (got {})", what, jdtype.type_name()));
-        try {
-            t.dtype = st_dtype_from_name(jdtype.get<std::string>());
-        } catch (const SafetensorsError& e) {
-            throw fail(what + " has " + e.what());
-        }
-
-        // JSON integers >= 0 parse as unsigned, negative ones as signed;
-        // floats, bools etc. are rejected. Negative dims are reported by
-        // layout_problem below.
-        if (!jshape.is_array())
-            throw fail(fmt::format("{} shape must be an array of integers (got {})", what,
-                                   jshape.type_name()));
-        for (const json& dim : jshape) {
-            const bool fits = dim.is_number_integer() &&
-                              (!dim.is_number_unsigned() ||
-                               dim.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
-            if (!fits)
-                throw fail(fmt::format("{} shape must be an array of 64-bit integers (got {})", what,
-                                       jshape.dump()));
-            t.shape.push_back(dim.get<int64_t>());
-        }
-
-        if (!joffsets.is_array() || joffsets.size() != 2 || !joffsets[0].is_number_unsigned() ||
-            !joffsets[1].is_number_unsigned())
-            throw fail(fmt::format("{} data_offsets must be two non-negative integers (got {})",
-                                   what, joffsets.dump()));
-        const uint64_t begin = joffsets[0].get<uint64_t>();
-        const uint64_t end = joffsets[1].get<uint64_t>();
-        if (end < begin)
-            throw fail(fmt::format("{} data_offsets [{}, {}] have end before begin", what, begin, end));
-        if (end > data_size)
-            throw fail(fmt::format("{} data_offsets [{}, {}] exceed the data buffer size {}", what,
-                                   begin, end, data_size));
-        const std::string problem = layout_problem(t.dtype, t.shape, end - begin);
-        if (!problem.empty()) throw fail(what + " " + problem);
-
-        t.data.assign(data + begin, data + end);
-        spans.push_back({begin, end, &key});
-        file.tensors.emplace(key, std::move(t));
+    StTensor t;
+    if (!jdtype.is_string()) throw fail(fmt::format("{} dtype must be a string (got {})", what, jdtype.type_name()));
+    try {
+      t.dtype = st_dtype_from_name(jdtype.get<std::string>());
+    } catch (const SafetensorsError& e) {
+      throw fail(what + " has " + e.what());
     }
 
-    // Overlap check: sorted by begin, each non-empty span must start at or
-    // after the end of the previous non-empty one. Empty spans occupy no bytes.
-    std::sort(spans.begin(), spans.end(),
-              [](const Span& a, const Span& b) { return a.begin < b.begin; });
-    const Span* prev = nullptr;
-    for (const Span& s : spans) {
-        if (s.begin == s.end) continue;
-        if (prev && s.begin < prev->end)
-            throw fail(fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", *prev->name,
-                                   prev->begin, prev->end, *s.name, s.begin, s.end));
-        prev = &s;
+    // JSON integers >= 0 parse as unsigned, negative ones as signed;
+    // floats, bools etc. are rejected. Negative dims are reported by
+    // layout_problem below.
+    if (!jshape.is_array())
+      throw fail(fmt::format("{} shape must be an array of integers (got {})", what, jshape.type_name()));
+    for (const json& dim : jshape) {
+      const bool fits =
+          dim.is_number_integer() &&
+          (!dim.is_number_unsigned() || dim.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
+      if (!fits) throw fail(fmt::format("{} shape must be an array of 64-bit integers (got {})", what, jshape.dump()));
+      t.shape.push_back(dim.get<int64_t>());
     }
-    return file;
+
+    if (!joffsets.is_array() || joffsets.size() != 2 || !joffsets[0].is_number_unsigned() ||
+        !joffsets[1].is_number_unsigned())
+      throw fail(fmt::format("{} data_offsets must be two non-negative integers (got {})", what, joffsets.dump()));
+    const uint64_t begin = joffsets[0].get<uint64_t>();
+    const uint64_t end = joffsets[1].get<uint64_t>();
+    if (end < begin) throw fail(fmt::format("{} data_offsets [{}, {}] have end before begin", what, begin, end));
+    if (end > data_size)
+      throw fail(fmt::format("{} data_offsets [{}, {}] exceed the data buffer size {}", what, begin, end, data_size));
+    const std::string problem = layout_problem(t.dtype, t.shape, end - begin);
+    if (!problem.empty()) throw fail(what + " " + problem);
+
+    t.data.assign(data + begin, data + end);
+    spans.push_back({begin, end, &key});
+    file.tensors.emplace(key, std::move(t));
+  }
+
+  // Overlap check: sorted by begin, each non-empty span must start at or
+  // after the end of the previous non-empty one. Empty spans occupy no bytes.
+  std::sort(spans.begin(), spans.end(), [](const Span& a, const Span& b) { return a.begin < b.begin; });
+  const Span* prev = nullptr;
+  for (const Span& s : spans) {
+    if (s.begin == s.end) continue;
+    if (prev && s.begin < prev->end)
+      throw fail(fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", *prev->name, prev->begin, prev->end,
+                             *s.name, s.begin, s.end));
+    prev = &s;
+  }
+  return file;
 }
 
 StFile read_safetensors(const std::string& path) {
-    std::FILE* f = std::fopen(path.c_str(), "rb");
-    if (!f) throw SafetensorsError(fmt::format("{}: cannot open: {}", path, errno_str(errno)));
-    std::vector<uint8_t> bytes;
-    uint8_t buf[1 << 16];
-    size_t n;
-    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-    const int err = errno;
-    const bool failed = std::ferror(f);
-    std::fclose(f);
-    if (failed) throw SafetensorsError(fmt::format("{}: cannot read: {}", path, errno_str(err)));
-    return parse_safetensors(bytes, path);
+  std::FILE* f = std::fopen(path.c_str(), "rb");
+  if (!f) throw SafetensorsError(fmt::format("{}: cannot open: {}", path, errno_str(errno)));
+  std::vector<uint8_t> bytes;
+  uint8_t buf[1 << 16];
+  size_t n;
+  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
+  const int err = errno;
+  const bool failed = std::ferror(f);
+  std::fclose(f);
+  if (failed) throw SafetensorsError(fmt::format("{}: cannot read: {}", path, errno_str(err)));
+  return parse_safetensors(bytes, path);
 }
 
 std::vector<uint8_t> serialize_safetensors(const StFile& file) {
-    json header = json::object();
-    uint64_t offset = 0;
-    for (const auto& [name, t] : file.tensors) {  // std::map: already sorted by name
-        if (name == "__metadata__")
-            throw SafetensorsError("a tensor cannot be named '__metadata__' (reserved)");
-        const std::string problem = layout_problem(t.dtype, t.shape, t.data.size());
-        if (!problem.empty()) throw SafetensorsError("tensor '" + name + "' " + problem);
-        header[name] = {{"dtype", st_dtype_name(t.dtype)},
-                        {"shape", t.shape},
-                        {"data_offsets", {offset, offset + t.data.size()}}};
-        offset += t.data.size();
-    }
-    if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
+  json header = json::object();
+  uint64_t offset = 0;
+  for (const auto& [name, t] : file.tensors) {  // std::map: already sorted by name
+    if (name == "__metadata__") throw SafetensorsError("a tensor cannot be named '__metadata__' (reserved)");
+    const std::string problem = layout_problem(t.dtype, t.shape, t.data.size());
+    if (!problem.empty()) throw SafetensorsError("tensor '" + name + "' " + problem);
+    header[name] = {
+        {"dtype", st_dtype_name(t.dtype)}, {"shape", t.shape}, {"data_offsets", {offset, offset + t.data.size()}}};
+    offset += t.data.size();
+  }
+  if (!file.metadata.empty()) header["__metadata__"] = file.metadata;
 
-    std::string text;
-    try {
-        text = header.dump();
-    } catch (const json::exception& e) {  // e.g. a name that is not valid UTF-8
-        throw SafetensorsError(std::string("cannot encode header: ") + e.what());
-    }
-    // Padding keeps the data buffer 8-byte aligned (relative to file start).
-    text.append((8 - text.size() % 8) % 8, ' ');
+  std::string text;
+  try {
+    text = header.dump();
+  } catch (const json::exception& e) {  // e.g. a name that is not valid UTF-8
+    throw SafetensorsError(std::string("cannot encode header: ") + e.what());
+  }
+  // Padding keeps the data buffer 8-byte aligned (relative to file start).
+  text.append((8 - text.size() % 8) % 8, ' ');
 
-    std::vector<uint8_t> out;
-    out.reserve(8 + text.size() + offset);
-    for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(uint64_t(text.size()) >> (8 * i)));
-    out.insert(out.end(), text.begin(), text.end());
-    for (const auto& entry : file.tensors) out.insert(out.end(), entry.second.data.begin(), entry.second.data.end());
-    return out;
+  std::vector<uint8_t> out;
+  out.reserve(8 + text.size() + offset);
+  for (int i = 0; i < 8; ++i) out.push_back(static_cast<uint8_t>(uint64_t(text.size()) >> (8 * i)));
+  out.insert(out.end(), text.begin(), text.end());
+  for (const auto& entry : file.tensors) out.insert(out.end(), entry.second.data.begin(), entry.second.data.end());
+  return out;
 }
 
 void write_safetensors(const std::string& path, const StFile& file) {
-    std::vector<uint8_t> bytes;
-    try {
-        bytes = serialize_safetensors(file);
-    } catch (const SafetensorsError& e) {
-        throw SafetensorsError(path + ": " + e.what());
-    }
+  std::vector<uint8_t> bytes;
+  try {
+    bytes = serialize_safetensors(file);
+  } catch (const SafetensorsError& e) {
+    throw SafetensorsError(path + ": " + e.what());
+  }
 
-    try {
-        write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
-    } catch (const std::runtime_error& e) {
-        throw SafetensorsError(e.what());  // already "<path>: cannot write (<step> of <tmp> failed): ..."
-    }
+  try {
+    write_file_atomic(path, std::string_view(reinterpret_cast<const char*>(bytes.data()), bytes.size()));
+  } catch (const std::runtime_error& e) {
+    throw SafetensorsError(e.what());  // already "<path>: cannot write (<step> of <tmp> failed): ..."
+  }
 }
 
 }  // namespace seqboat

@@ -16,20 +16,20 @@ namespace seqboat {
 enum class StDtype { F32, F64, I64, U8, BOOL };
 
 struct StTensor {
-    StDtype dtype = StDtype::F32;
-    std::vector<int64_t> shape;  // [] is a 0-d tensor with one element
-    std::vector<uint8_t> data;   // little-endian raw bytes, row-major
+  StDtype dtype = StDtype::F32;
+  std::vector<int64_t> shape;  // [] is a 0-d tensor with one element
+  std::vector<uint8_t> data;   // little-endian raw bytes, row-major
 };
 
 struct StFile {
-    std::map<std::string, StTensor> tensors;
-    std::map<std::string, std::string> metadata;  // the "__metadata__" entry
+  std::map<std::string, StTensor> tensors;
+  std::map<std::string, std::string> metadata;  // the "__metadata__" entry
 };
 
 // Every failure (I/O, malformed or inconsistent file) is reported as this,
 // with a message that starts with the file name.
 struct SafetensorsError : std::runtime_error {
-    using runtime_error::runtime_error;
+  using runtime_error::runtime_error;
 };
 
 // Reads and fully validates a file.
@@ -45,7 +45,7 @@ void write_safetensors(const std::string& path, const StFile& file);
 std::vector<uint8_t> serialize_safetensors(const StFile& file);
 
 size_t st_dtype_size(StDtype dtype);
-const char* st_dtype_name(StDtype dtype);                // "F32", "F64", ...
-StDtype st_dtype_from_name(const std::string& name);     // throws SafetensorsError
+const char* st_dtype_name(StDtype dtype);             // "F32", "F64", ...
+StDtype st_dtype_from_name(const std::string& name);  // throws SafetensorsError
 
 }  // namespace seqboat

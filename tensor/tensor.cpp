@@ -85,8 +85,7 @@ Storage::~Storage() {
   if (device == Device::CPU) {
     std::free(data);
     g_current_bytes -= static_cast<int64_t>(nbytes);
-  }
-  else cuda::device_free(data);
+  } else cuda::device_free(data);
 }
 
 // ---- Tensor basics ----
@@ -255,8 +254,8 @@ Tensor Tensor::detach() const {
 
 // ---- printing ----
 
-static void print_rec(std::string& out, const Tensor& t, const std::vector<double>& v, size_t d,
-                      int64_t base, int64_t max_per_dim, const Shape& cs) {
+static void print_rec(std::string& out, const Tensor& t, const std::vector<double>& v, size_t d, int64_t base,
+                      int64_t max_per_dim, const Shape& cs) {
   if (d == t.shape().size()) {
     double x = v[static_cast<size_t>(base)];
     if (is_floating(t.dtype())) out += fmt::format("{:.6g}", x);

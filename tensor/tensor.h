@@ -111,8 +111,8 @@ class Tensor {
   Tensor& requires_grad_(bool on = true);
   bool is_leaf() const { return impl_->grad_fn == nullptr; }
   const std::shared_ptr<Node>& grad_fn() const { return impl_->grad_fn; }
-  Tensor grad() const;  // undefined Tensor if none
-  void zero_grad();     // drops the accumulated gradient
+  Tensor grad() const;    // undefined Tensor if none
+  void zero_grad();       // drops the accumulated gradient
   Tensor detach() const;  // shares storage, no history
   // Reverse-mode pass from this tensor (ops/). With no cotangent the tensor
   // must be a scalar (cotangent 1). The graph is freed unless retain_graph.

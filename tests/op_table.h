@@ -92,7 +92,7 @@ inline Tensor randmask(const Shape& s, double p, Generator& g) {
 
 }  // namespace seqboat::testing
 
-#define SEQBOAT_OP_CASES(name)                                                   \
-  static void name(::seqboat::testing::OpTable& table);                          \
-  static ::seqboat::testing::OpTableRegistrar name##_registrar(&name);           \
+#define SEQBOAT_OP_CASES(name)                                         \
+  static void name(::seqboat::testing::OpTable& table);                \
+  static ::seqboat::testing::OpTableRegistrar name##_registrar(&name); \
   static void name([[maybe_unused]] ::seqboat::testing::OpTable& table)

@@ -71,8 +71,7 @@ double min_abs_relu2_pre(const Tensor& q, const Tensor& k, const Tensor& w, cons
       for (int64_t j = 0; j < kS; ++j) {
         double pre = 0;
         for (int64_t z = 0; z < kZ; ++z) pre += q.at({b, i, z}) / n * k.at({b, j, z});
-        if (w.defined())
-          pre += w.at({std::clamp<int64_t>(kM - 1 + pos.at({b, j}) - pos.at({b, i}), 0, 2 * kM - 2)});
+        if (w.defined()) pre += w.at({std::clamp<int64_t>(kM - 1 + pos.at({b, j}) - pos.at({b, i}), 0, 2 * kM - 2)});
         smallest = std::min(smallest, std::abs(pre));
       }
   return smallest;
@@ -113,10 +112,11 @@ SEQBOAT_OP_CASES(local_attention_cases) {
         for (KeyMaskKind mask : {KeyMaskKind::None, KeyMaskKind::SomeInvalid, KeyMaskKind::RowWithoutValidKey})
           for (bool bias : {true, false}) {
             AttnCase c{act, causal, window, mask, bias, /*q_transposed=*/window == 2};
-            std::string name = fmt::format(
-                "local_attention/{}/{}/{}/{}/{}", act == AttnActivation::Softmax ? "softmax" : "relu2",
-                causal ? "causal" : "bidirectional", window > kS ? "window_longer_than_S" : fmt::format("window{}", window),
-                mask_name(mask), bias ? "simple_bias" : "no_bias");
+            std::string name =
+                fmt::format("local_attention/{}/{}/{}/{}/{}", act == AttnActivation::Softmax ? "softmax" : "relu2",
+                            causal ? "causal" : "bidirectional",
+                            window > kS ? "window_longer_than_S" : fmt::format("window{}", window), mask_name(mask),
+                            bias ? "simple_bias" : "no_bias");
             if (c.q_transposed) name += "/q_non_contiguous";
             table.add(
                 name, [c](Generator& g) { return attention_inputs(c, g); },
@@ -167,20 +167,30 @@ SEQBOAT_OP_CASES(sma_router_cases) {
   // router_logits makes tokens n = 1, 4, 7, 10 (flat index) choose option 0;
   // padding at otherwise active tokens: row 0 at t = 3, row 1 at t = 0 and 5.
   const std::vector<int> pad = {0, 0, 0, 1, 0, 0, /**/ 1, 0, 0, 0, 0, 1};
-  table.add("sma_router/mixed_with_padding",
-            [pad](Generator& g) { return V{router_logits(2, 6, g), randn({1}, g, 0.3), u8_mask(pad, 2, 6)}; },
-            [](const V& x) { return sma_router(x[0], x[1], x[2]).gate; });
-  table.add("sma_router/mixed_no_padding", [](Generator& g) { return V{router_logits(2, 6, g), randn({1}, g, 0.3)}; },
-            [](const V& x) { return sma_router(x[0], x[1], Tensor()).gate; });
+  table.add(
+      "sma_router/mixed_with_padding",
+      [pad](Generator& g) {
+        return V{router_logits(2, 6, g), randn({1}, g, 0.3), u8_mask(pad, 2, 6)};
+      },
+      [](const V& x) { return sma_router(x[0], x[1], x[2]).gate; });
+  table.add(
+      "sma_router/mixed_no_padding",
+      [](Generator& g) {
+        return V{router_logits(2, 6, g), randn({1}, g, 0.3)};
+      },
+      [](const V& x) { return sma_router(x[0], x[1], Tensor()).gate; });
 }
 
 SEQBOAT_OP_CASES(sma_move_cases) {
   const int64_t B = 2, L = 5, C = 3;
   for (const ActiveCase& ac : active_cases()) {
     const std::vector<int> active = ac.active;
-    table.add(std::string("sma_compress/") + ac.name,
-              [active](Generator& g) { return V{randn({B, L, C}, g), u8_mask(active, B, L)}; },
-              [](const V& x) { return sma_compress(x[0], sma_plan(x[1])); });
+    table.add(
+        std::string("sma_compress/") + ac.name,
+        [active](Generator& g) {
+          return V{randn({B, L, C}, g), u8_mask(active, B, L)};
+        },
+        [](const V& x) { return sma_compress(x[0], sma_plan(x[1])); });
     table.add(
         std::string("sma_extract/") + ac.name,
         [active](Generator& g) {
@@ -188,16 +198,22 @@ SEQBOAT_OP_CASES(sma_move_cases) {
           return V{randn({B, sma_plan(mask).slots, C}, g), mask};
         },
         [](const V& x) { return sma_extract(x[0], sma_plan(x[1])); });
-    table.add(std::string("sma_compress_extract_round_trip/") + ac.name,
-              [active](Generator& g) { return V{randn({B, L, C}, g), u8_mask(active, B, L)}; },
-              [](const V& x) {
-                SmaPlan plan = sma_plan(x[1]);
-                return sma_extract(sma_compress(x[0], plan), plan);
-              });
+    table.add(
+        std::string("sma_compress_extract_round_trip/") + ac.name,
+        [active](Generator& g) {
+          return V{randn({B, L, C}, g), u8_mask(active, B, L)};
+        },
+        [](const V& x) {
+          SmaPlan plan = sma_plan(x[1]);
+          return sma_extract(sma_compress(x[0], plan), plan);
+        });
   }
-  table.add("sma_compress/compressed/x_non_contiguous",
-            [](Generator& g) { return V{randn({B, C, L}, g), u8_mask(active_cases()[0].active, B, L)}; },
-            [](const V& x) { return sma_compress(transpose(x[0], 1, 2), sma_plan(x[1])); });
+  table.add(
+      "sma_compress/compressed/x_non_contiguous",
+      [](Generator& g) {
+        return V{randn({B, C, L}, g), u8_mask(active_cases()[0].active, B, L)};
+      },
+      [](const V& x) { return sma_compress(transpose(x[0], 1, 2), sma_plan(x[1])); });
 }
 
 }  // namespace seqboat::testing

@@ -49,52 +49,125 @@ Tensor positive(const Shape& s, Generator& g) { return rand_uniform(s, 0.5, 2.0,
 }  // namespace
 
 SEQBOAT_OP_CASES(index_cases) {
-  table.add("gather/dim0", [](Generator& g) { return V{randn({4, 3}, g), randint({2, 3}, 4, g)}; },
-            [](const V& x) { return gather(x[0], 0, x[1]); });
-  table.add("gather/dim1_repeated", [](Generator& g) { return V{randn({3, 5}, g), randint({3, 7}, 5, g)}; },
-            [](const V& x) { return gather(x[0], 1, x[1]); });
-  table.add("gather/3d_middle_smaller_index", [](Generator& g) { return V{randn({2, 4, 3}, g), randint({2, 5, 2}, 4, g)}; },
-            [](const V& x) { return gather(x[0], -2, x[1]); });
-  table.add("gather/non_contiguous", [](Generator& g) { return V{randn({5, 3}, g), randint({3, 4}, 5, g)}; },
-            [](const V& x) { return gather(transpose(x[0], 0, 1), 1, x[1]); });
+  table.add(
+      "gather/dim0",
+      [](Generator& g) {
+        return V{randn({4, 3}, g), randint({2, 3}, 4, g)};
+      },
+      [](const V& x) { return gather(x[0], 0, x[1]); });
+  table.add(
+      "gather/dim1_repeated",
+      [](Generator& g) {
+        return V{randn({3, 5}, g), randint({3, 7}, 5, g)};
+      },
+      [](const V& x) { return gather(x[0], 1, x[1]); });
+  table.add(
+      "gather/3d_middle_smaller_index",
+      [](Generator& g) {
+        return V{randn({2, 4, 3}, g), randint({2, 5, 2}, 4, g)};
+      },
+      [](const V& x) { return gather(x[0], -2, x[1]); });
+  table.add(
+      "gather/non_contiguous",
+      [](Generator& g) {
+        return V{randn({5, 3}, g), randint({3, 4}, 5, g)};
+      },
+      [](const V& x) { return gather(transpose(x[0], 0, 1), 1, x[1]); });
 
-  table.add("scatter/dim1", [](Generator& g) { return V{randn({3, 5}, g), rand_unique_index({3, 3}, 1, 5, g), randn({3, 3}, g)}; },
-            [](const V& x) { return scatter(x[0], 1, x[1], x[2]); });
-  table.add("scatter/dim0_src_larger", [](Generator& g) { return V{randn({4, 3}, g), rand_unique_index({2, 3}, 0, 4, g), randn({3, 4}, g)}; },
-            [](const V& x) { return scatter(x[0], 0, x[1], x[2]); });
-  table.add("scatter/3d_non_contiguous",
-            [](Generator& g) { return V{randn({4, 3, 2}, g), rand_unique_index({2, 2, 4}, 1, 3, g), randn({2, 4, 2}, g)}; },
-            [](const V& x) { return scatter(transpose(x[0], 0, 2), 1, x[1], transpose(x[2], 1, 2)); });
+  table.add(
+      "scatter/dim1",
+      [](Generator& g) {
+        return V{randn({3, 5}, g), rand_unique_index({3, 3}, 1, 5, g), randn({3, 3}, g)};
+      },
+      [](const V& x) { return scatter(x[0], 1, x[1], x[2]); });
+  table.add(
+      "scatter/dim0_src_larger",
+      [](Generator& g) {
+        return V{randn({4, 3}, g), rand_unique_index({2, 3}, 0, 4, g), randn({3, 4}, g)};
+      },
+      [](const V& x) { return scatter(x[0], 0, x[1], x[2]); });
+  table.add(
+      "scatter/3d_non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 3, 2}, g), rand_unique_index({2, 2, 4}, 1, 3, g), randn({2, 4, 2}, g)};
+      },
+      [](const V& x) { return scatter(transpose(x[0], 0, 2), 1, x[1], transpose(x[2], 1, 2)); });
 
-  table.add("scatter_add/dim1_repeated", [](Generator& g) { return V{randn({3, 4}, g), randint({3, 6}, 4, g), randn({3, 6}, g)}; },
-            [](const V& x) { return scatter_add(x[0], 1, x[1], x[2]); });
-  table.add("scatter_add/dim0_src_larger", [](Generator& g) { return V{randn({3, 2}, g), randint({4, 2}, 3, g), randn({5, 3}, g)}; },
-            [](const V& x) { return scatter_add(x[0], 0, x[1], x[2]); });
-  table.add("scatter_add/non_contiguous", [](Generator& g) { return V{randn({4, 2}, g), randint({2, 5}, 4, g), randn({5, 2}, g)}; },
-            [](const V& x) { return scatter_add(transpose(x[0], 0, 1), 1, x[1], transpose(x[2], 0, 1)); });
+  table.add(
+      "scatter_add/dim1_repeated",
+      [](Generator& g) {
+        return V{randn({3, 4}, g), randint({3, 6}, 4, g), randn({3, 6}, g)};
+      },
+      [](const V& x) { return scatter_add(x[0], 1, x[1], x[2]); });
+  table.add(
+      "scatter_add/dim0_src_larger",
+      [](Generator& g) {
+        return V{randn({3, 2}, g), randint({4, 2}, 3, g), randn({5, 3}, g)};
+      },
+      [](const V& x) { return scatter_add(x[0], 0, x[1], x[2]); });
+  table.add(
+      "scatter_add/non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 2}, g), randint({2, 5}, 4, g), randn({5, 2}, g)};
+      },
+      [](const V& x) { return scatter_add(transpose(x[0], 0, 1), 1, x[1], transpose(x[2], 0, 1)); });
 
-  table.add("index_select/dim0_repeated", [](Generator& g) { return V{randn({4, 3}, g), randint({6}, 4, g)}; },
-            [](const V& x) { return index_select(x[0], 0, x[1]); });
-  table.add("index_select/3d_middle", [](Generator& g) { return V{randn({2, 5, 3}, g), randint({4}, 5, g)}; },
-            [](const V& x) { return index_select(x[0], 1, x[1]); });
-  table.add("index_select/last_non_contiguous", [](Generator& g) { return V{randn({4, 3}, g), randint({5}, 4, g)}; },
-            [](const V& x) { return index_select(transpose(x[0], 0, 1), -1, x[1]); });
+  table.add(
+      "index_select/dim0_repeated",
+      [](Generator& g) {
+        return V{randn({4, 3}, g), randint({6}, 4, g)};
+      },
+      [](const V& x) { return index_select(x[0], 0, x[1]); });
+  table.add(
+      "index_select/3d_middle",
+      [](Generator& g) {
+        return V{randn({2, 5, 3}, g), randint({4}, 5, g)};
+      },
+      [](const V& x) { return index_select(x[0], 1, x[1]); });
+  table.add(
+      "index_select/last_non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 3}, g), randint({5}, 4, g)};
+      },
+      [](const V& x) { return index_select(transpose(x[0], 0, 1), -1, x[1]); });
 
-  table.add("where/same", [](Generator& g) { return V{randmask({2, 3}, 0.5, g), randn({2, 3}, g), randn({2, 3}, g)}; },
-            [](const V& x) { return where(x[0], x[1], x[2]); });
-  table.add("where/broadcast_all",
-            [](Generator& g) { return V{randmask({3, 1}, 0.5, g), randn({1, 4}, g), randn({2, 1, 1}, g)}; },
-            [](const V& x) { return where(x[0], x[1], x[2]); });
-  table.add("where/scalar_b_non_contiguous",
-            [](Generator& g) { return V{randmask({3, 4}, 0.5, g), randn({4, 3}, g), randn({}, g)}; },
-            [](const V& x) { return where(x[0], transpose(x[1], 0, 1), x[2]); });
+  table.add(
+      "where/same",
+      [](Generator& g) {
+        return V{randmask({2, 3}, 0.5, g), randn({2, 3}, g), randn({2, 3}, g)};
+      },
+      [](const V& x) { return where(x[0], x[1], x[2]); });
+  table.add(
+      "where/broadcast_all",
+      [](Generator& g) {
+        return V{randmask({3, 1}, 0.5, g), randn({1, 4}, g), randn({2, 1, 1}, g)};
+      },
+      [](const V& x) { return where(x[0], x[1], x[2]); });
+  table.add(
+      "where/scalar_b_non_contiguous",
+      [](Generator& g) {
+        return V{randmask({3, 4}, 0.5, g), randn({4, 3}, g), randn({}, g)};
+      },
+      [](const V& x) { return where(x[0], transpose(x[1], 0, 1), x[2]); });
 
-  table.add("masked_fill/same", [](Generator& g) { return V{randn({3, 4}, g), randmask({3, 4}, 0.4, g)}; },
-            [](const V& x) { return masked_fill(x[0], x[1], -2.5); });
-  table.add("masked_fill/broadcast_mask", [](Generator& g) { return V{randn({2, 3, 4}, g), randmask({3, 1}, 0.5, g)}; },
-            [](const V& x) { return masked_fill(x[0], x[1], 0.0); });
-  table.add("masked_fill/non_contiguous", [](Generator& g) { return V{randn({4, 3}, g), randmask({4}, 0.5, g)}; },
-            [](const V& x) { return masked_fill(transpose(x[0], 0, 1), x[1], 1e4); });
+  table.add(
+      "masked_fill/same",
+      [](Generator& g) {
+        return V{randn({3, 4}, g), randmask({3, 4}, 0.4, g)};
+      },
+      [](const V& x) { return masked_fill(x[0], x[1], -2.5); });
+  table.add(
+      "masked_fill/broadcast_mask",
+      [](Generator& g) {
+        return V{randn({2, 3, 4}, g), randmask({3, 1}, 0.5, g)};
+      },
+      [](const V& x) { return masked_fill(x[0], x[1], 0.0); });
+  table.add(
+      "masked_fill/non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 3}, g), randmask({4}, 0.5, g)};
+      },
+      [](const V& x) { return masked_fill(transpose(x[0], 0, 1), x[1], 1e4); });
 }
 
 SEQBOAT_OP_CASES(softmax_cases) {
@@ -105,43 +178,95 @@ SEQBOAT_OP_CASES(softmax_cases) {
   for (Family f : {Family{"softmax", softmax}, Family{"log_softmax", log_softmax}}) {
     std::string n = f.name;
     auto op = f.op;
-    table.add(n + "/last", [](Generator& g) { return V{randn({3, 5}, g, 2.0)}; },
-              [op](const V& x) { return op(x[0], -1); });
-    table.add(n + "/dim0", [](Generator& g) { return V{randn({4, 3}, g, 2.0)}; },
-              [op](const V& x) { return op(x[0], 0); });
-    table.add(n + "/middle", [](Generator& g) { return V{randn({2, 4, 3}, g, 2.0)}; },
-              [op](const V& x) { return op(x[0], 1); });
-    table.add(n + "/non_contiguous", [](Generator& g) { return V{randn({4, 2, 3}, g, 2.0)}; },
-              [op](const V& x) { return op(permute(x[0], {1, 2, 0}), -1); });
-    table.add(n + "/large_offset", [](Generator& g) { return V{randu({2, 4}, g, 500.0, 503.0)}; },
-              [op](const V& x) { return op(x[0], 1); });
+    table.add(
+        n + "/last",
+        [](Generator& g) {
+          return V{randn({3, 5}, g, 2.0)};
+        },
+        [op](const V& x) { return op(x[0], -1); });
+    table.add(
+        n + "/dim0",
+        [](Generator& g) {
+          return V{randn({4, 3}, g, 2.0)};
+        },
+        [op](const V& x) { return op(x[0], 0); });
+    table.add(
+        n + "/middle",
+        [](Generator& g) {
+          return V{randn({2, 4, 3}, g, 2.0)};
+        },
+        [op](const V& x) { return op(x[0], 1); });
+    table.add(
+        n + "/non_contiguous",
+        [](Generator& g) {
+          return V{randn({4, 2, 3}, g, 2.0)};
+        },
+        [op](const V& x) {
+          return op(permute(x[0], {1, 2, 0}), -1);
+        });
+    table.add(
+        n + "/large_offset",
+        [](Generator& g) {
+          return V{randu({2, 4}, g, 500.0, 503.0)};
+        },
+        [op](const V& x) { return op(x[0], 1); });
   }
 }
 
 SEQBOAT_OP_CASES(cross_entropy_cases) {
-  table.add("cross_entropy/basic", [](Generator& g) { return V{randn({4, 5}, g, 2.0), randint({4}, 5, g)}; },
-            [](const V& x) { return cross_entropy(x[0], x[1]); });
-  table.add("cross_entropy/some_ignored",
-            [](Generator& g) { return V{randn({5, 3}, g, 2.0), targets_with_ignored(5, 3, {1, 3}, -100, g)}; },
-            [](const V& x) { return cross_entropy(x[0], x[1]); });
-  table.add("cross_entropy/custom_ignore_non_contiguous",
-            [](Generator& g) { return V{randn({4, 6}, g), targets_with_ignored(6, 4, {0}, 7, g)}; },
-            [](const V& x) { return cross_entropy(transpose(x[0], 0, 1), x[1], 7); });
-  table.add("cross_entropy/all_ignored",
-            [](Generator& g) { return V{randn({3, 4}, g), targets_with_ignored(3, 4, {0, 1, 2}, -100, g)}; },
-            [](const V& x) { return cross_entropy(x[0], x[1]); });
+  table.add(
+      "cross_entropy/basic",
+      [](Generator& g) {
+        return V{randn({4, 5}, g, 2.0), randint({4}, 5, g)};
+      },
+      [](const V& x) { return cross_entropy(x[0], x[1]); });
+  table.add(
+      "cross_entropy/some_ignored",
+      [](Generator& g) {
+        return V{randn({5, 3}, g, 2.0), targets_with_ignored(5, 3, {1, 3}, -100, g)};
+      },
+      [](const V& x) { return cross_entropy(x[0], x[1]); });
+  table.add(
+      "cross_entropy/custom_ignore_non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 6}, g), targets_with_ignored(6, 4, {0}, 7, g)};
+      },
+      [](const V& x) { return cross_entropy(transpose(x[0], 0, 1), x[1], 7); });
+  table.add(
+      "cross_entropy/all_ignored",
+      [](Generator& g) {
+        return V{randn({3, 4}, g), targets_with_ignored(3, 4, {0, 1, 2}, -100, g)};
+      },
+      [](const V& x) { return cross_entropy(x[0], x[1]); });
 }
 
 SEQBOAT_OP_CASES(layer_norm_cases) {
-  table.add("layer_norm/affine", [](Generator& g) { return V{randn({3, 6}, g), randn({6}, g), randn({6}, g)}; },
-            [](const V& x) { return layer_norm(x[0], x[1], x[2]); });
-  table.add("layer_norm/no_affine_3d", [](Generator& g) { return V{randn({2, 3, 4}, g, 2.0)}; },
-            [](const V& x) { return layer_norm(x[0], Tensor(), Tensor()); });
-  table.add("layer_norm/weight_only", [](Generator& g) { return V{randn({4, 5}, g), randn({5}, g)}; },
-            [](const V& x) { return layer_norm(x[0], x[1], Tensor(), 1e-3); });
-  table.add("layer_norm/non_contiguous_affine",
-            [](Generator& g) { return V{randn({5, 2, 3}, g), randn({5}, g), randn({5}, g)}; },
-            [](const V& x) { return layer_norm(permute(x[0], {1, 2, 0}), x[1], x[2]); });
+  table.add(
+      "layer_norm/affine",
+      [](Generator& g) {
+        return V{randn({3, 6}, g), randn({6}, g), randn({6}, g)};
+      },
+      [](const V& x) { return layer_norm(x[0], x[1], x[2]); });
+  table.add(
+      "layer_norm/no_affine_3d",
+      [](Generator& g) {
+        return V{randn({2, 3, 4}, g, 2.0)};
+      },
+      [](const V& x) { return layer_norm(x[0], Tensor(), Tensor()); });
+  table.add(
+      "layer_norm/weight_only",
+      [](Generator& g) {
+        return V{randn({4, 5}, g), randn({5}, g)};
+      },
+      [](const V& x) { return layer_norm(x[0], x[1], Tensor(), 1e-3); });
+  table.add(
+      "layer_norm/non_contiguous_affine",
+      [](Generator& g) {
+        return V{randn({5, 2, 3}, g), randn({5}, g), randn({5}, g)};
+      },
+      [](const V& x) {
+        return layer_norm(permute(x[0], {1, 2, 0}), x[1], x[2]);
+      });
 }
 
 SEQBOAT_OP_CASES(batch_norm_cases) {
@@ -150,48 +275,94 @@ SEQBOAT_OP_CASES(batch_norm_cases) {
     int64_t c = x.size(-1);
     return batch_norm(x, w, b, zeros({c}, x.dtype(), x.device()), ones({c}, x.dtype(), x.device()), true, 0.1, 1e-5);
   };
-  table.add("batch_norm/train_2d", [](Generator& g) { return V{randn({6, 3}, g), randn({3}, g), randn({3}, g)}; },
-            [train](const V& x) { return train(x[0], x[1], x[2]); });
-  table.add("batch_norm/train_3d", [](Generator& g) { return V{randn({2, 4, 3}, g, 2.0), randn({3}, g), randn({3}, g)}; },
-            [train](const V& x) { return train(x[0], x[1], x[2]); });
-  table.add("batch_norm/train_no_affine_non_contiguous", [](Generator& g) { return V{randn({4, 5}, g)}; },
-            [train](const V& x) { return train(transpose(x[0], 0, 1), Tensor(), Tensor()); });
-  table.add("batch_norm/train_no_running_stats", [](Generator& g) { return V{randn({5, 2}, g), randn({2}, g)}; },
-            [](const V& x) { return batch_norm(x[0], x[1], Tensor(), Tensor(), Tensor(), true); });
-  table.add("batch_norm/eval",
-            [](Generator& g) {
-              return V{randn({2, 3, 4}, g), randn({4}, g), randn({4}, g),
-                       rand_normal({4}, 0.0, 1.0, DType::Float64, &g), positive({4}, g)};
-            },
-            [](const V& x) { return batch_norm(x[0], x[1], x[2], x[3], x[4], false); });
-  table.add("batch_norm/eval_no_affine_non_contiguous",
-            [](Generator& g) { return V{randn({3, 4}, g), rand_normal({4}, 0.0, 1.0, DType::Float64, &g), positive({4}, g)}; },
-            [](const V& x) { return batch_norm(transpose(x[0], 0, 1), Tensor(), Tensor(), narrow(x[1], 0, 0, 3),
-                                               narrow(x[2], 0, 1, 3), false); });
+  table.add(
+      "batch_norm/train_2d",
+      [](Generator& g) {
+        return V{randn({6, 3}, g), randn({3}, g), randn({3}, g)};
+      },
+      [train](const V& x) { return train(x[0], x[1], x[2]); });
+  table.add(
+      "batch_norm/train_3d",
+      [](Generator& g) {
+        return V{randn({2, 4, 3}, g, 2.0), randn({3}, g), randn({3}, g)};
+      },
+      [train](const V& x) { return train(x[0], x[1], x[2]); });
+  table.add(
+      "batch_norm/train_no_affine_non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 5}, g)};
+      },
+      [train](const V& x) { return train(transpose(x[0], 0, 1), Tensor(), Tensor()); });
+  table.add(
+      "batch_norm/train_no_running_stats",
+      [](Generator& g) {
+        return V{randn({5, 2}, g), randn({2}, g)};
+      },
+      [](const V& x) { return batch_norm(x[0], x[1], Tensor(), Tensor(), Tensor(), true); });
+  table.add(
+      "batch_norm/eval",
+      [](Generator& g) {
+        return V{randn({2, 3, 4}, g), randn({4}, g), randn({4}, g), rand_normal({4}, 0.0, 1.0, DType::Float64, &g),
+                 positive({4}, g)};
+      },
+      [](const V& x) { return batch_norm(x[0], x[1], x[2], x[3], x[4], false); });
+  table.add(
+      "batch_norm/eval_no_affine_non_contiguous",
+      [](Generator& g) {
+        return V{randn({3, 4}, g), rand_normal({4}, 0.0, 1.0, DType::Float64, &g), positive({4}, g)};
+      },
+      [](const V& x) {
+        return batch_norm(transpose(x[0], 0, 1), Tensor(), Tensor(), narrow(x[1], 0, 0, 3), narrow(x[2], 0, 1, 3),
+                          false);
+      });
 }
 
 SEQBOAT_OP_CASES(embedding_dropout_cases) {
-  table.add("embedding/repeated", [](Generator& g) { return V{randn({5, 3}, g), randint({8}, 3, g)}; },
-            [](const V& x) { return embedding(x[0], x[1]); });
-  table.add("embedding/2d_index", [](Generator& g) { return V{randn({6, 4}, g), randint({2, 3}, 6, g)}; },
-            [](const V& x) { return embedding(x[0], x[1]); });
-  table.add("embedding/non_contiguous_weight", [](Generator& g) { return V{randn({3, 5}, g), randint({4}, 5, g)}; },
-            [](const V& x) { return embedding(transpose(x[0], 0, 1), x[1]); });
-  table.add("dropout/p0.3", [](Generator& g) { return V{randn({4, 5}, g)}; },
-            [](const V& x) {
-              DropoutRng rng{1234, 0};  // same mask every evaluation
-              return dropout(x[0], 0.3, true, rng);
-            });
-  table.add("dropout/non_contiguous", [](Generator& g) { return V{randn({3, 4}, g)}; },
-            [](const V& x) {
-              DropoutRng rng{99, 5};
-              return dropout(transpose(x[0], 0, 1), 0.5, true, rng);
-            });
-  table.add("dropout/eval_identity", [](Generator& g) { return V{randn({2, 3}, g)}; },
-            [](const V& x) {
-              DropoutRng rng{7, 0};
-              return dropout(x[0], 0.5, false, rng);
-            });
+  table.add(
+      "embedding/repeated",
+      [](Generator& g) {
+        return V{randn({5, 3}, g), randint({8}, 3, g)};
+      },
+      [](const V& x) { return embedding(x[0], x[1]); });
+  table.add(
+      "embedding/2d_index",
+      [](Generator& g) {
+        return V{randn({6, 4}, g), randint({2, 3}, 6, g)};
+      },
+      [](const V& x) { return embedding(x[0], x[1]); });
+  table.add(
+      "embedding/non_contiguous_weight",
+      [](Generator& g) {
+        return V{randn({3, 5}, g), randint({4}, 5, g)};
+      },
+      [](const V& x) { return embedding(transpose(x[0], 0, 1), x[1]); });
+  table.add(
+      "dropout/p0.3",
+      [](Generator& g) {
+        return V{randn({4, 5}, g)};
+      },
+      [](const V& x) {
+        DropoutRng rng{1234, 0};  // same mask every evaluation
+        return dropout(x[0], 0.3, true, rng);
+      });
+  table.add(
+      "dropout/non_contiguous",
+      [](Generator& g) {
+        return V{randn({3, 4}, g)};
+      },
+      [](const V& x) {
+        DropoutRng rng{99, 5};
+        return dropout(transpose(x[0], 0, 1), 0.5, true, rng);
+      });
+  table.add(
+      "dropout/eval_identity",
+      [](Generator& g) {
+        return V{randn({2, 3}, g)};
+      },
+      [](const V& x) {
+        DropoutRng rng{7, 0};
+        return dropout(x[0], 0.5, false, rng);
+      });
 }
 
 }  // namespace seqboat::testing

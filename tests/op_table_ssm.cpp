@@ -64,19 +64,20 @@ SEQBOAT_OP_CASES(ssm_conv_cases) {
         for (Size s : {Size{"full_kernel", 5, 5}, Size{"truncated", 6, 3}, Size{"L1", 1, 1}}) {
           const int64_t L = s.L, Lk = s.Lk, rows = bidirectional ? 2 * D : D;
           std::string name = fmt::format("ssm_conv/{}/{}/{}/{}", bidirectional ? "bidirectional" : "causal",
-                                         algo_name(algo), padded ? "padded" : "no_pad",
-                                         s.name);
+                                         algo_name(algo), padded ? "padded" : "no_pad", s.name);
           table.add(
               name,
               [=](Generator& g) {
-                return V{randn({B, L, D}, g), randn({rows, Lk}, g),
-                         padded ? padding_with_full_row(B, L) : Tensor()};
+                return V{randn({B, L, D}, g), randn({rows, Lk}, g), padded ? padding_with_full_row(B, L) : Tensor()};
               },
               [=](const V& x) { return ssm_conv(x[0], x[1], x[2], bidirectional, algo); });
         }
   // x as a non-contiguous view, Auto algorithm.
   table.add(
-      "ssm_conv/causal/auto/non_contiguous_x", [](Generator& g) { return V{randn({2, 2, 4}, g), randn({2, 3}, g)}; },
+      "ssm_conv/causal/auto/non_contiguous_x",
+      [](Generator& g) {
+        return V{randn({2, 2, 4}, g), randn({2, 3}, g)};
+      },
       [](const V& x) { return ssm_conv(transpose(x[0], 1, 2), x[1], Tensor(), false); });
 }
 
@@ -90,8 +91,8 @@ SEQBOAT_OP_CASES(ema_ssm_composed_cases) {
           fmt::format("ema_kernel+ssm_conv/{}/{}", bidirectional ? "bidirectional_truncated" : "causal",
                       algo_name(algo)),
           [=](Generator& g) {
-            return V{randn({K, N, 1}, g), randn({K, N, 1}, g), randn({K, N, 1}, g), randn({K, N}, g),
-                     randn({B, L, D}, g), padding_with_full_row(B, L)};
+            return V{randn({K, N, 1}, g), randn({K, N, 1}, g), randn({K, N, 1}, g),
+                     randn({K, N}, g),    randn({B, L, D}, g), padding_with_full_row(B, L)};
           },
           [=](const V& x) {
             return ssm_conv(x[4], ema_kernel(x[0], x[1], x[2], x[3], Lk), x[5], bidirectional, algo);
@@ -100,24 +101,40 @@ SEQBOAT_OP_CASES(ema_ssm_composed_cases) {
 }
 
 SEQBOAT_OP_CASES(rotary_cases) {
-  table.add("rotary/Z4", [](Generator& g) { return V{randn({2, 3, 4}, g), positions(2, 3, 50, g)}; },
-            [](const V& x) { return rotary(x[0], x[1]); });
-  table.add("rotary/Z6_large_positions", [](Generator& g) { return V{randn({1, 4, 6}, g), positions(1, 4, 5000, g)}; },
-            [](const V& x) { return rotary(x[0], x[1]); });
-  table.add("rotary/non_contiguous", [](Generator& g) { return V{randn({2, 4, 3}, g), positions(2, 3, 20, g)}; },
-            [](const V& x) { return rotary(transpose(x[0], 1, 2), x[1]); });
+  table.add(
+      "rotary/Z4",
+      [](Generator& g) {
+        return V{randn({2, 3, 4}, g), positions(2, 3, 50, g)};
+      },
+      [](const V& x) { return rotary(x[0], x[1]); });
+  table.add(
+      "rotary/Z6_large_positions",
+      [](Generator& g) {
+        return V{randn({1, 4, 6}, g), positions(1, 4, 5000, g)};
+      },
+      [](const V& x) { return rotary(x[0], x[1]); });
+  table.add(
+      "rotary/non_contiguous",
+      [](Generator& g) {
+        return V{randn({2, 4, 3}, g), positions(2, 3, 20, g)};
+      },
+      [](const V& x) { return rotary(transpose(x[0], 1, 2), x[1]); });
 }
 
 SEQBOAT_OP_CASES(rel_pos_bias_cases) {
   // M = 4 (w has 7 entries); positions up to 11 make offsets beyond +-(M-1).
-  table.add("rel_pos_bias_gather/clamped",
-            [](Generator& g) { return V{randn({7}, g), positions(2, 3, 12, g), positions(2, 4, 12, g)}; },
-            [](const V& x) { return rel_pos_bias_gather(x[0], x[1], x[2]); });
-  table.add("rel_pos_bias_gather/in_range",
-            [](Generator& g) {
-              return V{randn({9}, g), from_vector_i64({0, 1, 3}, {1, 3}), from_vector_i64({0, 2, 3, 4}, {1, 4})};
-            },
-            [](const V& x) { return rel_pos_bias_gather(x[0], x[1], x[2]); });
+  table.add(
+      "rel_pos_bias_gather/clamped",
+      [](Generator& g) {
+        return V{randn({7}, g), positions(2, 3, 12, g), positions(2, 4, 12, g)};
+      },
+      [](const V& x) { return rel_pos_bias_gather(x[0], x[1], x[2]); });
+  table.add(
+      "rel_pos_bias_gather/in_range",
+      [](Generator& g) {
+        return V{randn({9}, g), from_vector_i64({0, 1, 3}, {1, 3}), from_vector_i64({0, 2, 3, 4}, {1, 4})};
+      },
+      [](const V& x) { return rel_pos_bias_gather(x[0], x[1], x[2]); });
 }
 
 }  // namespace seqboat::testing

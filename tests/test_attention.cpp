@@ -198,8 +198,8 @@ TEST_CASE("local_attention: S = 0 and a window longer than the sequence") {
   Generator g(1);
   AttnProblem empty_seq = random_problem(2, 0, 3, 2, {3, true, AttnActivation::Relu2}, 1, true, g);
   Tensor q = empty_seq.q.detach().requires_grad_(true);
-  Tensor out = local_attention(q, empty_seq.k, empty_seq.v, empty_seq.key_mask, empty_seq.positions, empty_seq.w,
-                               empty_seq.opt);
+  Tensor out =
+      local_attention(q, empty_seq.k, empty_seq.v, empty_seq.key_mask, empty_seq.positions, empty_seq.w, empty_seq.opt);
   CHECK(out.shape() == Shape{2, 0, 2});
   out.backward(zeros({2, 0, 2}, DType::Float64));
   // A window far beyond S sees everything: same as window S - 1.
@@ -213,30 +213,60 @@ TEST_CASE("local_attention: bad arguments throw naming the op and the shapes") {
   Generator g(2);
   Tensor q = normal({2, 5, 4}, g), k = normal({2, 5, 4}, g), v = normal({2, 5, 3}, g);
   LocalAttentionOptions opt{2, true, AttnActivation::Softmax};
-  check_throws_mentioning([&] { local_attention(q, normal({2, 5, 3}, g), v, {}, {}, {}, opt); },
-                          {"local_attention", "[2, 5, 4]", "[2, 5, 3]"});
-  check_throws_mentioning([&] { local_attention(q, k, normal({2, 4, 3}, g), {}, {}, {}, opt); },
-                          {"local_attention", "v", "[2, 4, 3]"});
-  check_throws_mentioning([&] { local_attention(normal({2, 5}, g), k, v, {}, {}, {}, opt); },
-                          {"local_attention", "q", "[2, 5]"});
-  check_throws_mentioning([&] { local_attention(q, k, v, zeros({2, 4}, DType::UInt8), {}, {}, opt); },
-                          {"local_attention", "key_mask", "[2, 4]"});
-  check_throws_mentioning([&] { local_attention(q, k, v, zeros({2, 5}, DType::Float64), {}, {}, opt); },
-                          {"local_attention", "key_mask", "uint8"});
-  check_throws_mentioning([&] { local_attention(q, k, v, {}, zeros({2, 5}, DType::Float64), normal({5}, g), opt); },
-                          {"local_attention", "positions", "int64", "[2, 5]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, normal({2, 5, 3}, g), v, {}, {}, {}, opt);
+      },
+      {"local_attention", "[2, 5, 4]", "[2, 5, 3]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, normal({2, 4, 3}, g), {}, {}, {}, opt);
+      },
+      {"local_attention", "v", "[2, 4, 3]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(normal({2, 5}, g), k, v, {}, {}, {}, opt);
+      },
+      {"local_attention", "q", "[2, 5]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, v, zeros({2, 4}, DType::UInt8), {}, {}, opt);
+      },
+      {"local_attention", "key_mask", "[2, 4]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, v, zeros({2, 5}, DType::Float64), {}, {}, opt);
+      },
+      {"local_attention", "key_mask", "uint8"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, v, {}, zeros({2, 5}, DType::Float64), normal({5}, g), opt);
+      },
+      {"local_attention", "positions", "int64", "[2, 5]"});
   check_throws_mentioning([&] { local_attention(q, k, v, {}, {}, normal({5}, g), opt); },
                           {"local_attention", "positions", "[5]"});
-  check_throws_mentioning([&] { local_attention(q, k, v, {}, zeros({2, 5}, DType::Int64), normal({4}, g), opt); },
-                          {"local_attention", "rel_bias", "[4]"});
-  check_throws_mentioning([&] { local_attention(q, k, v, {}, {}, {}, {-1, true, AttnActivation::Softmax}); },
-                          {"local_attention", "window", "-1", "[2, 5, 4]"});
-  check_throws_mentioning([&] { local_attention(q, k, v, {}, {}, {}, {0, true, AttnActivation::Relu2}); },
-                          {"local_attention", "relu2", "window", "[2, 5, 4]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, v, {}, zeros({2, 5}, DType::Int64), normal({4}, g), opt);
+      },
+      {"local_attention", "rel_bias", "[4]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, v, {}, {}, {}, {-1, true, AttnActivation::Softmax});
+      },
+      {"local_attention", "window", "-1", "[2, 5, 4]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention(q, k, v, {}, {}, {}, {0, true, AttnActivation::Relu2});
+      },
+      {"local_attention", "relu2", "window", "[2, 5, 4]"});
   check_throws_mentioning([&] { local_attention(q.to(DType::Float32), k, v, {}, {}, {}, opt); },
                           {"local_attention", "dtype", "[2, 5, 4]"});
-  check_throws_mentioning([&] { local_attention_reference(q, normal({2, 5, 3}, g), v, {}, {}, {}, opt); },
-                          {"local_attention", "[2, 5, 3]"});
+  check_throws_mentioning(
+      [&] {
+        local_attention_reference(q, normal({2, 5, 3}, g), v, {}, {}, {}, opt);
+      },
+      {"local_attention", "[2, 5, 3]"});
 }
 
 TEST_CASE("sma_plan: compressed order, uncompressed case, S = 0") {
@@ -293,8 +323,7 @@ TEST_CASE("sma_compress / sma_extract move rows by the plan") {
     CHECK(max_abs(back) == 0);
   }
   SmaPlan plan = sma_plan(u8({0, 1, 0, 1, /**/ 0, 0, 1, 0}, {2, 4}));
-  check_throws_mentioning([&] { sma_compress(zeros({2, 5, 2}, DType::Float64), plan); },
-                          {"sma_compress", "[2, 5, 2]"});
+  check_throws_mentioning([&] { sma_compress(zeros({2, 5, 2}, DType::Float64), plan); }, {"sma_compress", "[2, 5, 2]"});
   check_throws_mentioning([&] { sma_extract(zeros({2, 3, 2}, DType::Float64), plan); }, {"sma_extract", "[2, 3, 2]"});
 }
 
@@ -325,10 +354,16 @@ TEST_CASE("sma_router: values by hand") {
   CHECK(ul.grad().at({0, 1, 0}) == 0.0);  // inactive: no gradient
   CHECK(ul.grad().at({0, 0, 1}) == doctest::Approx(s0 * (1 - s0) / 2).epsilon(1e-12));
 
-  check_throws_mentioning([&] { sma_router(zeros({1, 5, 3}, DType::Float64), temp, {}); },
-                          {"sma_router", "u", "[1, 5, 3]"});
-  check_throws_mentioning([&] { sma_router(u, temp, zeros({1, 4}, DType::UInt8)); },
-                          {"sma_router", "padding_mask", "[1, 4]"});
+  check_throws_mentioning(
+      [&] {
+        sma_router(zeros({1, 5, 3}, DType::Float64), temp, {});
+      },
+      {"sma_router", "u", "[1, 5, 3]"});
+  check_throws_mentioning(
+      [&] {
+        sma_router(u, temp, zeros({1, 4}, DType::UInt8));
+      },
+      {"sma_router", "padding_mask", "[1, 4]"});
   check_throws_mentioning([&] { sma_router(u, from_vector({0, 0}, {2}), {}); }, {"sma_router", "temp", "[2]"});
 }
 

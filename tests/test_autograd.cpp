@@ -5,8 +5,8 @@
 #include <cmath>
 
 #include "autograd/autograd.h"
-#include "ops/gradcheck.h"
 #include "ops/elementwise.h"
+#include "ops/gradcheck.h"
 #include "ops/linalg.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"

@@ -120,8 +120,8 @@ TEST_CASE("data: listops argument shuffling keeps value, length and nesting, and
   seen.clear();
   for (int i = 0; i < 200; ++i)
     seen.insert(listops_detokenize(listops_shuffle_arguments(tokenize_listops("[SM [MIN 4 5 ] 7 ]"), rng)));
-  CHECK(seen == std::set<std::string>{"[SM [MIN 4 5 ] 7 ]", "[SM [MIN 5 4 ] 7 ]", "[SM 7 [MIN 4 5 ] ]",
-                                      "[SM 7 [MIN 5 4 ] ]"});
+  CHECK(seen ==
+        std::set<std::string>{"[SM [MIN 4 5 ] 7 ]", "[SM [MIN 5 4 ] 7 ]", "[SM 7 [MIN 4 5 ] ]", "[SM 7 [MIN 5 4 ] ]"});
   // Generated trees of dataset length (> 32 tokens): the label, the length
   // and the token counts are kept, and the order changes (such a tree has
   // several operators; the chance that all of them keep their order is tiny).

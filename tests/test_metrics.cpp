@@ -30,9 +30,10 @@ TEST_CASE("MetricsLog writes lines that read_metrics_jsonl reads back") {
     log.write({{"event", "eval"}, {"step", 10}, {"val_loss", 2.25}, {"val_accuracy", 0.5}});
     log.write({{"event", "final"}, {"test_accuracy", 0.5}});
     // Flushed after each event: readable while the log is still open.
-    CHECK(read_all(p) == "{\"event\":\"train\",\"loss\":2.5,\"step\":10}\n"
-                         "{\"event\":\"eval\",\"step\":10,\"val_accuracy\":0.5,\"val_loss\":2.25}\n"
-                         "{\"event\":\"final\",\"test_accuracy\":0.5}\n");
+    CHECK(read_all(p) ==
+          "{\"event\":\"train\",\"loss\":2.5,\"step\":10}\n"
+          "{\"event\":\"eval\",\"step\":10,\"val_accuracy\":0.5,\"val_loss\":2.25}\n"
+          "{\"event\":\"final\",\"test_accuracy\":0.5}\n");
   }
   const MetricsSeries m = read_metrics_jsonl(p.string());
   REQUIRE(m.train_loss.size() == 1);
@@ -55,9 +56,10 @@ TEST_CASE("MetricsLog on resume keeps the events up to the checkpoint's step") {
     MetricsLog log(p, true, 10);
     log.write({{"event", "resume"}, {"step", 10}});
   }
-  CHECK(read_all(p) == "{\"event\":\"train\",\"step\":5,\"loss\":3}\n"
-                       "{\"event\":\"eval\",\"step\":10,\"val_loss\":2}\n"
-                       "{\"event\":\"resume\",\"step\":10}\n");
+  CHECK(read_all(p) ==
+        "{\"event\":\"train\",\"step\":5,\"loss\":3}\n"
+        "{\"event\":\"eval\",\"step\":10,\"val_loss\":2}\n"
+        "{\"event\":\"resume\",\"step\":10}\n");
 }
 
 TEST_CASE("read_metrics_jsonl parses train and eval lines") {

@@ -8,8 +8,8 @@
 
 #include "ops/backend.h"
 #include "ops/elementwise.h"
-#include "ops/kernels/philox.h"
 #include "ops/index.h"
+#include "ops/kernels/philox.h"
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -151,7 +151,7 @@ TEST_CASE("dropout: the mask is a function of (seed, call offset, element index)
   DropoutRng run{5, 0};
   Tensor first = dropout(x, 0.4, true, run), second = dropout(x, 0.4, true, run);
   CHECK(first.to_vector() != second.to_vector());  // each call its own offset
-  DropoutRng at_one{5, 1};                          // continuing from a checkpoint at offset 1
+  DropoutRng at_one{5, 1};                         // continuing from a checkpoint at offset 1
   CHECK(dropout(x, 0.4, true, at_one).to_vector() == second.to_vector());
   // Element i of a (7, 13) mask equals element i of a flat (91) mask, and of
   // the first 91 elements of a longer one: it depends on i, not on the shape.
@@ -161,8 +161,7 @@ TEST_CASE("dropout: the mask is a function of (seed, call offset, element index)
   CHECK(std::vector<double>(big.begin(), big.begin() + 91) == first.to_vector());
   // Element i is kept exactly when its Philox draw is >= p.
   std::vector<double> v = first.to_vector();
-  for (size_t i = 0; i < v.size(); ++i)
-    CHECK((v[i] != 0) == (kernels::dropout_uniform(5, 0, i) >= 0.4));
+  for (size_t i = 0; i < v.size(); ++i) CHECK((v[i] != 0) == (kernels::dropout_uniform(5, 0, i) >= 0.4));
 }
 
 TEST_CASE("dropout: Philox-4x32-10 matches the Random123 known-answer vectors") {
@@ -225,8 +224,7 @@ TEST_CASE("index errors name the op, the index and the dim size") {
   CHECK_THROWS_WITH_AS(scatter(x, 1, from_vector_i64({1, 1}, {1, 2}), ones({1, 2}, DType::Float64)),
                        doctest::Contains("scatter: index 1 repeats"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(embedding(zeros({4, 2}, DType::Float64), from_vector_i64({1, 4}, {2})),
-                       doctest::Contains("embedding: index 4 out of range for dim 0 of size 4"),
-                       std::invalid_argument);
+                       doctest::Contains("embedding: index 4 out of range for dim 0 of size 4"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(cross_entropy(zeros({2, 3}, DType::Float64), from_vector_i64({0, 3}, {2})),
                        doctest::Contains("cross_entropy: target 3 at row 1 out of range for 3 classes"),
                        std::invalid_argument);
@@ -282,8 +280,8 @@ TEST_CASE("wrong dtypes throw naming the op and the argument") {
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(where(zeros({3}, DType::UInt8), x, zeros({3}, DType::Float32)),
                        doctest::Contains("where: dtype mismatch"), std::invalid_argument);
-  CHECK_THROWS_WITH_AS(masked_fill(x, zeros({3}, DType::Int64), 0), doctest::Contains("masked_fill: mask must be uint8"),
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(masked_fill(x, zeros({3}, DType::Int64), 0),
+                       doctest::Contains("masked_fill: mask must be uint8"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(cross_entropy(x, zeros({2}, DType::Float64)),
                        doctest::Contains("cross_entropy: target must be int64"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(embedding(x, zeros({2}, DType::UInt8)), doctest::Contains("embedding: index must be int64"),

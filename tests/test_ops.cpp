@@ -62,8 +62,7 @@ double relative_error(const std::vector<double>& a, const std::vector<double>& b
 
 // Output and input gradients of the case on `device` in `dt`, as host values:
 // [output, grad of input 0, ...] (empty vectors for inputs without a gradient).
-std::vector<std::vector<double>> run_case(const OpCase& c, const std::vector<Tensor>& inputs, Device device,
-                                          DType dt) {
+std::vector<std::vector<double>> run_case(const OpCase& c, const std::vector<Tensor>& inputs, Device device, DType dt) {
   std::vector<Tensor> x = placed(inputs, device, dt);
   Tensor y = c.fn(x);
   std::vector<std::vector<double>> out{y.to_vector()};
@@ -72,7 +71,8 @@ std::vector<std::vector<double>> run_case(const OpCase& c, const std::vector<Ten
     for (size_t r = 0; r < cot.size(); ++r) cot[r] = 0.5 + 0.25 * std::sin(1.3 * static_cast<double>(r));
     y.backward(from_vector(cot, y.shape(), y.dtype()).to(device));
   }
-  for (const Tensor& t : x) out.push_back(t.defined() && t.grad().defined() ? t.grad().to_vector() : std::vector<double>());
+  for (const Tensor& t : x)
+    out.push_back(t.defined() && t.grad().defined() ? t.grad().to_vector() : std::vector<double>());
   return out;
 }
 
@@ -101,7 +101,8 @@ void check_parity(const OpCase& c, Device device, DType dt) {
   try {
     got = run_case(c, inputs, device, dt);
   } catch (const std::exception& e) {
-    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the " << device_name(device) << " run threw: " << e.what());
+    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the " << device_name(device)
+                      << " run threw: " << e.what());
     return;
   }
   for (size_t i = 0; i < ref.size(); ++i) {
@@ -118,8 +119,7 @@ TEST_CASE("op table: grad, cpu") {
   const auto& cases = op_table().cases();
   REQUIRE(cases.size() > 0);
   static int64_t entries = 0;
-  for (const OpCase& c : cases)
-    SUBCASE(c.name.c_str()) {
+  for (const OpCase& c : cases) SUBCASE(c.name.c_str()) {
       check_grad(c, Device::CPU, entries);
       if (&c == &cases.back())
         MESSAGE(fmt::format("op table: {} gradcheck cases, {} Jacobian entries compared", cases.size(), entries));
@@ -130,8 +130,7 @@ TEST_CASE("op table: grad, cpu") {
 // its two runs compare equal (this is what proves the harness and each case's
 // float32 variant without a GPU).
 TEST_CASE("op table: parity harness, cpu vs cpu") {
-  for (const OpCase& c : op_table().cases())
-    SUBCASE(c.name.c_str()) {
+  for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {
       check_parity(c, Device::CPU, DType::Float64);
       check_parity(c, Device::CPU, DType::Float32);
     }
@@ -139,13 +138,13 @@ TEST_CASE("op table: parity harness, cpu vs cpu") {
 
 TEST_CASE("op table: grad, cuda") {
   static int64_t entries = 0;
-  for (const OpCase& c : op_table().cases())
-    SUBCASE(c.name.c_str()) { check_grad(c, Device::CUDA, entries); }
+  for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {
+      check_grad(c, Device::CUDA, entries);
+    }
 }
 
 TEST_CASE("op table: parity, cuda vs cpu") {
-  for (const OpCase& c : op_table().cases())
-    SUBCASE(c.name.c_str()) {
+  for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {
       check_parity(c, Device::CUDA, DType::Float64);
       check_parity(c, Device::CUDA, DType::Float32);
     }

@@ -344,7 +344,8 @@ TEST_CASE("parse_decay") {
   CHECK(nn::parse_decay("constant") == nn::LrSchedule::Constant);
   CHECK(nn::parse_decay("linear") == nn::LrSchedule::Linear);
   CHECK(nn::parse_decay("cosine") == nn::LrSchedule::Cosine);
-  CHECK_THROWS_WITH_AS(nn::parse_decay("exp"), Contains("unknown learning-rate decay 'exp' (valid: constant, linear, cosine)"),
+  CHECK_THROWS_WITH_AS(nn::parse_decay("exp"),
+                       Contains("unknown learning-rate decay 'exp' (valid: constant, linear, cosine)"),
                        std::invalid_argument);
 }
 
@@ -477,18 +478,20 @@ TEST_CASE("Checkpoint: invalid checkpoints are refused when saving") {
   TempDir dir;
   nn::Checkpoint ckpt;
   ckpt.model["optim.x"] = zeros({1});
-  CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt), Contains("model tensor 'optim.x' uses the reserved prefix"),
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt),
+                       Contains("model tensor 'optim.x' uses the reserved prefix"), std::invalid_argument);
   ckpt.model.clear();
   ckpt.optimizer["exp_avg.w"] = zeros({1});
   CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt), Contains("'exp_avg.w' must start with 'optim.'"),
                        std::invalid_argument);
   ckpt.optimizer.clear();
   ckpt.extra["rng"] = "x";
-  CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt), Contains("key 'rng' is reserved"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt), Contains("key 'rng' is reserved"),
+                       std::invalid_argument);
   ckpt.extra.clear();
   ckpt.config_json = "{oops";
-  CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt), Contains("config is not valid JSON"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(nn::save_checkpoint(dir.file("a"), ckpt), Contains("config is not valid JSON"),
+                       std::invalid_argument);
   CHECK_FALSE(fs::exists(dir.file("a")));
 }
 
@@ -522,8 +525,8 @@ TEST_CASE("Checkpoint: loading errors name the file and the problem") {
                        Contains((plain + ": not a seqboat checkpoint (metadata 'format' is missing").c_str()),
                        std::runtime_error);
   save_tensors(plain, {{{"w", zeros({2})}}, {{"format", "pt"}}});
-  CHECK_THROWS_WITH_AS(nn::load_checkpoint(plain), Contains("metadata 'format' is 'pt', expected 'seqboat-checkpoint/1'"),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(nn::load_checkpoint(plain),
+                       Contains("metadata 'format' is 'pt', expected 'seqboat-checkpoint/1'"), std::runtime_error);
 
   // Checkpoint format with a missing or malformed entry.
   auto with_metadata = [&](std::map<std::string, std::string> meta) {
@@ -533,8 +536,8 @@ TEST_CASE("Checkpoint: loading errors name the file and the problem") {
     return path;
   };
   std::string path = with_metadata({{"rng", "[]"}, {"config", "{}"}});
-  CHECK_THROWS_WITH_AS(nn::load_checkpoint(path), Contains((path + ": checkpoint metadata has no 'step' entry").c_str()),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(nn::load_checkpoint(path),
+                       Contains((path + ": checkpoint metadata has no 'step' entry").c_str()), std::runtime_error);
   path = with_metadata({{"step", "1"}, {"config", "{}"}});
   CHECK_THROWS_WITH_AS(nn::load_checkpoint(path), Contains("no 'rng' entry"), std::runtime_error);
   path = with_metadata({{"step", "1x"}, {"rng", "[]"}, {"config", "{}"}});

@@ -18,8 +18,8 @@
 #include <string>
 #include <vector>
 
-#include "train/report.h"
 #include "test_util.h"
+#include "train/report.h"
 
 namespace {
 
@@ -57,14 +57,17 @@ std::string xml_error(const std::string& s) {
     static const std::regex ent("^&(amp|lt|gt|quot|apos|#[0-9]+|#x[0-9a-fA-F]+);");
     for (size_t i = 0; i < text.size(); ++i) {
       if (text[i] == '<') return "raw '<' in text";
-      if (text[i] == '&' && !std::regex_search(text.substr(i, 12), ent)) return "bad entity near: " + text.substr(i, 12);
+      if (text[i] == '&' && !std::regex_search(text.substr(i, 12), ent))
+        return "bad entity near: " + text.substr(i, 12);
     }
     return "";
   };
   std::vector<std::string> stack;
   int roots = 0;
   size_t i = 0;
-  auto is_name = [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' || c == '.'; };
+  auto is_name = [](char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_' || c == ':' || c == '.';
+  };
   while (i < s.size()) {
     if (s[i] != '<') {
       const size_t next = s.find('<', i);
@@ -189,7 +192,10 @@ TEST_CASE("xml_escape escapes markup and replaces invalid bytes") {
   CHECK(xml_escape("a<b>&\"'") == "a&lt;b&gt;&amp;&quot;&#39;");
   CHECK(xml_escape("caf\xC3\xA9") == "caf\xC3\xA9");
   CHECK(xml_escape("\x80x") == "\xEF\xBF\xBDx");
-  CHECK(xml_escape(std::string("a\x01" "b")) == "a\xEF\xBF\xBD" "b");
+  CHECK(xml_escape(std::string("a\x01"
+                               "b")) ==
+        "a\xEF\xBF\xBD"
+        "b");
   CHECK(xml_escape("\xC0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong NUL
   CHECK(xml_escape("tab\tnl\n") == "tab\tnl\n");
 }
@@ -314,7 +320,8 @@ TEST_CASE("gate heatmap: edge cases") {
 
 TEST_CASE("loss curve svg") {
   MetricsSeries m;
-  for (int s = 1; s <= 200; ++s) m.train_loss.emplace_back(s * 10, 2.3 * std::exp(-s / 60.0) + 0.3 + 0.05 * std::sin(s));
+  for (int s = 1; s <= 200; ++s)
+    m.train_loss.emplace_back(s * 10, 2.3 * std::exp(-s / 60.0) + 0.3 + 0.05 * std::sin(s));
   for (int s = 1; s <= 5; ++s) {
     m.val_loss.emplace_back(s * 400, 2.3 * std::exp(-s * 40 / 60.0) + 0.35);
     m.val_accuracy.emplace_back(s * 400, 0.15 * s);

@@ -21,20 +21,20 @@ TEST_CASE("count_active excludes padding and handles no active or no real token"
   CHECK(c.active == 4);
   CHECK(c.real == 6);
   CHECK(c.density() == doctest::Approx(4.0 / 6.0));
-  CHECK(count_active({false, false, false}).density() == 0.0);                       // zero active
-  CHECK(count_active({true, true}, {true, true}).density() == 0.0);                  // all padding
-  CHECK(count_active({}).density() == 0.0);                                           // empty
+  CHECK(count_active({false, false, false}).density() == 0.0);       // zero active
+  CHECK(count_active({true, true}, {true, true}).density() == 0.0);  // all padding
+  CHECK(count_active({}).density() == 0.0);                          // empty
   CHECK_THROWS_AS(count_active({true, false}, {false}), std::invalid_argument);
 }
 
 TEST_CASE("mean_attention_span on hand examples") {
-  const std::vector<bool> a = {true, false, false, true, false, true};  // positions 0, 3, 5
-  CHECK(mean_attention_span(a, 1, true) == doctest::Approx(5.0 / 3.0));     // 0, 3, 2
-  CHECK(mean_attention_span(a, 1, false) == doctest::Approx(10.0 / 3.0));   // 3, 5, 2
+  const std::vector<bool> a = {true, false, false, true, false, true};     // positions 0, 3, 5
+  CHECK(mean_attention_span(a, 1, true) == doctest::Approx(5.0 / 3.0));    // 0, 3, 2
+  CHECK(mean_attention_span(a, 1, false) == doctest::Approx(10.0 / 3.0));  // 3, 5, 2
   CHECK(mean_attention_span(a, 0, true) == 0.0);
   CHECK(mean_attention_span(a, 0, false) == 0.0);
-  CHECK(mean_attention_span(a, -1, false) == doctest::Approx(5.0));         // unlimited: all see 0..5
-  CHECK(mean_attention_span(a, -1, true) == doctest::Approx(8.0 / 3.0));    // 0, 3, 5
+  CHECK(mean_attention_span(a, -1, false) == doctest::Approx(5.0));       // unlimited: all see 0..5
+  CHECK(mean_attention_span(a, -1, true) == doctest::Approx(8.0 / 3.0));  // 0, 3, 5
   CHECK(mean_attention_span(a, 100, true) == doctest::Approx(8.0 / 3.0));
   CHECK(mean_attention_span({true, true, true, true, true}, 1, true) == doctest::Approx(4.0 / 5.0));
   CHECK(mean_attention_span({true, true, true, true, true}, 2, false) == doctest::Approx((2 + 3 + 4 + 3 + 2) / 5.0));
@@ -47,8 +47,8 @@ TEST_CASE("RoutingStats pools tokens over sequences") {
   RoutingStats rs(1, true);
   const std::vector<bool> a = {true, false, false, true, false, true};  // 3 of 6, span 5/3 (above)
   rs.add(0, a);
-  rs.add(0, {true, true});     // 2 of 2; causal window 1: spans 0, 1 -> 1/2
-  rs.add(0, {false, false});   // 0 of 2: counts for density, not for the span
+  rs.add(0, {true, true});    // 2 of 2; causal window 1: spans 0, 1 -> 1/2
+  rs.add(0, {false, false});  // 0 of 2: counts for density, not for the span
   rs.add(1, {false, false, false});
   const std::vector<LayerStats> st = rs.layer_stats();
   REQUIRE(st.size() == 2);

@@ -46,9 +46,10 @@ TEST_CASE("load_run rebuilds a trained listops run from its checkpoint") {
   CHECK(r.cfg["data.dir"] == (tmp.path / "copy").string());
   CHECK(r.task->evaluate("test", 0).loss == doctest::Approx(s.test_loss).epsilon(1e-12));
 
-  CHECK_THROWS_WITH_AS(train::load_run(s.checkpoint, "recall", ""),
-                       Contains(("checkpoint '" + s.checkpoint + "' was trained on task 'listops', not 'recall'").c_str()),
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(
+      train::load_run(s.checkpoint, "recall", ""),
+      Contains(("checkpoint '" + s.checkpoint + "' was trained on task 'listops', not 'recall'").c_str()),
+      std::invalid_argument);
   const std::string missing = (tmp.path / "nope.safetensors").string();
   CHECK_THROWS_WITH_AS(train::load_run(missing, "", ""), Contains(missing.c_str()), std::runtime_error);
 }

@@ -58,7 +58,8 @@ TEST_CASE("top_k = 1 equals greedy") {
     std::vector<double> logits(256);
     for (double& l : logits) l = logit_gen.next_normal() * 3;
     Generator gen(trial);
-    for (double T : {0.1, 0.8, 5.0}) CHECK(sample_next_token(logits, T, 1, gen) == sample_next_token(logits, 0, 0, gen));
+    for (double T : {0.1, 0.8, 5.0})
+      CHECK(sample_next_token(logits, T, 1, gen) == sample_next_token(logits, 0, 0, gen));
   }
 }
 
@@ -88,7 +89,7 @@ TEST_CASE("draws follow softmax(logits / T) within sampling error") {
   const std::vector<double> logits = {1.0, 2.0, 0.5, -1.0, 3.0, 0.0};
   check_frequencies(logits, 0.7, 0, 20000);
   check_frequencies(logits, 1.0, 0, 20000);
-  check_frequencies(logits, 2.5, 3, 20000);  // renormalised over the top 3
+  check_frequencies(logits, 2.5, 3, 20000);                   // renormalised over the top 3
   check_frequencies({1000.0, 1001.0, 999.0}, 1.0, 0, 20000);  // large logits: no overflow
 }
 

@@ -213,46 +213,82 @@ TEST_CASE("rel_pos_bias_gather matches the reference's banded matrix, ends reuse
 TEST_CASE("ssm ops: bad arguments throw, naming the op and the shapes") {
   Tensor x = zeros({2, 5, 3}, DType::Float64);
   Tensor k3 = zeros({3, 5}, DType::Float64), k6 = zeros({6, 5}, DType::Float64);
-  check_throws_mentioning([&] { ssm_conv(x, zeros({4, 5}, DType::Float64), Tensor(), false); },
-                          {"ssm_conv", "[4, 5]", "[2, 5, 3]"});
+  check_throws_mentioning(
+      [&] {
+        ssm_conv(x, zeros({4, 5}, DType::Float64), Tensor(), false);
+      },
+      {"ssm_conv", "[4, 5]", "[2, 5, 3]"});
   check_throws_mentioning([&] { ssm_conv(x, k3, Tensor(), true); }, {"ssm_conv", "[3, 5]", "6 rows"});
   check_throws_mentioning([&] { ssm_conv(x, k6, Tensor(), false); }, {"ssm_conv", "[6, 5]", "3 rows"});
-  check_throws_mentioning([&] { ssm_conv(x, zeros({3, 6}, DType::Float64), Tensor(), false); },
-                          {"ssm_conv", "Lk = 6", "[2, 5, 3]"});
-  check_throws_mentioning([&] { ssm_conv(x, k3, zeros({2, 4}, DType::UInt8), false); },
-                          {"ssm_conv", "padding_mask", "[2, 4]", "[2, 5]"});
-  check_throws_mentioning([&] { ssm_conv(x, k3, zeros({2, 5}, DType::Float64), false); },
-                          {"ssm_conv", "padding_mask", "uint8"});
-  check_throws_mentioning([&] { ssm_conv(x, zeros({3, 5}, DType::Float32), Tensor(), false); },
-                          {"ssm_conv", "[2, 5, 3]", "[3, 5]"});
+  check_throws_mentioning(
+      [&] {
+        ssm_conv(x, zeros({3, 6}, DType::Float64), Tensor(), false);
+      },
+      {"ssm_conv", "Lk = 6", "[2, 5, 3]"});
+  check_throws_mentioning(
+      [&] {
+        ssm_conv(x, k3, zeros({2, 4}, DType::UInt8), false);
+      },
+      {"ssm_conv", "padding_mask", "[2, 4]", "[2, 5]"});
+  check_throws_mentioning(
+      [&] {
+        ssm_conv(x, k3, zeros({2, 5}, DType::Float64), false);
+      },
+      {"ssm_conv", "padding_mask", "uint8"});
+  check_throws_mentioning(
+      [&] {
+        ssm_conv(x, zeros({3, 5}, DType::Float32), Tensor(), false);
+      },
+      {"ssm_conv", "[2, 5, 3]", "[3, 5]"});
   Tensor xi = zeros({2, 5, 3}, DType::Int64), ki = zeros({3, 5}, DType::Int64);
   check_throws_mentioning([&] { ssm_conv(xi, ki, Tensor(), false); }, {"ssm_conv", "int64", "[2, 5, 3]"});
-  check_throws_mentioning([&] { ssm_conv(zeros({5, 3}, DType::Float64), k3, Tensor(), false); },
-                          {"ssm_conv", "[5, 3]"});
+  check_throws_mentioning(
+      [&] {
+        ssm_conv(zeros({5, 3}, DType::Float64), k3, Tensor(), false);
+      },
+      {"ssm_conv", "[5, 3]"});
 
   Tensor d = zeros({3, 2, 1}, DType::Float64), gm = zeros({3, 2}, DType::Float64);
-  check_throws_mentioning([&] { ema_kernel(d, d, d, zeros({3, 3}, DType::Float64), 4); },
-                          {"ema_kernel", "gamma", "[3, 3]", "[3, 2]"});
-  check_throws_mentioning([&] { ema_kernel(d, d, zeros({3, 2, 1}, DType::Float32), gm, 4); },
-                          {"ema_kernel", "[3, 2, 1]"});
+  check_throws_mentioning(
+      [&] {
+        ema_kernel(d, d, d, zeros({3, 3}, DType::Float64), 4);
+      },
+      {"ema_kernel", "gamma", "[3, 3]", "[3, 2]"});
+  check_throws_mentioning(
+      [&] {
+        ema_kernel(d, d, zeros({3, 2, 1}, DType::Float32), gm, 4);
+      },
+      {"ema_kernel", "[3, 2, 1]"});
   check_throws_mentioning([&] { ema_kernel(zeros({3, 2}, DType::Float64), d, d, gm, 4); }, {"ema_kernel", "[3, 2]"});
   check_throws_mentioning([&] { ema_kernel(d, d, d, gm, -1); }, {"ema_kernel", "-1"});
 
   Tensor pos = zeros({2, 5}, DType::Int64);
   check_throws_mentioning([&] { rotary(x, pos); }, {"rotary", "[2, 5, 3]", "even"});
-  check_throws_mentioning([&] { rotary(zeros({2, 5, 4}, DType::Float64), zeros({2, 5}, DType::Float64)); },
-                          {"rotary", "positions", "int64"});
-  check_throws_mentioning([&] { rotary(zeros({2, 5, 4}, DType::Float64), zeros({2, 4}, DType::Int64)); },
-                          {"rotary", "[2, 4]", "[2, 5]"});
+  check_throws_mentioning(
+      [&] {
+        rotary(zeros({2, 5, 4}, DType::Float64), zeros({2, 5}, DType::Float64));
+      },
+      {"rotary", "positions", "int64"});
+  check_throws_mentioning(
+      [&] {
+        rotary(zeros({2, 5, 4}, DType::Float64), zeros({2, 4}, DType::Int64));
+      },
+      {"rotary", "[2, 4]", "[2, 5]"});
   check_throws_mentioning([&] { rotary(zeros({2, 5, 4}, DType::Int64), pos); }, {"rotary", "int64"});
 
   Tensor w = zeros({7}, DType::Float64);
   check_throws_mentioning([&] { rel_pos_bias_gather(zeros({6}, DType::Float64), pos, pos); },
                           {"rel_pos_bias_gather", "[6]"});
-  check_throws_mentioning([&] { rel_pos_bias_gather(w, pos, zeros({3, 5}, DType::Int64)); },
-                          {"rel_pos_bias_gather", "pos_k", "[3, 5]"});
-  check_throws_mentioning([&] { rel_pos_bias_gather(w, zeros({2, 5}, DType::Float64), pos); },
-                          {"rel_pos_bias_gather", "pos_q", "int64"});
+  check_throws_mentioning(
+      [&] {
+        rel_pos_bias_gather(w, pos, zeros({3, 5}, DType::Int64));
+      },
+      {"rel_pos_bias_gather", "pos_k", "[3, 5]"});
+  check_throws_mentioning(
+      [&] {
+        rel_pos_bias_gather(w, zeros({2, 5}, DType::Float64), pos);
+      },
+      {"rel_pos_bias_gather", "pos_q", "int64"});
 }
 
 }  // namespace seqboat

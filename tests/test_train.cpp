@@ -9,9 +9,9 @@
 
 #include "data/listops.h"
 #include "nn/checkpoint.h"
+#include "test_util.h"
 #include "train/config.h"
 #include "train/trainer.h"
-#include "test_util.h"
 
 using namespace seqboat;
 using nlohmann::json;
@@ -39,10 +39,10 @@ json tiny_listops(const fs::path& data_dir) {
     g.seed = 5;
     data::write_listops_splits(data_dir.string(), g);
   }
-  return train::resolve_config("listops", "",
-                               {"data.dir=" + data_dir.string(), "steps=24", "batch_size=8", "warmup_steps=4",
-                                "log_every=4", "eval_every=8", "model.d_model=16", "model.d_qk=8", "model.d_ema=2",
-                                "model.mem_size=4", "model.dropout=0.1"});
+  return train::resolve_config(
+      "listops", "",
+      {"data.dir=" + data_dir.string(), "steps=24", "batch_size=8", "warmup_steps=4", "log_every=4", "eval_every=8",
+       "model.d_model=16", "model.d_qk=8", "model.d_ema=2", "model.mem_size=4", "model.dropout=0.1"});
 }
 
 }  // namespace
@@ -56,11 +56,12 @@ TEST_CASE("config: defaults, overrides and errors that name the problem") {
                        doctest::Contains("unknown config key 'model.d_modle'; valid keys: task, seed"),
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", "", {"decay=exponential"}),
-                       doctest::Contains("'exponential' is not one of: constant, linear, cosine"), std::invalid_argument);
+                       doctest::Contains("'exponential' is not one of: constant, linear, cosine"),
+                       std::invalid_argument);
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", "", {"steps=many"}), doctest::Contains("cannot parse 'many'"),
                        std::invalid_argument);
-  CHECK_THROWS_WITH_AS(train::resolve_config("listops", "", {"model.prenorm=3"}), doctest::Contains("expected a boolean"),
-                       std::invalid_argument);
+  CHECK_THROWS_WITH_AS(train::resolve_config("listops", "", {"model.prenorm=3"}),
+                       doctest::Contains("expected a boolean"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", "", {"lr"}), doctest::Contains("expected key=value"),
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(train::resolve_config("chess", "", {}), doctest::Contains("unknown task 'chess'"),
@@ -82,11 +83,11 @@ TEST_CASE("config: defaults, overrides and errors that name the problem") {
 TEST_CASE("a short recall run: loss falls, files are written") {
   TempDir tmp_out;
   fs::path out = tmp_out.path;
-  json c = train::resolve_config("recall", "",
-                                 {"steps=150", "batch_size=16", "warmup_steps=10", "log_every=25", "eval_every=0",
-                                  "recall.n_train=800", "recall.n_test=64", "recall.n_pairs=4", "recall.n_keys=8",
-                                  "recall.n_values=8", "model.d_model=32", "model.d_qk=16", "model.mem_size=8",
-                                  "lr=0.005"});
+  json c =
+      train::resolve_config("recall", "",
+                            {"steps=150", "batch_size=16", "warmup_steps=10", "log_every=25", "eval_every=0",
+                             "recall.n_train=800", "recall.n_test=64", "recall.n_pairs=4", "recall.n_keys=8",
+                             "recall.n_values=8", "model.d_model=32", "model.d_qk=16", "model.mem_size=8", "lr=0.005"});
   train::TrainOptions opt;
   opt.out_dir = out.string();
   train::TrainSummary s = train::run_training(c, opt);
@@ -180,13 +181,13 @@ TEST_CASE("argument shuffling refuses a malformed training expression up front, 
   write("basic_train.tsv", "[MAX 1 2 ]\t2\n[MIN 3 [MAX 4 5 ]\t3\n[SM 1 2 ]\t3\n");  // example 2 lacks a ']'
   write("basic_val.tsv", "[MAX 1 2 ]\t2\n");
   write("basic_test.tsv", "[MIN 1 2 ]\t1\n");
-  json c = train::resolve_config("listops", "",
-                                 {"data.dir=" + (base / "data").string(), "steps=2", "warmup_steps=1", "batch_size=2", "eval_every=0",
-                                  "model.d_model=8", "model.d_qk=4", "model.d_ema=2", "model.mem_size=2"});
+  json c =
+      train::resolve_config("listops", "",
+                            {"data.dir=" + (base / "data").string(), "steps=2", "warmup_steps=1", "batch_size=2",
+                             "eval_every=0", "model.d_model=8", "model.d_qk=4", "model.d_ema=2", "model.mem_size=2"});
   train::TrainOptions opt;
   opt.out_dir = (base / "run").string();
-  CHECK_THROWS_WITH_AS(train::run_training(c, opt), doctest::Contains("training example 2 is not"),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(train::run_training(c, opt), doctest::Contains("training example 2 is not"), std::runtime_error);
   c["listops.shuffle_args"] = false;  // as it is, the tokens are just a sequence
   CHECK(train::run_training(c, opt).steps == 2);
 }

@@ -51,9 +51,9 @@ struct TempDir {
     static std::atomic<int> counter{0};
     std::random_device rd;
     for (int tries = 0; tries < 100; ++tries) {
-      std::filesystem::path p = std::filesystem::temp_directory_path() /
-                                (prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" +
-                                 std::to_string(rd()));
+      std::filesystem::path p =
+          std::filesystem::temp_directory_path() /
+          (prefix + "_" + std::to_string(::getpid()) + "_" + std::to_string(counter++) + "_" + std::to_string(rd()));
       if (std::filesystem::create_directories(p)) {
         path = p;
         return;

@@ -34,7 +34,8 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
   const double left = 78, right = W - (has_acc ? 78 : 28), top = 76, bottom = H - 58;
   Svg svg(W, H);
   auto& b = svg.body;
-  b << text_el(left, 26, "Training curves", fmt::format("font-size=\"16\" font-weight=\"bold\" fill=\"{}\"", kTextColour));
+  b << text_el(left, 26, "Training curves",
+               fmt::format("font-size=\"16\" font-weight=\"bold\" fill=\"{}\"", kTextColour));
 
   // Domains.
   double xmin = std::numeric_limits<double>::infinity(), xmax = -xmin, ymin = xmin, ymax = -xmin;
@@ -55,8 +56,8 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
   const bool any = std::isfinite(xmin);
   const bool has_loss = std::isfinite(ymin);
   if (!any) {
-    b << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" stroke=\"#cccccc\"/>\n", num(left),
-                     num(top), num(right - left), num(bottom - top));
+    b << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"#fafafa\" stroke=\"#cccccc\"/>\n",
+                     num(left), num(top), num(right - left), num(bottom - top));
     b << text_el((left + right) / 2, (top + bottom) / 2, "no metrics recorded",
                  fmt::format("font-size=\"14\" text-anchor=\"middle\" fill=\"{}\"", kMutedColour));
     return svg.finish();
@@ -84,12 +85,13 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
     for (double t : ay.ticks())
       b << fmt::format("<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\"/>\n", num(sy(t)), num(left), num(right));
   b << "</g>\n";
-  b << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>\n",
-                   num(left), num(top), num(right - left), num(bottom - top));
+  b << fmt::format(
+      "<rect x=\"{}\" y=\"{}\" width=\"{}\" height=\"{}\" fill=\"none\" stroke=\"#555555\" stroke-width=\"1\"/>\n",
+      num(left), num(top), num(right - left), num(bottom - top));
   b << fmt::format("<g class=\"x-axis\" font-size=\"11\" fill=\"{}\" text-anchor=\"middle\">\n", kTextColour);
   for (double t : ax.ticks()) {
-    b << fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#555555\"/>\n", num(sx(t)), num(bottom),
-                     num(bottom + 5));
+    b << fmt::format("<line x1=\"{0}\" y1=\"{1}\" x2=\"{0}\" y2=\"{2}\" stroke=\"#555555\"/>\n", num(sx(t)),
+                     num(bottom), num(bottom + 5));
     b << text_el(sx(t), bottom + 18, tick_label(t, ax.step), "");
   }
   b << text_el((left + right) / 2, bottom + 40, "step", "font-size=\"12\"");
@@ -97,23 +99,25 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
   if (has_loss) {
     b << fmt::format("<g class=\"y-axis\" font-size=\"11\" fill=\"{}\" text-anchor=\"end\">\n", kTextColour);
     for (double t : ay.ticks()) {
-      b << fmt::format("<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\" stroke=\"#555555\"/>\n", num(sy(t)), num(left - 5),
-                       num(left));
+      b << fmt::format("<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\" stroke=\"#555555\"/>\n", num(sy(t)),
+                       num(left - 5), num(left));
       b << text_el(left - 8, sy(t) + 4, tick_label(t, ay.step), "");
     }
-    b << fmt::format("<text transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">loss</text>\n",
-                     num(left - 52), num((top + bottom) / 2));
+    b << fmt::format(
+        "<text transform=\"translate({},{}) rotate(-90)\" text-anchor=\"middle\" font-size=\"12\">loss</text>\n",
+        num(left - 52), num((top + bottom) / 2));
     b << "</g>\n";
   }
   if (has_acc) {
     b << fmt::format("<g class=\"y2-axis\" font-size=\"11\" fill=\"{}\" text-anchor=\"start\">\n", "#2e7d32");
     for (double t : aacc.ticks()) {
-      b << fmt::format("<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\" stroke=\"#555555\"/>\n", num(sa(t)), num(right),
-                       num(right + 5));
+      b << fmt::format("<line x1=\"{1}\" y1=\"{0}\" x2=\"{2}\" y2=\"{0}\" stroke=\"#555555\"/>\n", num(sa(t)),
+                       num(right), num(right + 5));
       b << text_el(right + 8, sa(t) + 4, fmt::format("{:.1f}", t), "");
     }
-    b << fmt::format("<text transform=\"translate({},{}) rotate(90)\" text-anchor=\"middle\" font-size=\"12\">val accuracy</text>\n",
-                     num(right + 50), num((top + bottom) / 2));
+    b << fmt::format(
+        "<text transform=\"translate({},{}) rotate(90)\" text-anchor=\"middle\" font-size=\"12\">val accuracy</text>\n",
+        num(right + 50), num((top + bottom) / 2));
     b << "</g>\n";
   }
 
@@ -124,8 +128,8 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
       std::string p;
       for (const auto& [x, y] : run) p += fmt::format("{},{} ", num(sx(x)), num(ys(y)));
       p.pop_back();
-      b << fmt::format("<polyline fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"{}\" {}/>\n", p,
-                       attrs);
+      b << fmt::format(
+          "<polyline fill=\"none\" stroke-linejoin=\"round\" stroke-linecap=\"round\" points=\"{}\" {}/>\n", p, attrs);
     }
   };
   struct LegendItem {
@@ -140,7 +144,8 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
   if (n_train > 0) {
     const bool smooth = n_train >= 40;
     if (smooth) {
-      polyline(m.train_loss, sy, "class=\"train-loss-raw\" stroke=\"#6baed6\" stroke-width=\"1\" stroke-opacity=\"0.6\"");
+      polyline(m.train_loss, sy,
+               "class=\"train-loss-raw\" stroke=\"#6baed6\" stroke-width=\"1\" stroke-opacity=\"0.6\"");
       // Exponential moving average, window about n/30 points, restarted at breaks.
       const double alpha = std::min(1.0, 2.0 / (static_cast<double>(n_train) / 30.0 + 1.0));
       std::vector<std::pair<double, double>> ema;
@@ -167,16 +172,20 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
     polyline(m.val_loss, sy, "class=\"val-loss\" stroke=\"#e6550d\" stroke-width=\"2\"");
     for (const auto& run : finite_runs(m.val_loss))
       for (const auto& [x, y] : run)
-        b << fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"#e6550d\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
-                         num(sx(x)), num(sy(y)));
+        b << fmt::format(
+            "<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"#e6550d\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
+            num(sx(x)), num(sy(y)));
     legend.push_back({"val loss", "#e6550d", "", "circle", 2, 1});
   }
   if (has_acc) {
-    polyline(m.val_accuracy, sa, "class=\"val-accuracy\" stroke=\"#31a354\" stroke-width=\"2\" stroke-dasharray=\"6 4\"");
+    polyline(m.val_accuracy, sa,
+             "class=\"val-accuracy\" stroke=\"#31a354\" stroke-width=\"2\" stroke-dasharray=\"6 4\"");
     for (const auto& run : finite_runs(m.val_accuracy))
       for (const auto& [x, y] : run)
-        b << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"7\" height=\"7\" fill=\"#31a354\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
-                         num(sx(x) - 3.5), num(sa(y) - 3.5));
+        b << fmt::format(
+            "<rect x=\"{}\" y=\"{}\" width=\"7\" height=\"7\" fill=\"#31a354\" stroke=\"#ffffff\" "
+            "stroke-width=\"1\"/>\n",
+            num(sx(x) - 3.5), num(sa(y) - 3.5));
     legend.push_back({"val accuracy (right axis)", "#31a354", "6 4", "square", 2, 1});
   }
 
@@ -185,15 +194,17 @@ std::string loss_curve_svg(const train::MetricsSeries& m) {
   double lx = left;
   const double ly = 50;
   for (const auto& it : legend) {
-    b << fmt::format("<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\" stroke-opacity=\"{}\"{}/>\n",
-                     num(lx), num(ly), num(lx + 26), num(ly), it.colour, num(it.width), num(it.opacity),
-                     it.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", it.dash));
+    b << fmt::format(
+        "<line x1=\"{}\" y1=\"{}\" x2=\"{}\" y2=\"{}\" stroke=\"{}\" stroke-width=\"{}\" stroke-opacity=\"{}\"{}/>\n",
+        num(lx), num(ly), num(lx + 26), num(ly), it.colour, num(it.width), num(it.opacity),
+        it.dash.empty() ? "" : fmt::format(" stroke-dasharray=\"{}\"", it.dash));
     if (it.marker == "circle")
       b << fmt::format("<circle cx=\"{}\" cy=\"{}\" r=\"3.5\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
                        num(lx + 13), num(ly), it.colour);
     else if (it.marker == "square")
-      b << fmt::format("<rect x=\"{}\" y=\"{}\" width=\"7\" height=\"7\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
-                       num(lx + 9.5), num(ly - 3.5), it.colour);
+      b << fmt::format(
+          "<rect x=\"{}\" y=\"{}\" width=\"7\" height=\"7\" fill=\"{}\" stroke=\"#ffffff\" stroke-width=\"1\"/>\n",
+          num(lx + 9.5), num(ly - 3.5), it.colour);
     b << text_el(lx + 32, ly + 4, xml_escape(it.label), "");
     lx += 32 + sans_width(it.label, 12) + 22;
   }

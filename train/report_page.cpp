@@ -50,7 +50,8 @@ void write_report(const std::string& out_dir, const std::string& title, const st
   js["layers"] = nlohmann::json::array();
   for (size_t i = 0; i < stats.size(); ++i)
     js["layers"].push_back({{"layer", i}, {"density", stats[i].density}, {"mean_span", stats[i].mean_span}});
-  write_file_atomic((dir / "stats.json").string(), js.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
+  write_file_atomic((dir / "stats.json").string(),
+                    js.dump(2, ' ', false, nlohmann::json::error_handler_t::replace) + "\n");
 
   const std::string t = xml_escape(title.empty() ? std::string("SeqBoat report") : title);
   std::string h;
@@ -85,30 +86,36 @@ td.bar div { background: #41b6c4; height: 10px; border-radius: 2px; }
     for (size_t i = 0; i < stats.size(); ++i) {
       const double d = stats[i].density;
       const double w = std::isfinite(d) ? std::clamp(d, 0.0, 1.0) * 100.0 : 0.0;
-      h += fmt::format("<tr><td>{}</td><td>{}</td><td class=\"bar\"><div style=\"width:{:.1f}%\"></div></td><td>{}</td></tr>\n", i,
-                       std::isfinite(d) ? fmt::format("{:.1f}%", d * 100.0) : std::string("n/a"), w,
-                       std::isfinite(stats[i].mean_span) ? fmt::format("{:.2f}", stats[i].mean_span) : std::string("n/a"));
+      h += fmt::format(
+          "<tr><td>{}</td><td>{}</td><td class=\"bar\"><div style=\"width:{:.1f}%\"></div></td><td>{}</td></tr>\n", i,
+          std::isfinite(d) ? fmt::format("{:.1f}%", d * 100.0) : std::string("n/a"), w,
+          std::isfinite(stats[i].mean_span) ? fmt::format("{:.2f}", stats[i].mean_span) : std::string("n/a"));
     }
     h += "</table>\n";
-    h += "<p class=\"files\">Density: share of non-padding tokens whose attention unit ran. Mean attention span: mean over "
+    h += "<p class=\"files\">Density: share of non-padding tokens whose attention unit ran. Mean attention span: mean "
+         "over "
          "active tokens of the distance, in original positions, between the furthest keys its window reaches. "
          "<a href=\"stats.json\">stats.json</a></p>\n";
   }
 
   h += "<h2>Training curves</h2>\n";
-  h += fmt::format("<div class=\"fig\">\n{}</div>\n<p class=\"files\"><a href=\"loss_curve.svg\">loss_curve.svg</a></p>\n",
-                   inline_svg(curve));
+  h += fmt::format(
+      "<div class=\"fig\">\n{}</div>\n<p class=\"files\"><a href=\"loss_curve.svg\">loss_curve.svg</a></p>\n",
+      inline_svg(curve));
 
   h += "<h2>Examples</h2>\n";
   if (!examples.empty())
-    h += "<p class=\"files\">One row per layer, one column per token: grey = the layer's attention unit skipped the token; "
+    h += "<p class=\"files\">One row per layer, one column per token: grey = the layer's attention unit skipped the "
+         "token; "
          "coloured = it ran, darker = larger router gate. Row labels give the layer's average density when per-layer "
          "statistics are available; the count on the right is this example's. Hover a cell for details.</p>\n";
   if (examples.empty()) h += "<p>No examples.</p>\n";
   for (size_t i = 0; i < examples.size(); ++i) {
     const auto& ex = examples[i];
-    h += fmt::format("<h3>Example {}</h3>\n<p class=\"files\">{} tokens, {} layers &middot; <a href=\"example_{}.svg\">example_{}.svg</a></p>\n",
-                     i, ex.tokens.size(), ex.layers.size(), i, i);
+    h += fmt::format(
+        "<h3>Example {}</h3>\n<p class=\"files\">{} tokens, {} layers &middot; <a "
+        "href=\"example_{}.svg\">example_{}.svg</a></p>\n",
+        i, ex.tokens.size(), ex.layers.size(), i, i);
     h += fmt::format("<div class=\"fig\">\n{}</div>\n", inline_svg(example_svgs[i]));
   }
   h += "</body>\n</html>\n";

@@ -18,8 +18,8 @@ LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, 
   r.run_dir = std::filesystem::path(checkpoint).parent_path().string();
   const std::string trained = r.cfg["task"];
   if (!task_name.empty() && task_name != trained)
-    throw std::invalid_argument(fmt::format("checkpoint '{}' was trained on task '{}', not '{}'", checkpoint, trained,
-                                            task_name));
+    throw std::invalid_argument(
+        fmt::format("checkpoint '{}' was trained on task '{}', not '{}'", checkpoint, trained, task_name));
   if (!data_dir.empty()) r.cfg["data.dir"] = data_dir;
   else if (trained == "listops" && r.cfg["data.dir"].get<std::string>().empty())
     r.cfg["data.dir"] = (std::filesystem::path(r.run_dir) / "data").string();

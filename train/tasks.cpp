@@ -169,10 +169,10 @@ class ClassificationTask : public Task {
       for (size_t i = 0; i < data_.train.size(); ++i) try {
           data::eval_listops(data_.train[i].tokens);
         } catch (const std::invalid_argument& e) {
-          throw std::runtime_error(fmt::format(
-              "listops.shuffle_args needs well-formed expressions, but training example {} is not: {} (set "
-              "listops.shuffle_args=false to train on it as it is)",
-              i + 1, e.what()));
+          throw std::runtime_error(
+              fmt::format("listops.shuffle_args needs well-formed expressions, but training example {} is not: {} (set "
+                          "listops.shuffle_args=false to train on it as it is)",
+                          i + 1, e.what()));
         }
   }
 
@@ -277,8 +277,8 @@ class LMTask : public Task {
   LMTask(const json& cfg, DType dt, Generator& gen)
       : batch_(cfg["batch_size"]), seq_len_(cfg["lm.seq_len"]), eval_windows_(cfg["lm.eval_windows"]) {
     std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
-    data::ByteCorpus corpus = paths.empty() ? data::ByteCorpus::from_source_tree(source_root())
-                                            : data::ByteCorpus::from_files(paths);
+    data::ByteCorpus corpus =
+        paths.empty() ? data::ByteCorpus::from_source_tree(source_root()) : data::ByteCorpus::from_files(paths);
     auto [train, val] = corpus.split(cfg["lm.val_fraction"].get<double>());
     train_.emplace(std::move(train));
     val_.emplace(std::move(val));

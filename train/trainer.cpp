@@ -31,8 +31,9 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model
   auto params = model.named_parameters();
   if (cfg["optimizer"] == "sgd")
     return std::make_unique<nn::SGD>(params, cfg["momentum"].get<double>(), cfg["weight_decay"].get<double>(), false);
-  return std::make_unique<nn::AdamW>(params, std::array<double, 2>{cfg["beta1"].get<double>(), cfg["beta2"].get<double>()}, 1e-8,
-                                     cfg["weight_decay"].get<double>());
+  return std::make_unique<nn::AdamW>(params,
+                                     std::array<double, 2>{cfg["beta1"].get<double>(), cfg["beta2"].get<double>()},
+                                     1e-8, cfg["weight_decay"].get<double>());
 }
 
 // A mask tensor as host flags (nonzero = true), read through to_vector() so
@@ -74,7 +75,7 @@ class Progress {
       std::fflush(stdout);
     } else if (log_line) {
       fmt::print("step {}/{} loss {:.4f} acc {:.3f} lr {:.2e} {:.0f} tok/s ETA {}\n", step + 1, total_, loss, acc, lr,
-                  tok_s, format_eta(eta));
+                 tok_s, format_eta(eta));
       std::fflush(stdout);
     }
   }
@@ -109,8 +110,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   nn::Module& model = task->model();
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
   const int64_t total = cfg["steps"];
-  nn::LrSchedule schedule{cfg["lr"], cfg["warmup_steps"], total, nn::parse_decay(cfg["decay"]),
-                          cfg["min_lr_ratio"]};
+  nn::LrSchedule schedule{cfg["lr"], cfg["warmup_steps"], total, nn::parse_decay(cfg["decay"]), cfg["min_lr_ratio"]};
 
   int64_t start = 0;
   if (opt.resume) {
@@ -167,8 +167,8 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
     Tensor loss = task->loss(b, dropout_rng, &correct, &counted);
     double lv = loss.item();
     if (!std::isfinite(lv))
-      throw std::runtime_error(fmt::format("non-finite loss ({}) at step {}; the last good checkpoint is kept at {}", lv,
-                                           step, ckpt_path.string()));
+      throw std::runtime_error(fmt::format("non-finite loss ({}) at step {}; the last good checkpoint is kept at {}",
+                                           lv, step, ckpt_path.string()));
     loss.backward();
     auto params = model.named_parameters();
     double gnorm = nn::clip_grad_norm(params, clip);
@@ -228,8 +228,11 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   s.steps = step;
   s.train_seconds = train_seconds;
   s.checkpoint = ckpt_path.string();
-  json fin = {{"event", "final"},          {"test_accuracy", test.accuracy}, {"test_loss", test.loss},
-              {"steps", step},             {"train_seconds", train_seconds}};
+  json fin = {{"event", "final"},
+              {"test_accuracy", test.accuracy},
+              {"test_loss", test.loss},
+              {"steps", step},
+              {"train_seconds", train_seconds}};
   if (task->reports_bits_per_byte()) {
     s.bits_per_byte = test.loss / std::log(2.0);
     fin["bits_per_byte"] = s.bits_per_byte;

@@ -27,5 +27,4 @@ struct TrainSummary {
 // non-finite loss/gradient (naming the step; the last good checkpoint stays).
 TrainSummary run_training(const nlohmann::json& config, const TrainOptions& options);
 
-
 }  // namespace seqboat::train

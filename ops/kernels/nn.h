@@ -30,12 +30,11 @@ using CrossEntropyBackwardFn = void(int64_t N, int64_t C, int64_t ignore, const 
 
 // Rows of D elements; w and b may be null (1 and 0).
 template <class T>
-using LayerNormFn = void(int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean,
-                         T* rstd);
+using LayerNormFn = void(int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean, T* rstd);
 // dx, dw, db (each may be null).
 template <class T>
-using LayerNormBackwardFn = void(int64_t R, int64_t D, const T* x, const T* w, const T* mean, const T* rstd,
-                                 const T* g, T* dx, T* dw, T* db);
+using LayerNormBackwardFn = void(int64_t R, int64_t D, const T* x, const T* w, const T* mean, const T* rstd, const T* g,
+                                 T* dx, T* dw, T* db);
 
 // x (M, C) channel-last. training: statistics of x, and (when the running
 // buffers are given) running = (1 - momentum) running + momentum stat, the
@@ -49,8 +48,8 @@ struct BatchNormArgs {
   int64_t mean_stride = 1, var_stride = 1;
 };
 template <class T>
-using BatchNormFn = void(const BatchNormArgs& args, const T* x, const T* w, const T* b, T* running_mean,
-                         T* running_var, T* y, T* mean, T* rstd);
+using BatchNormFn = void(const BatchNormArgs& args, const T* x, const T* w, const T* b, T* running_mean, T* running_var,
+                         T* y, T* mean, T* rstd);
 // through_stats: training (gradient through the batch statistics).
 template <class T>
 using BatchNormBackwardFn = void(int64_t M, int64_t C, bool through_stats, const T* x, const T* w, const T* mean,

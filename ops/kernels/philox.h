@@ -18,8 +18,8 @@ struct Philox4x32 {
 // permute and mix with the round key; the key is bumped by the Weyl
 // constants between rounds.
 SEQBOAT_HOST_DEVICE inline Philox4x32 philox4x32_10(Philox4x32 ctr, uint32_t key0, uint32_t key1) {
-  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;   // multipliers
-  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;   // Weyl key increments
+  constexpr uint32_t kM0 = 0xD2511F53u, kM1 = 0xCD9E8D57u;  // multipliers
+  constexpr uint32_t kW0 = 0x9E3779B9u, kW1 = 0xBB67AE85u;  // Weyl key increments
   for (int round = 0; round < 10; ++round) {
     const uint64_t p0 = static_cast<uint64_t>(kM0) * ctr.v[0];
     const uint64_t p1 = static_cast<uint64_t>(kM1) * ctr.v[2];
@@ -37,8 +37,8 @@ SEQBOAT_HOST_DEVICE inline Philox4x32 philox4x32_10(Philox4x32 ctr, uint32_t key
 // (exact in double).
 SEQBOAT_HOST_DEVICE inline double dropout_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
   const uint64_t block = i / 4;
-  const Philox4x32 ctr{{static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32),
-                        static_cast<uint32_t>(offset), static_cast<uint32_t>(offset >> 32)}};
+  const Philox4x32 ctr{{static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), static_cast<uint32_t>(offset),
+                        static_cast<uint32_t>(offset >> 32)}};
   const Philox4x32 r = philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
   return static_cast<double>(r.v[i % 4]) * (1.0 / 4294967296.0);
 }

@@ -48,8 +48,8 @@ template <class T>
 using SsmConvFn = void(const ConvGeometry& g, const T* x, const T* kernel, const uint8_t* pad, T* x0_seq, T* y);
 // dx (B, L, D) and dk (accumulated into a zeroed (D or 2D, Lk)); either may be null.
 template <class T>
-using SsmConvBackwardFn = void(const ConvGeometry& g, const T* G, const T* kernel, const T* x0_seq,
-                               const uint8_t* pad, T* dx, T* dk);
+using SsmConvBackwardFn = void(const ConvGeometry& g, const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
+                               T* dx, T* dk);
 
 // out = x with every pair (2m, 2m+1) of each of `rows` rows of Z rotated by
 // sign * positions[row] * 10000^(-2m/Z) (sign -1: the backward).

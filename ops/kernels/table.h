@@ -24,6 +24,7 @@
 #include <type_traits>
 
 // K(family, name, signature)
+// clang-format off
 #define SEQBOAT_KERNEL_LIST(K)                                                \
   K(shape, copy_strided, CopyStridedFn)                                       \
   K(shape, cast, CastFn)                                                      \
@@ -80,6 +81,7 @@
   K(optim, sum_of_squares, SumOfSquaresFn)                                    \
   K(optim, scale_inplace, ScaleFn)                                            \
   K(optim, all_finite, AllFiniteFn)
+// clang-format on
 
 namespace seqboat::kernels {
 

@@ -78,8 +78,8 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   std::vector<Sequence> seqs;
   if (task == "lm") {
     std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
-    data::ByteCorpus corpus = paths.empty() ? data::ByteCorpus::from_source_tree(SEQBOAT_SOURCE_DIR)
-                                            : data::ByteCorpus::from_files(paths);
+    data::ByteCorpus corpus =
+        paths.empty() ? data::ByteCorpus::from_source_tree(SEQBOAT_SOURCE_DIR) : data::ByteCorpus::from_files(paths);
     const int64_t len = std::min<int64_t>(cfg["lm.seq_len"].get<int64_t>(), static_cast<int64_t>(corpus.size()) - 1);
     for (int i = 0; i < 64; ++i) {
       size_t start = (corpus.size() - len) * static_cast<size_t>(i) / 64;
@@ -114,9 +114,9 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   train::MetricsSeries metrics;
   fs::path metrics_path = run_dir / "metrics.jsonl";
   if (fs::exists(metrics_path)) metrics = train::read_metrics_jsonl(metrics_path.string());
-  std::string summary = fmt::format("<p>Checkpoint <code>{}</code>, task <b>{}</b>, step {}. Statistics over {} {}.</p>",
-                                    report::xml_escape(ckpt), task, run.step, seqs.size(),
-                                    task == "lm" ? "corpus windows" : "test examples");
+  std::string summary = fmt::format(
+      "<p>Checkpoint <code>{}</code>, task <b>{}</b>, step {}. Statistics over {} {}.</p>", report::xml_escape(ckpt),
+      task, run.step, seqs.size(), task == "lm" ? "corpus windows" : "test examples");
   if (task != "lm")
     summary += fmt::format("<p>Accuracy on these examples: {:.1f}%.</p>", 100.0 * correct / seqs.size());
   report::write_report(a.get("out"), fmt::format("SeqBoat SMA report: {}", task), shown, stats, metrics, summary);

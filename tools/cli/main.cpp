@@ -109,9 +109,14 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
-      {"parity", cmd_parity},     {"train", cmd_train},   {"eval", cmd_eval},
-      {"generate", cmd_generate}, {"inspect", cmd_inspect}, {"data", cmd_data},
-      {"kernels", [](const std::vector<std::string>&) {
+      {"parity", cmd_parity},
+      {"train", cmd_train},
+      {"eval", cmd_eval},
+      {"generate", cmd_generate},
+      {"inspect", cmd_inspect},
+      {"data", cmd_data},
+      {"kernels",
+       [](const std::vector<std::string>&) {
          fmt::print("{}", seqboat::kernel_table_text());
          fmt::print("(x: the backend has the kernel for that dtype; cuda: {})\n",
                     seqboat::device_available(seqboat::Device::CUDA)
@@ -119,10 +124,10 @@ int main(int argc, char** argv) {
                         : seqboat::device_unavailable_reason(seqboat::Device::CUDA));
          return 0;
        }},
-      {"version", [](const std::vector<std::string>&) {
+      {"version",
+       [](const std::vector<std::string>&) {
          fmt::print("seqboat 0.1 (CUDA backend: {}, device: {})\n",
-                    seqboat::cuda::compiled_with_cuda() ? "built" : "not built",
-                    seqboat::cuda::device_description());
+                    seqboat::cuda::compiled_with_cuda() ? "built" : "not built", seqboat::cuda::device_description());
          return 0;
        }},
   };

@@ -49,7 +49,8 @@ GoldenRun build(const std::string& kind, const nlohmann::json& config, DType dt,
       return out;
     };
   } else {
-    throw std::invalid_argument(fmt::format("unknown module '{}' (expected MultiHeadEMA, SeqBoatLayer or SeqBoatModel)", kind));
+    throw std::invalid_argument(
+        fmt::format("unknown module '{}' (expected MultiHeadEMA, SeqBoatLayer or SeqBoatModel)", kind));
   }
   return r;
 }

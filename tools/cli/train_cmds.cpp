@@ -24,9 +24,10 @@ namespace fs = std::filesystem;
 int cmd_train(const std::vector<std::string>& argv) {
   Args a(argv, {"task", "config", "set", "out", "stop-after"}, {"resume", "help", "no-progress"});
   if (a.has("help")) {
-    fmt::print("usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
-               "                     [--resume] [--stop-after STEP] [--no-progress]\n\n{}",
-               train::config_help());
+    fmt::print(
+        "usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
+        "                     [--resume] [--stop-after STEP] [--no-progress]\n\n{}",
+        train::config_help());
     return 0;
   }
   if (!a.has("task")) return usage_error("train: --task is required (listops, lm or recall)");
@@ -51,7 +52,8 @@ int cmd_train(const std::vector<std::string>& argv) {
 int cmd_eval(const std::vector<std::string>& argv) {
   Args a(argv, {"checkpoint", "task", "data-dir", "split"}, {"json", "help"});
   if (a.has("help") || !a.has("checkpoint")) {
-    fmt::print("usage: seqboat eval --checkpoint F --task listops|recall|lm [--data-dir DIR] [--split test|val] [--json]\n");
+    fmt::print(
+        "usage: seqboat eval --checkpoint F --task listops|recall|lm [--data-dir DIR] [--split test|val] [--json]\n");
     return a.has("help") ? 0 : 2;
   }
   std::string split = a.get("split", "test");
@@ -73,7 +75,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
 int cmd_generate(const std::vector<std::string>& argv) {
   Args a(argv, {"checkpoint", "prompt", "tokens", "temperature", "top-k", "seed"}, {"help"});
   if (a.has("help") || !a.has("checkpoint")) {
-    fmt::print("usage: seqboat generate --checkpoint F --prompt TEXT [--tokens 200] [--temperature 0.8] [--top-k 40] [--seed 0]\n");
+    fmt::print(
+        "usage: seqboat generate --checkpoint F --prompt TEXT [--tokens 200] [--temperature 0.8] [--top-k 40] [--seed "
+        "0]\n");
     return a.has("help") ? 0 : 2;
   }
   train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "");
@@ -81,7 +85,8 @@ int cmd_generate(const std::vector<std::string>& argv) {
   const int64_t n = static_cast<int64_t>(a.number("tokens", 200));
   const double temperature = a.number("temperature", 0.8);
   const int64_t top_k = static_cast<int64_t>(a.number("top-k", 40));
-  if (n < 0 || temperature < 0 || top_k < 0) return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
+  if (n < 0 || temperature < 0 || top_k < 0)
+    return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
   Generator gen(static_cast<uint64_t>(a.number("seed", 0)));
   std::string text = a.get("prompt");
   if (text.empty()) text.push_back('\n');  // (push_back: GCC 12 warns falsely on = "\n", bug 105329)
@@ -93,7 +98,7 @@ int cmd_generate(const std::vector<std::string>& argv) {
     std::vector<int64_t> ids;
     for (size_t k = from; k < text.size(); ++k) ids.push_back(static_cast<uint8_t>(text[k]));
     Tensor tokens = from_vector_i64(ids, {1, static_cast<int64_t>(ids.size())});
-    DropoutRng no_dropout;  // eval mode: dropout draws nothing
+    DropoutRng no_dropout;                                              // eval mode: dropout draws nothing
     Tensor logits = lm.forward(tokens, no_dropout).to(DType::Float64);  // (1, L, 256)
     std::vector<double> last(256);
     for (int64_t v = 0; v < 256; ++v) last[v] = logits.at({0, static_cast<int64_t>(ids.size()) - 1, v});
@@ -110,8 +115,9 @@ int cmd_data(const std::vector<std::string>& argv) {
   Args a(argv, {"out", "n-train", "n-val", "n-test", "seed", "max-depth", "max-args", "min-length", "max-length"},
          {"help"});
   if (a.has("help") || a.positional().size() != 1 || a.positional()[0] != "listops" || !a.has("out")) {
-    fmt::print("usage: seqboat data listops --out DIR [--n-train 40000 --n-val 2000 --n-test 2000 --seed 1\n"
-               "                            --max-depth 4 --max-args 5 --min-length 32 --max-length 128]\n");
+    fmt::print(
+        "usage: seqboat data listops --out DIR [--n-train 40000 --n-val 2000 --n-test 2000 --seed 1\n"
+        "                            --max-depth 4 --max-args 5 --min-length 32 --max-length 128]\n");
     return a.has("help") ? 0 : 2;
   }
   data::ListOpsGenConfig g;

@@ -11,7 +11,10 @@ namespace seqboat {
 
 namespace {
 
+const kernels::BackendKernels* g_testing_table[kNumDevices] = {};
+
 const kernels::BackendKernels& backend(Device device) {
+  if (const kernels::BackendKernels* t = g_testing_table[static_cast<int>(device)]) return *t;
   if (device == Device::CPU) return cpu::backend_kernels();
 #ifdef SEQBOAT_WITH_CUDA
   return cuda::backend_kernels();
@@ -22,6 +25,10 @@ const kernels::BackendKernels& backend(Device device) {
 }
 
 }  // namespace
+
+void set_kernel_table_for_testing(Device device, const kernels::BackendKernels* table) {
+  g_testing_table[static_cast<int>(device)] = table;
+}
 
 template <class T>
 const kernels::TypedKernels<T>& kernels_on(Device device) {

@@ -17,6 +17,11 @@ namespace seqboat {
 template <class T>
 const kernels::TypedKernels<T>& kernels_on(Device device);
 
+// Tests only: until called again with nullptr, ops on `device` take their
+// kernels from `table` (tests/test_ops.cpp runs the CUDA kernels' host build
+// through every op this way). Not thread-safe; never used by the library.
+void set_kernel_table_for_testing(Device device, const kernels::BackendKernels* table);
+
 template <class T, class Fn>
 Fn* require_kernel(const char* op, Device device, const char* kernel, Fn* fn) {
   if (!fn)

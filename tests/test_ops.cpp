@@ -1,17 +1,24 @@
 // tests/test_ops.cpp: the op table's two modes (tests/op_table.h), each case
 // a subcase named after it:
 //   "op table: grad, cpu"            gradcheck in float64 on the CPU
-//   "op table: grad, cuda"           the same with the inputs on the GPU
-//   "op table: parity, cuda vs cpu"  forward and backward, float64 and float32
+//   "op table: grad, cuda device"    the same with the inputs on the GPU
+//   "op table: parity, cuda device vs cpu"  forward and backward, float64 and float32
 //   "op table: parity harness, cpu vs cpu"  the parity mode on the CPU alone
-// The cuda cases run only with a GPU: CTest runs them as test_ops_cuda, which
-// reports "Skipped" with the reason when there is none (tests/test_main.cpp).
+//   "op table: parity, cuda kernels on the host vs cpu"  the CUDA kernels'
+//                                    logic, run on the host (cuda/exec.h)
+// The "cuda device" cases run only with a GPU: CTest runs them as
+// test_ops_cuda, which reports "Skipped" with the reason when there is none
+// (tests/test_main.cpp).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
 
 #include <cmath>
+#include <functional>
 
+#include "cuda/host_exec.h"
+#include "cuda/kernel_table.h"
 #include "op_table.h"
+#include "ops/dispatch.h"
 #include "ops/shape.h"
 
 namespace seqboat::testing {
@@ -88,7 +95,10 @@ void check_grad(const OpCase& c, Device device, int64_t& entries) {
   CHECK_MESSAGE(r.ok, c.name << " (grad, " << device_name(device) << "): " << r.message);
 }
 
-void check_parity(const OpCase& c, Device device, DType dt) {
+// Runs case c in `dt` on the CPU and through `other` (named `what`), and
+// compares the output and every input gradient within the case's tolerance.
+void check_against_cpu(const OpCase& c, DType dt, const std::string& what,
+                       const std::function<std::vector<std::vector<double>>(const std::vector<Tensor>&)>& other) {
   const double tol = dt == DType::Float64 ? c.parity.f64 : c.parity.f32;
   std::vector<Tensor> inputs = inputs_of(c);
   std::vector<std::vector<double>> ref, got;
@@ -99,18 +109,39 @@ void check_parity(const OpCase& c, Device device, DType dt) {
     return;
   }
   try {
-    got = run_case(c, inputs, device, dt);
+    got = other(inputs);
   } catch (const std::exception& e) {
-    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the " << device_name(device)
-                      << " run threw: " << e.what());
+    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the " << what << " run threw: " << e.what());
     return;
   }
   for (size_t i = 0; i < ref.size(); ++i) {
     const double err = relative_error(got[i], ref[i]);
-    CHECK_MESSAGE(err <= tol, c.name << " (parity, " << device_name(device) << " vs cpu, " << dtype_name(dt) << "): "
+    CHECK_MESSAGE(err <= tol, c.name << " (parity, " << what << " vs cpu, " << dtype_name(dt) << "): "
                                      << (i == 0 ? std::string("output") : fmt::format("gradient of input {}", i - 1))
                                      << " differs by " << err << " > " << tol);
   }
+}
+
+void check_parity(const OpCase& c, Device device, DType dt) {
+  check_against_cpu(c, dt, device_name(device),
+                    [&](const std::vector<Tensor>& inputs) { return run_case(c, inputs, device, dt); });
+}
+
+// The CUDA backend's kernels built with the host executor (cuda/exec.h).
+const kernels::BackendKernels& cuda_kernels_on_host() {
+  static const kernels::BackendKernels table = cuda::make_kernel_table<cuda::HostExec>();
+  return table;
+}
+
+// Case c with the CPU's kernel table swapped for the CUDA kernels' host build.
+void check_cuda_logic(const OpCase& c, DType dt) {
+  check_against_cpu(c, dt, "cuda kernels on the host", [&](const std::vector<Tensor>& inputs) {
+    set_kernel_table_for_testing(Device::CPU, &cuda_kernels_on_host());
+    struct Restore {
+      ~Restore() { set_kernel_table_for_testing(Device::CPU, nullptr); }
+    } restore;
+    return run_case(c, inputs, Device::CPU, dt);
+  });
 }
 
 }  // namespace
@@ -136,14 +167,24 @@ TEST_CASE("op table: parity harness, cpu vs cpu") {
     }
 }
 
-TEST_CASE("op table: grad, cuda") {
+// The CUDA kernels' logic without a GPU: every case through the CUDA
+// backend's kernel templates instantiated with the host executor (plain loops
+// for the work items, naive GEMM and DFT), against the CPU backend.
+TEST_CASE("op table: parity, cuda kernels on the host vs cpu") {
+  for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {
+      check_cuda_logic(c, DType::Float64);
+      check_cuda_logic(c, DType::Float32);
+    }
+}
+
+TEST_CASE("op table: grad, cuda device") {
   static int64_t entries = 0;
   for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {
       check_grad(c, Device::CUDA, entries);
     }
 }
 
-TEST_CASE("op table: parity, cuda vs cpu") {
+TEST_CASE("op table: parity, cuda device vs cpu") {
   for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {
       check_parity(c, Device::CUDA, DType::Float64);
       check_parity(c, Device::CUDA, DType::Float32);

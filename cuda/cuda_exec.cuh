@@ -1,0 +1,178 @@
+// cuda/cuda_exec.cuh: the GPU executor for the CUDA backend's kernels
+// (cuda/exec.h): work items as grid-stride CUDA kernels on the process's
+// stream, GEMM through cuBLAS (TF32 only when switched on), real FFTs through
+// cuFFT with cached plans, scratch from the caching allocator. Every launch
+// and library call is checked; a failure throws naming the call.
+#pragma once
+
+#include <cublas_v2.h>
+#include <cuda_runtime.h>
+#include <cufft.h>
+
+#include <map>
+#include <mutex>
+#include <stdexcept>
+#include <string>
+#include <tuple>
+
+#include "cuda/exec.h"
+#include "cuda/runtime.h"
+#include "ops/kernels/linalg.h"
+
+namespace seqboat::cuda {
+
+template <class F>
+__global__ void for_each_kernel(int64_t n, F f) {
+  const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
+  for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) f(i);
+}
+
+inline cudaStream_t cuda_stream() { return static_cast<cudaStream_t>(stream()); }
+
+inline const char* cublas_status_name(cublasStatus_t s) {
+  switch (s) {
+    case CUBLAS_STATUS_SUCCESS: return "CUBLAS_STATUS_SUCCESS";
+    case CUBLAS_STATUS_NOT_INITIALIZED: return "CUBLAS_STATUS_NOT_INITIALIZED";
+    case CUBLAS_STATUS_ALLOC_FAILED: return "CUBLAS_STATUS_ALLOC_FAILED";
+    case CUBLAS_STATUS_INVALID_VALUE: return "CUBLAS_STATUS_INVALID_VALUE";
+    case CUBLAS_STATUS_ARCH_MISMATCH: return "CUBLAS_STATUS_ARCH_MISMATCH";
+    case CUBLAS_STATUS_MAPPING_ERROR: return "CUBLAS_STATUS_MAPPING_ERROR";
+    case CUBLAS_STATUS_EXECUTION_FAILED: return "CUBLAS_STATUS_EXECUTION_FAILED";
+    case CUBLAS_STATUS_INTERNAL_ERROR: return "CUBLAS_STATUS_INTERNAL_ERROR";
+    case CUBLAS_STATUS_NOT_SUPPORTED: return "CUBLAS_STATUS_NOT_SUPPORTED";
+    default: return "cuBLAS error";
+  }
+}
+
+inline void check_cublas(cublasStatus_t s, const char* what) {
+  if (s != CUBLAS_STATUS_SUCCESS)
+    throw std::runtime_error(std::string("cuBLAS error in ") + what + ": " + cublas_status_name(s));
+}
+
+inline void check_cufft(cufftResult r, const char* what) {
+  if (r != CUFFT_SUCCESS)
+    throw std::runtime_error(std::string("cuFFT error in ") + what + ": cufftResult " +
+                             std::to_string(static_cast<int>(r)));
+}
+
+// The process's cuBLAS handle, bound to the stream; its math mode follows
+// the TF32 switch at every call.
+inline cublasHandle_t cublas_handle() {
+  static cublasHandle_t h = [] {
+    cublasHandle_t created = nullptr;
+    check_cublas(cublasCreate(&created), "cublasCreate");
+    check_cublas(cublasSetStream(created, cuda_stream()), "cublasSetStream");
+    return created;
+  }();
+  check_cublas(cublasSetMathMode(h, tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+               "cublasSetMathMode");
+  return h;
+}
+
+struct CudaExec {
+  template <class F>
+  void for_each(int64_t n, F f) {
+    if (n <= 0) return;
+    constexpr int threads = 256;
+    const int64_t wanted = (n + threads - 1) / threads;
+    const int blocks = static_cast<int>(wanted < 65535 * 8 ? wanted : 65535 * 8);
+    for_each_kernel<<<blocks, threads, 0, cuda_stream()>>>(n, f);
+    check_status(cudaGetLastError(), "kernel launch (for_each)");
+  }
+
+  template <class T>
+  class Buffer {
+   public:
+    explicit Buffer(int64_t n) : p_(static_cast<T*>(scratch_alloc(sizeof(T) * static_cast<size_t>(n > 0 ? n : 1)))) {}
+    ~Buffer() { scratch_free(p_); }
+    Buffer(Buffer&& o) noexcept : p_(o.p_) { o.p_ = nullptr; }
+    Buffer(const Buffer&) = delete;
+    Buffer& operator=(const Buffer&) = delete;
+    T* get() { return p_; }
+
+   private:
+    T* p_;
+  };
+  template <class T>
+  Buffer<T> scratch(int64_t n) {
+    return Buffer<T>(n);
+  }
+
+  void to_host(void* dst, const void* src, size_t bytes) {
+    check_status(cudaMemcpyAsync(dst, src, bytes, cudaMemcpyDeviceToHost, cuda_stream()),
+                 "cudaMemcpyAsync device->host");
+    synchronize("cudaMemcpyAsync device->host");
+  }
+
+  // Row-major C = op(A) op(B) is column-major C^T = op(B)^T op(A)^T: cuBLAS
+  // gets B first. A row-major (r, c) matrix is a column-major (c, r) one.
+  template <class T>
+  void gemm(const kernels::GemmShape& s, const T* a, const T* b, T* c) {
+    if (s.batch == 0 || s.m == 0 || s.n == 0) return;
+    const cublasOperation_t op_b = s.trans_b ? CUBLAS_OP_T : CUBLAS_OP_N;
+    const cublasOperation_t op_a = s.trans_a ? CUBLAS_OP_T : CUBLAS_OP_N;
+    const int ldb = static_cast<int>(s.trans_b ? s.k : s.n);
+    const int lda = static_cast<int>(s.trans_a ? s.m : s.k);
+    const int ldc = static_cast<int>(s.n);
+    const T alpha = 1, beta = s.accumulate ? 1 : 0;
+    if (s.k == 0) {  // an empty sum: C = 0 (or unchanged)
+      const int64_t elements = s.batch == 1 ? s.m * s.n : s.batch * s.stride_c;
+      if (!s.accumulate) check_status(cudaMemsetAsync(c, 0, sizeof(T) * elements, cuda_stream()), "gemm (k = 0)");
+      return;
+    }
+    if constexpr (sizeof(T) == 4)
+      check_cublas(cublasSgemmStridedBatched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
+                                             static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a,
+                                             &beta, c, ldc, s.stride_c, static_cast<int>(s.batch)),
+                   "cublasSgemmStridedBatched");
+    else
+      check_cublas(cublasDgemmStridedBatched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
+                                             static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a,
+                                             &beta, c, ldc, s.stride_c, static_cast<int>(s.batch)),
+                   "cublasDgemmStridedBatched");
+  }
+
+  template <class T>
+  void fft_r2c(int64_t batch, int64_t n, const T* in, Cplx<T>* out) {
+    if (batch == 0) return;
+    cufftHandle plan = fft_plan(n, batch, sizeof(T) == 4 ? CUFFT_R2C : CUFFT_D2Z);
+    if constexpr (sizeof(T) == 4)
+      check_cufft(cufftExecR2C(plan, const_cast<float*>(in), reinterpret_cast<cufftComplex*>(out)), "cufftExecR2C");
+    else
+      check_cufft(cufftExecD2Z(plan, const_cast<double*>(in), reinterpret_cast<cufftDoubleComplex*>(out)),
+                  "cufftExecD2Z");
+  }
+
+  // Unnormalised; cuFFT may overwrite `in`, which callers never read again.
+  template <class T>
+  void fft_c2r(int64_t batch, int64_t n, Cplx<T>* in, T* out) {
+    if (batch == 0) return;
+    cufftHandle plan = fft_plan(n, batch, sizeof(T) == 4 ? CUFFT_C2R : CUFFT_Z2D);
+    if constexpr (sizeof(T) == 4)
+      check_cufft(cufftExecC2R(plan, reinterpret_cast<cufftComplex*>(in), out), "cufftExecC2R");
+    else check_cufft(cufftExecZ2D(plan, reinterpret_cast<cufftDoubleComplex*>(in), out), "cufftExecZ2D");
+  }
+
+ private:
+  // Batched 1-D plans, one per (size, batch, type), bound to the stream.
+  static cufftHandle fft_plan(int64_t n, int64_t batch, cufftType type) {
+    static std::mutex mutex;
+    static std::map<std::tuple<int64_t, int64_t, int>, cufftHandle> plans;
+    std::lock_guard<std::mutex> lock(mutex);
+    auto key = std::make_tuple(n, batch, static_cast<int>(type));
+    auto it = plans.find(key);
+    if (it != plans.end()) return it->second;
+    cufftHandle plan;
+    int size = static_cast<int>(n);
+    const bool forward = type == CUFFT_R2C || type == CUFFT_D2Z;
+    const int bins = static_cast<int>(n / 2 + 1);
+    check_cufft(cufftPlanMany(&plan, 1, &size, nullptr, 1, forward ? size : bins, nullptr, 1, forward ? bins : size,
+                              type, static_cast<int>(batch)),
+                "cufftPlanMany");
+    check_cufft(cufftSetStream(plan, cuda_stream()), "cufftSetStream");
+    plans.emplace(key, plan);
+    return plan;
+  }
+};
+
+}  // namespace seqboat::cuda

@@ -1,0 +1,104 @@
+// cuda/exec.h: how the CUDA backend's kernels are written. Every kernel in
+// cuda/<family>_impl.h is a template over an executor `Exec` and computes its
+// outputs as independent per-index work items, each an ordinary loop:
+//
+//   ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t i) { out[i] = ...; });
+//
+// plus a few library calls: ex.gemm (batched row-major GEMM), ex.fft_r2c /
+// ex.fft_c2r (batched real FFTs, unnormalised), ex.scratch<T>(n) (a temporary
+// buffer on the executor's device) and ex.to_host (bring a few values back).
+//
+// Two executors implement this:
+//   CudaExec (cuda/cuda_exec.cuh)  grid-stride CUDA kernels on the process's
+//                                  stream, cuBLAS, cuFFT, the caching allocator;
+//   HostExec (cuda/host_exec.h)    the same work items as plain loops on the
+//                                  host, naive GEMM and DFT.
+// cuda/<family>.cu instantiates the kernels with CudaExec for the GPU; the
+// test suite instantiates them with HostExec and runs the whole op table
+// through them against the CPU backend (tests/test_cuda_logic.cpp), so the
+// arithmetic and index logic of every CUDA kernel is checked on any machine.
+//
+// Determinism: every reduction is a sequential loop inside one work item, in
+// a fixed order (often the CPU backend's order), so results never depend on
+// scheduling; no floating-point atomics anywhere.
+#pragma once
+
+#include <cmath>
+#include <cstdint>
+
+#include "ops/kernels/common.h"
+
+namespace seqboat::cuda {
+
+// Math in the element type: the float versions on floats (as the CPU's
+// std::exp(float) does), on the host and on the device alike.
+SEQBOAT_HOST_DEVICE inline float math_exp(float v) { return expf(v); }
+SEQBOAT_HOST_DEVICE inline double math_exp(double v) { return exp(v); }
+SEQBOAT_HOST_DEVICE inline float math_log(float v) { return logf(v); }
+SEQBOAT_HOST_DEVICE inline double math_log(double v) { return log(v); }
+SEQBOAT_HOST_DEVICE inline float math_sqrt(float v) { return sqrtf(v); }
+SEQBOAT_HOST_DEVICE inline double math_sqrt(double v) { return sqrt(v); }
+SEQBOAT_HOST_DEVICE inline float math_tanh(float v) { return tanhf(v); }
+SEQBOAT_HOST_DEVICE inline double math_tanh(double v) { return tanh(v); }
+template <class T>
+SEQBOAT_HOST_DEVICE inline bool math_isfinite(T v) {
+#if defined(__CUDA_ARCH__)
+  return isfinite(v);
+#else
+  return std::isfinite(v);
+#endif
+}
+template <class T>
+SEQBOAT_HOST_DEVICE inline T math_max(T a, T b) {
+  return a > b ? a : b;
+}
+template <class T>
+SEQBOAT_HOST_DEVICE inline T math_min(T a, T b) {
+  return a < b ? a : b;
+}
+
+// A complex number laid out as cuFFT's cufftComplex / cufftDoubleComplex.
+template <class T>
+struct Cplx {
+  T re, im;
+};
+
+template <class T>
+SEQBOAT_HOST_DEVICE inline Cplx<T> cmul(Cplx<T> a, Cplx<T> b) {
+  return {a.re * b.re - a.im * b.im, a.re * b.im + a.im * b.re};
+}
+template <class T>
+SEQBOAT_HOST_DEVICE inline Cplx<T> cconj(Cplx<T> a) {
+  return {a.re, -a.im};
+}
+template <class T>
+SEQBOAT_HOST_DEVICE inline Cplx<T> cadd(Cplx<T> a, Cplx<T> b) {
+  return {a.re + b.re, a.im + b.im};
+}
+
+// The offset (in elements) of row-major element `linear` of `shape` in an
+// operand laid out with `strides`.
+SEQBOAT_HOST_DEVICE inline int64_t strided_offset(const kernels::StridedShape& shape, const kernels::Strides& strides,
+                                                  int64_t linear) {
+  int64_t off = 0;
+  for (int32_t d = shape.ndim - 1; d >= 0; --d) {
+    const int64_t size = shape.size[d];
+    off += (linear % size) * strides.step[d];
+    linear /= size;
+  }
+  return off;
+}
+
+// Bound<&impl::kernel<Exec, T>>::call is the kernel as the kernel table wants
+// it: the signature without the executor, which it makes for each call.
+template <auto F>
+struct Bound;
+template <class Exec, class R, class... A, R (*F)(Exec&, A...)>
+struct Bound<F> {
+  static R call(A... args) {
+    Exec ex;
+    return F(ex, args...);
+  }
+};
+
+}  // namespace seqboat::cuda

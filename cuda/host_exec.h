@@ -1,0 +1,96 @@
+// cuda/host_exec.h: the host executor for the CUDA backend's kernels
+// (cuda/exec.h): every work item runs as an ordinary loop iteration, GEMM is
+// the textbook triple loop and the FFTs are direct DFTs. Slow and simple on
+// purpose: it exists so that tests can run the CUDA kernels' logic on a
+// machine without a GPU.
+#pragma once
+
+#include <cmath>
+#include <cstring>
+#include <vector>
+
+#include "cuda/exec.h"
+#include "ops/kernels/linalg.h"
+
+namespace seqboat::cuda {
+
+struct HostExec {
+  template <class F>
+  void for_each(int64_t n, F f) {
+    for (int64_t i = 0; i < n; ++i) f(i);
+  }
+
+  template <class T>
+  class Buffer {
+   public:
+    explicit Buffer(int64_t n) : data_(static_cast<size_t>(n > 0 ? n : 1)) {}
+    T* get() { return data_.data(); }
+
+   private:
+    std::vector<T> data_;
+  };
+  template <class T>
+  Buffer<T> scratch(int64_t n) {
+    return Buffer<T>(n);
+  }
+
+  void to_host(void* dst, const void* src, size_t bytes) {
+    if (bytes) std::memcpy(dst, src, bytes);
+  }
+
+  // Row-major C_b = op(A_b) op(B_b) (+= when accumulate), as kernels::GemmShape.
+  template <class T>
+  void gemm(const kernels::GemmShape& s, const T* a, const T* b, T* c) {
+    for (int64_t bi = 0; bi < s.batch; ++bi) {
+      const T* A = a + bi * s.stride_a;
+      const T* B = b + bi * s.stride_b;
+      T* C = c + bi * s.stride_c;
+      for (int64_t i = 0; i < s.m; ++i)
+        for (int64_t j = 0; j < s.n; ++j) {
+          T acc = 0;
+          for (int64_t p = 0; p < s.k; ++p) {
+            const T av = s.trans_a ? A[p * s.m + i] : A[i * s.k + p];
+            const T bv = s.trans_b ? B[j * s.k + p] : B[p * s.n + j];
+            acc += av * bv;
+          }
+          C[i * s.n + j] = s.accumulate ? C[i * s.n + j] + acc : acc;
+        }
+    }
+  }
+
+  // out[b, f] = sum_t in[b, t] e^{-2 pi i f t / n}, f < n/2 + 1 (as cuFFT R2C).
+  template <class T>
+  void fft_r2c(int64_t batch, int64_t n, const T* in, Cplx<T>* out) {
+    const int64_t bins = n / 2 + 1;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t f = 0; f < bins; ++f) {
+        double re = 0, im = 0;
+        for (int64_t t = 0; t < n; ++t) {
+          const double angle = -2.0 * M_PI * static_cast<double>((f * t) % n) / static_cast<double>(n);
+          re += in[b * n + t] * std::cos(angle);
+          im += in[b * n + t] * std::sin(angle);
+        }
+        out[b * bins + f] = {static_cast<T>(re), static_cast<T>(im)};
+      }
+  }
+
+  // out[b, t] = sum_f X[f] e^{+2 pi i f t / n} over the full Hermitian
+  // spectrum of the n/2 + 1 bins given, unnormalised (as cuFFT C2R).
+  template <class T>
+  void fft_c2r(int64_t batch, int64_t n, const Cplx<T>* in, T* out) {
+    const int64_t bins = n / 2 + 1;
+    for (int64_t b = 0; b < batch; ++b)
+      for (int64_t t = 0; t < n; ++t) {
+        double acc = 0;
+        for (int64_t f = 0; f < n; ++f) {
+          // bins beyond n/2 are the conjugates of n - f
+          const Cplx<T> x = f < bins ? in[b * bins + f] : cconj(in[b * bins + (n - f)]);
+          const double angle = 2.0 * M_PI * static_cast<double>((f * t) % n) / static_cast<double>(n);
+          acc += x.re * std::cos(angle) - x.im * std::sin(angle);
+        }
+        out[b * n + t] = static_cast<T>(acc);
+      }
+  }
+};
+
+}  // namespace seqboat::cuda

@@ -1,0 +1,267 @@
+// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (ops/kernels/nn.h) over
+// an executor (cuda/exec.h): softmax, cross_entropy, layer_norm, batch_norm,
+// embedding, dropout. Formulas (and the backward terms) in ops/nn_ops.h.
+// A work item owns a line, a row, a channel or an output element and sums
+// sequentially, in the CPU backend's order, with the same double accumulators.
+#pragma once
+
+#include "cuda/exec.h"
+#include "ops/kernels/nn.h"
+#include "ops/kernels/philox.h"
+#include "ops/kernels/table.h"
+
+namespace seqboat::cuda::impl {
+
+using kernels::Lines;
+
+// First element and stride of line r.
+SEQBOAT_HOST_DEVICE inline void line_start(const Lines& l, int64_t r, int64_t& at, int64_t& step) {
+  at = (r / l.inner) * l.n * l.inner + r % l.inner;
+  step = l.inner;
+}
+
+template <class Exec, class T>
+void softmax_forward(Exec& ex, const Lines& l, bool log, const T* x, T* y) {
+  ex.for_each(l.outer * l.inner, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    int64_t at, s;
+    line_start(l, r, at, s);
+    T mx = -INFINITY;
+    for (int64_t k = 0; k < l.n; ++k) mx = math_max(mx, x[at + k * s]);
+    T sum = 0;
+    if (log) {
+      for (int64_t k = 0; k < l.n; ++k) sum += math_exp(x[at + k * s] - mx);
+      const T lse = mx + math_log(sum);
+      for (int64_t k = 0; k < l.n; ++k) y[at + k * s] = x[at + k * s] - lse;
+      return;
+    }
+    for (int64_t k = 0; k < l.n; ++k) {
+      y[at + k * s] = math_exp(x[at + k * s] - mx);
+      sum += y[at + k * s];
+    }
+    const T inv = T(1) / sum;
+    for (int64_t k = 0; k < l.n; ++k) y[at + k * s] *= inv;
+  });
+}
+
+template <class Exec, class T>
+void softmax_backward(Exec& ex, const Lines& l, bool log, const T* y, const T* g, T* dx) {
+  ex.for_each(l.outer * l.inner, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    int64_t at, s;
+    line_start(l, r, at, s);
+    T acc = 0;
+    if (log) {  // dx = g - exp(y) sum(g)
+      for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s];
+      for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = g[at + k * s] - math_exp(y[at + k * s]) * acc;
+      return;
+    }
+    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // dx = y (g - sum(g y))
+    for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = y[at + k * s] * g[at + k * s] - y[at + k * s] * acc;
+  });
+}
+
+// Row losses in parallel, then their mean in row order in one work item.
+template <class Exec, class T>
+void cross_entropy_forward(Exec& ex, int64_t N, int64_t C, int64_t ignore, const T* z, const int64_t* t, T* lse,
+                           T* loss) {
+  ex.for_each(N, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
+    const T* row = z + i * C;
+    T mx = -INFINITY;
+    for (int64_t j = 0; j < C; ++j) mx = math_max(mx, row[j]);
+    T sum = 0;
+    for (int64_t j = 0; j < C; ++j) sum += math_exp(row[j] - mx);
+    lse[i] = mx + math_log(sum);
+  });
+  ex.for_each(1, [=] SEQBOAT_HOST_DEVICE(int64_t) {
+    double total = 0;
+    int64_t counted = 0;
+    for (int64_t i = 0; i < N; ++i)
+      if (t[i] != ignore) {
+        total += static_cast<double>(lse[i] - z[i * C + t[i]]);
+        ++counted;
+      }
+    loss[0] = static_cast<T>(counted ? total / static_cast<double>(counted) : 0.0);
+  });
+}
+
+template <class Exec, class T>
+void cross_entropy_backward(Exec& ex, int64_t N, int64_t C, int64_t ignore, const T* z, const int64_t* t, const T* lse,
+                            const T* g, T* dz) {
+  ex.for_each(N * C, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t i = e / C, j = e % C;
+    if (t[i] == ignore) {
+      dz[e] = T(0);
+      return;
+    }
+    int64_t counted = 0;  // N is small next to N * C reads of z
+    for (int64_t r = 0; r < N; ++r) counted += t[r] != ignore;
+    const T scale = static_cast<T>(static_cast<double>(g[0]) / static_cast<double>(counted));
+    dz[e] = scale * math_exp(z[e] - lse[i]) - (j == t[i] ? scale : T(0));  // through lse; the picked logit
+  });
+}
+
+template <class Exec, class T>
+void layer_norm_forward(Exec& ex, int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean,
+                        T* rstd) {
+  ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    const T* xr = x + r * D;
+    double s = 0, ss = 0;
+    for (int64_t j = 0; j < D; ++j) s += xr[j];
+    const double mu = s / static_cast<double>(D);
+    for (int64_t j = 0; j < D; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
+    mean[r] = static_cast<T>(mu);
+    rstd[r] = static_cast<T>(1.0 / sqrt(ss / static_cast<double>(D) + eps));
+  });
+  ex.for_each(R * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t r = e / D, j = e % D;
+    const T xhat = (x[e] - mean[r]) * rstd[r];
+    y[e] = xhat * (w ? w[j] : T(1)) + (b ? b[j] : T(0));
+  });
+}
+
+template <class Exec, class T>
+void layer_norm_backward(Exec& ex, int64_t R, int64_t D, const T* x, const T* w, const T* mean, const T* rstd,
+                         const T* g, T* dx, T* dw, T* db) {
+  if (dx)
+    ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+      const T *xr = x + r * D, *gr = g + r * D;
+      double sum_dxhat = 0, sum_dxhat_xhat = 0;
+      for (int64_t j = 0; j < D; ++j) {
+        const T dxhat = gr[j] * (w ? w[j] : T(1));
+        sum_dxhat += dxhat;
+        sum_dxhat_xhat += dxhat * (xr[j] - mean[r]) * rstd[r];
+      }
+      const T mean_dxhat = static_cast<T>(sum_dxhat / static_cast<double>(D));
+      const T mean_dxhat_xhat = static_cast<T>(sum_dxhat_xhat / static_cast<double>(D));
+      for (int64_t j = 0; j < D; ++j) {
+        const T xhat = (xr[j] - mean[r]) * rstd[r];
+        const T dxhat = gr[j] * (w ? w[j] : T(1));
+        dx[r * D + j] = rstd[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);  // terms 1, 2, 3
+      }
+    });
+  if (dw || db)  // column sums over rows, in row order
+    ex.for_each(D, [=] SEQBOAT_HOST_DEVICE(int64_t j) {
+      double sw = 0, sb = 0;
+      for (int64_t r = 0; r < R; ++r) {
+        sw += g[r * D + j] * (x[r * D + j] - mean[r]) * rstd[r];
+        sb += g[r * D + j];
+      }
+      if (dw) dw[j] = static_cast<T>(sw);
+      if (db) db[j] = static_cast<T>(sb);
+    });
+}
+
+// Statistics per channel in one work item each (two passes, double), then
+// the normalisation per element, then the running update per channel.
+template <class Exec, class T>
+void batch_norm_forward(Exec& ex, const kernels::BatchNormArgs& a, const T* x, const T* w, const T* b, T* running_mean,
+                        T* running_var, T* y, T* mean, T* rstd) {
+  const int64_t M = a.M, C = a.C;
+  ex.for_each(C, [=] SEQBOAT_HOST_DEVICE(int64_t c) {
+    double mu, var;
+    if (a.training) {
+      mu = 0;
+      for (int64_t m = 0; m < M; ++m) mu += x[m * C + c];
+      mu /= static_cast<double>(M);
+      var = 0;
+      for (int64_t m = 0; m < M; ++m) var += (x[m * C + c] - mu) * (x[m * C + c] - mu);
+      var /= static_cast<double>(M);
+    } else {
+      mu = running_mean[c * a.mean_stride];
+      var = running_var[c * a.var_stride];
+    }
+    mean[c] = static_cast<T>(mu);
+    rstd[c] = static_cast<T>(1.0 / sqrt(var + a.eps));
+    if (a.training && running_mean) {
+      const double unbiased = var * static_cast<double>(M) / static_cast<double>(M - 1);
+      running_mean[c * a.mean_stride] =
+          static_cast<T>((1 - a.momentum) * running_mean[c * a.mean_stride] + a.momentum * mu);
+      running_var[c * a.var_stride] =
+          static_cast<T>((1 - a.momentum) * running_var[c * a.var_stride] + a.momentum * unbiased);
+    }
+  });
+  ex.for_each(M * C, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t c = e % C;
+    y[e] = (x[e] - mean[c]) * rstd[c] * (w ? w[c] : T(1)) + (b ? b[c] : T(0));
+  });
+}
+
+template <class Exec, class T>
+void batch_norm_backward(Exec& ex, int64_t M, int64_t C, bool through_stats, const T* x, const T* w, const T* mean,
+                         const T* rstd, const T* g, T* dx, T* dw, T* db) {
+  auto sums = ex.template scratch<double>(2 * C);
+  double* s = sums.get();  // s[c] = sum_g, s[C + c] = sum_gx
+  ex.for_each(C, [=] SEQBOAT_HOST_DEVICE(int64_t c) {
+    double sg = 0, sgx = 0;
+    for (int64_t m = 0; m < M; ++m) {
+      sg += g[m * C + c];
+      sgx += g[m * C + c] * (x[m * C + c] - mean[c]) * rstd[c];
+    }
+    s[c] = sg;
+    s[C + c] = sgx;
+    if (dw) dw[c] = static_cast<T>(sgx);
+    if (db) db[c] = static_cast<T>(sg);
+  });
+  if (!dx) return;
+  const double inv_m = through_stats ? 1.0 / static_cast<double>(M) : 0.0;
+  ex.for_each(M * C, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t c = e % C;
+    const T xhat = (x[e] - mean[c]) * rstd[c];
+    const T mean_g = static_cast<T>(s[c] * inv_m), mean_gx = static_cast<T>(s[C + c] * inv_m);
+    dx[e] = rstd[c] * (w ? w[c] : T(1)) * (g[e] - mean_g - xhat * mean_gx);  // terms 1, 2, 3
+  });
+}
+
+template <class Exec, class T>
+void embedding_forward(Exec& ex, int64_t n, int64_t D, const int64_t* idx, const T* w, T* y) {
+  ex.for_each(n * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) { y[e] = w[idx[e / D] * D + e % D]; });
+}
+
+// dW[v, j] = sum over i with idx[i] == v of g[i, j], in order of i: one work
+// item per element of dW, so no two items write the same place.
+template <class Exec, class T>
+void embedding_backward(Exec& ex, int64_t n, int64_t V, int64_t D, const int64_t* idx, const T* g, T* dw) {
+  ex.for_each(V * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t v = e / D, j = e % D;
+    T acc = 0;
+    for (int64_t i = 0; i < n; ++i)
+      if (idx[i] == v) acc += g[i * D + j];
+    dw[e] = acc;
+  });
+}
+
+template <class Exec, class T>
+void dropout_mask(Exec& ex, uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
+  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
+    keep[i] = kernels::dropout_uniform(seed, offset, static_cast<uint64_t>(i)) >= p;
+  });
+}
+
+template <class Exec, class T>
+void apply_keep(Exec& ex, int64_t n, const T* x, const uint8_t* keep, T scale, T* y) {
+  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t i) { y[i] = keep[i] ? x[i] * scale : T(0); });
+}
+
+// The nn kernels of executor Exec, for the kernel table.
+template <class Exec, class T>
+void fill_nn_kernels(kernels::TypedKernels<T>& k) {
+  k.softmax_forward = &Bound<&softmax_forward<Exec, T>>::call;
+  k.softmax_backward = &Bound<&softmax_backward<Exec, T>>::call;
+  k.cross_entropy_forward = &Bound<&cross_entropy_forward<Exec, T>>::call;
+  k.cross_entropy_backward = &Bound<&cross_entropy_backward<Exec, T>>::call;
+  k.layer_norm_forward = &Bound<&layer_norm_forward<Exec, T>>::call;
+  k.layer_norm_backward = &Bound<&layer_norm_backward<Exec, T>>::call;
+  k.batch_norm_forward = &Bound<&batch_norm_forward<Exec, T>>::call;
+  k.batch_norm_backward = &Bound<&batch_norm_backward<Exec, T>>::call;
+  k.embedding_forward = &Bound<&embedding_forward<Exec, T>>::call;
+  k.embedding_backward = &Bound<&embedding_backward<Exec, T>>::call;
+  k.apply_keep = &Bound<&apply_keep<Exec, T>>::call;
+}
+
+template <class Exec>
+void add_nn_kernels(kernels::BackendKernels& k) {
+  fill_nn_kernels<Exec>(k.f32);
+  fill_nn_kernels<Exec>(k.f64);
+  k.u8.dropout_mask = &Bound<&dropout_mask<Exec, uint8_t>>::call;
+}
+
+}  // namespace seqboat::cuda::impl

@@ -1,0 +1,11 @@
+// cuda/reduce.cu: the CUDA kernels of ops/reduce.cpp (sums, max, argmax),
+// instantiated for the GPU: the kernels themselves are in cuda/reduce_impl.h.
+#include "cuda/cuda_exec.cuh"
+#include "cuda/families.h"
+#include "cuda/reduce_impl.h"
+
+namespace seqboat::cuda {
+
+void add_reduce_kernels(kernels::BackendKernels& k) { impl::add_reduce_kernels<CudaExec>(k); }
+
+}  // namespace seqboat::cuda

@@ -1,0 +1,66 @@
+// cuda/reduce_impl.h: CUDA kernels of ops/reduce.cpp (ops/kernels/reduce.h),
+// over an executor (cuda/exec.h). One work item per output element, summing
+// its row sequentially in the CPU backend's order.
+#pragma once
+
+#include "cuda/exec.h"
+#include "ops/kernels/reduce.h"
+#include "ops/kernels/table.h"
+
+namespace seqboat::cuda::impl {
+
+template <class Exec, class T>
+void sum_rows(Exec& ex, int64_t outer, int64_t inner, const T* x, T* out) {
+  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    T acc = 0;
+    for (int64_t i = 0; i < inner; ++i) acc += x[r * inner + i];
+    out[r] = acc;
+  });
+}
+
+template <class Exec, class T>
+void sum_leading(Exec& ex, int64_t inner, int64_t outer, const T* x, T* out) {
+  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    T acc = 0;
+    for (int64_t i = 0; i < inner; ++i) acc += x[i * outer + r];
+    out[r] = acc;
+  });
+}
+
+template <class Exec, class T>
+void max_rows(Exec& ex, int64_t outer, int64_t inner, const T* x, T* out, int64_t* index) {
+  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    const T* row = x + r * inner;
+    int64_t best = 0;
+    for (int64_t i = 1; i < inner; ++i)
+      if (row[i] > row[best]) best = i;  // first maximal element wins ties
+    if (out) out[r] = row[best];
+    index[r] = best;
+  });
+}
+
+// out (outer, inner): g[r] at index[r] of row r, 0 elsewhere; one item per element.
+template <class Exec, class T>
+void place_at_index(Exec& ex, int64_t outer, int64_t inner, const int64_t* index, const T* g, T* out) {
+  ex.for_each(outer * inner, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t r = e / inner, i = e % inner;
+    out[e] = index[r] == i ? g[r] : T(0);
+  });
+}
+
+// The reduce kernels of executor Exec, for the kernel table.
+template <class Exec, class T>
+void fill_reduce_kernels(kernels::TypedKernels<T>& k) {
+  k.sum_rows = &Bound<&sum_rows<Exec, T>>::call;
+  k.sum_leading = &Bound<&sum_leading<Exec, T>>::call;
+  k.max_rows = &Bound<&max_rows<Exec, T>>::call;
+  k.place_at_index = &Bound<&place_at_index<Exec, T>>::call;
+}
+
+template <class Exec>
+void add_reduce_kernels(kernels::BackendKernels& k) {
+  fill_reduce_kernels<Exec>(k.f32);
+  fill_reduce_kernels<Exec>(k.f64);
+}
+
+}  // namespace seqboat::cuda::impl

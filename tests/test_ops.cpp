@@ -15,8 +15,7 @@
 #include <cmath>
 #include <functional>
 
-#include "cuda/host_exec.h"
-#include "cuda/kernel_table.h"
+#include "cuda_on_host.h"
 #include "op_table.h"
 #include "ops/dispatch.h"
 #include "ops/shape.h"
@@ -127,19 +126,10 @@ void check_parity(const OpCase& c, Device device, DType dt) {
                     [&](const std::vector<Tensor>& inputs) { return run_case(c, inputs, device, dt); });
 }
 
-// The CUDA backend's kernels built with the host executor (cuda/exec.h).
-const kernels::BackendKernels& cuda_kernels_on_host() {
-  static const kernels::BackendKernels table = cuda::make_kernel_table<cuda::HostExec>();
-  return table;
-}
-
 // Case c with the CPU's kernel table swapped for the CUDA kernels' host build.
 void check_cuda_logic(const OpCase& c, DType dt) {
   check_against_cpu(c, dt, "cuda kernels on the host", [&](const std::vector<Tensor>& inputs) {
-    set_kernel_table_for_testing(Device::CPU, &cuda_kernels_on_host());
-    struct Restore {
-      ~Restore() { set_kernel_table_for_testing(Device::CPU, nullptr); }
-    } restore;
+    CudaKernelsOnHost swap;
     return run_case(c, inputs, Device::CPU, dt);
   });
 }

@@ -15,6 +15,7 @@ const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
       {"task", "listops", "what to train", {"listops", "lm", "recall"}},
       {"seed", 1, "seed for initialisation, data order and dropout", {}},
+      {"device", "cpu", "where the model trains (cuda: one GPU)", {"cpu", "cuda"}},
       {"steps", 5000, "optimizer steps (listops: 9500)", {}},
       {"time_limit_s",
        0.0,

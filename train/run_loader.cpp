@@ -10,7 +10,8 @@
 
 namespace seqboat::train {
 
-LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir) {
+LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir,
+                   Device device) {
   nn::Checkpoint c = nn::load_checkpoint(checkpoint);
   LoadedRun r;
   r.cfg = nlohmann::json::parse(c.config_json);
@@ -24,7 +25,8 @@ LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, 
   else if (trained == "listops" && r.cfg["data.dir"].get<std::string>().empty())
     r.cfg["data.dir"] = (std::filesystem::path(r.run_dir) / "data").string();
   Generator gen(0);
-  r.task = make_task(r.cfg, r.run_dir, DType::Float32, gen);
+  r.cfg["device"] = device_name(device);
+  r.task = make_task(r.cfg, r.run_dir, DType::Float32, gen, device);
   r.task->model().load_state_dict(c.model);
   r.task->model().eval();
   return r;

@@ -25,6 +25,8 @@ struct LoadedRun {
 // empty; a listops run trained on generated data (empty data.dir) reads it
 // back from <run_dir>/data. Errors reading the checkpoint or the data
 // propagate, naming the file.
-LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir);
+// The model is placed on `device` (whatever device it was trained on).
+LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir,
+                   Device device = Device::CPU);
 
 }  // namespace seqboat::train

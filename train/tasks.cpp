@@ -157,13 +157,14 @@ EvalResult run_eval(Task& task, const std::function<bool(Batch&)>& next) {
 
 class ClassificationTask : public Task {
  public:
-  ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen)
+  ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device)
       : data_(load_classification_data(cfg, out_dir, true)),
         batch_(cfg["batch_size"]),
         seed_(cfg["seed"]),
         shuffle_args_(cfg["task"] == "listops" && cfg["listops.shuffle_args"].get<bool>()),
         dt_(dt) {
     model_ = std::make_shared<nn::SeqBoatModel>(model_config(cfg, data_.vocab, data_.classes), dt, gen);
+    model_->to(device_ = device);
     batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train.size()) / batch_);
     if (shuffle_args_)  // fail now, naming the example, rather than at the step that draws it
       for (size_t i = 0; i < data_.train.size(); ++i) try {
@@ -206,7 +207,7 @@ class ClassificationTask : public Task {
   }
 
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
-    Tensor logits = model_->forward(b.tokens, b.padding, rng);
+    Tensor logits = model_->forward(b.tokens.to(device_), b.padding.to(device_), rng);
     if (correct) *correct = count_correct(logits, b.labels);
     if (counted) *counted = b.labels.numel();
     return cross_entropy(logits, b.labels);
@@ -274,7 +275,7 @@ class ClassificationTask : public Task {
 
 class LMTask : public Task {
  public:
-  LMTask(const json& cfg, DType dt, Generator& gen)
+  LMTask(const json& cfg, DType dt, Generator& gen, Device device)
       : batch_(cfg["batch_size"]), seq_len_(cfg["lm.seq_len"]), eval_windows_(cfg["lm.eval_windows"]) {
     std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
     data::ByteCorpus corpus =
@@ -284,6 +285,7 @@ class LMTask : public Task {
     val_.emplace(std::move(val));
     rng_ = static_cast<uint64_t>(cfg["seed"].get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
     model_ = std::make_shared<nn::SeqBoatLM>(model_config(cfg, data::kByteVocab, data::kByteVocab), dt, gen);
+    model_->to(device_ = device);
   }
 
   static std::string source_root() {
@@ -307,7 +309,7 @@ class LMTask : public Task {
   Batch train_batch(int64_t) override { return sample(*train_, rng_); }
 
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
-    Tensor logits = model_->forward(b.tokens, rng);  // (B, L, V)
+    Tensor logits = model_->forward(b.tokens.to(device_), rng);  // (B, L, V)
     Tensor flat = reshape(logits, {-1, logits.size(-1)});
     Tensor y = reshape(b.labels, {-1});
     if (correct) *correct = count_correct(flat, y);
@@ -357,9 +359,9 @@ class LMTask : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen) {
-  if (cfg["task"] == "lm") return std::make_unique<LMTask>(cfg, dt, gen);
-  return std::make_unique<ClassificationTask>(cfg, out_dir, dt, gen);
+std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device) {
+  if (cfg["task"] == "lm") return std::make_unique<LMTask>(cfg, dt, gen, device);
+  return std::make_unique<ClassificationTask>(cfg, out_dir, dt, gen, device);
 }
 
 }  // namespace seqboat::train

@@ -39,11 +39,17 @@ class Task {
   virtual std::array<uint64_t, 4> sampler_state() const { return {0, 0, 0, 0}; }
   virtual void set_sampler_state(const std::array<uint64_t, 4>&) {}
   virtual std::vector<nn::SeqBoatLayer*> layers() = 0;
+  // Where the model lives; batches (made on the CPU) are moved there by loss().
+  Device device() const { return device_; }
+
+ protected:
+  Device device_ = Device::CPU;
 };
 
-// Builds the task from a resolved flat config. out_dir holds generated data
-// when no data.dir is given. `for_training` = false skips the training split.
-std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen);
+// Builds the task from a resolved flat config, its model on `device`. out_dir
+// holds generated data when no data.dir is given.
+std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen,
+                                Device device = Device::CPU);
 nn::ModelConfig model_config(const nlohmann::json& cfg, int64_t vocab, int64_t classes);
 
 // Classification data for inspection and evaluation.

@@ -97,6 +97,9 @@ class Progress {
 }  // namespace
 
 TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
+  const Device device = parse_device(cfg.value("device", "cpu"));
+  if (!device_available(device))
+    throw std::runtime_error(fmt::format("device {}: {}", device_name(device), device_unavailable_reason(device)));
   const fs::path out(opt.out_dir);
   fs::create_directories(out);
   const fs::path ckpt_path = out / "checkpoint.safetensors";
@@ -106,7 +109,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   const uint64_t seed = cfg["seed"];
   Generator init_gen(seed);
   DropoutRng dropout_rng{seed + 1, 0};
-  std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen);
+  std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen, device);
   nn::Module& model = task->model();
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
   const int64_t total = cfg["steps"];
@@ -119,7 +122,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
     nn::Checkpoint c = nn::load_checkpoint(ckpt_path.string());
     json saved = json::parse(c.config_json);
     for (auto it = cfg.begin(); it != cfg.end(); ++it)
-      if (it.key() != "time_limit_s" && it.key() != "threads" && saved.contains(it.key()) &&
+      if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
           saved[it.key()] != it.value())
         throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
                                              saved[it.key()].dump(), it.value().dump()));
@@ -152,9 +155,10 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   const int64_t log_every = std::max<int64_t>(1, cfg["log_every"].get<int64_t>());
   const int64_t eval_every = cfg["eval_every"], eval_batches = cfg["eval_batches"];
   const double time_limit = cfg["time_limit_s"], clip = cfg["clip_norm"];
-  progress.message(fmt::format("training {} ({} parameters) for {} steps, {} threads, output in {}",
-                               cfg["task"].get<std::string>(), model.num_parameters(), total, cpu_threads(),
-                               out.string()));
+  progress.message(fmt::format(
+      "training {} ({} parameters) for {} steps on {}, output in {}", cfg["task"].get<std::string>(),
+      model.num_parameters(), total,
+      device == Device::CPU ? fmt::format("the cpu ({} threads)", cpu_threads()) : std::string("cuda"), out.string()));
 
   model.train(true);
   auto t0 = Clock::now();

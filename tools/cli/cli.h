@@ -6,6 +6,8 @@
 #include <string>
 #include <vector>
 
+#include "tensor/dtype.h"
+
 namespace seqboat::cli {
 
 int usage_error(const std::string& message);  // prints message + hint, returns 2
@@ -25,6 +27,12 @@ class Args {
   std::multimap<std::string, std::string> values_;
   std::vector<std::string> positional_;
 };
+
+// The --device option (cpu when absent); an unknown name throws naming it.
+class Args;
+Device device_option(const Args& a);
+// Prints "seqboat <cmd>: cannot use <device>: <why>" (one line) and returns 1.
+int device_error(const char* cmd, Device device);
 
 int cmd_parity(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);

@@ -10,6 +10,7 @@
 #include "autograd/autograd.h"
 #include "cli.h"
 #include "data/bytes_corpus.h"
+#include "ops/backend.h"
 #include "ops/reduce.h"
 #include "train/metrics.h"
 #include "train/report.h"
@@ -30,17 +31,17 @@ struct Sequence {
 };
 
 // Runs the model on one sequence; returns per-layer routes and the prediction.
-report::RoutedExample route_one(nn::Module& model, const std::string& task, const Sequence& s) {
+report::RoutedExample route_one(nn::Module& model, const std::string& task, const Sequence& s, Device device) {
   NoGradGuard no_grad;
   DropoutRng unused;
   const int64_t L = static_cast<int64_t>(s.tokens.size());
   std::vector<int64_t> ids(s.tokens.begin(), s.tokens.end());
-  Tensor tokens = from_vector_i64(ids, {1, L});
+  Tensor tokens = from_vector_i64(ids, {1, L}).to(device);
   std::vector<nn::SeqBoatLayer*> layers;
   report::RoutedExample ex;
   ex.label = s.label;
   if (auto* m = dynamic_cast<nn::SeqBoatModel*>(&model)) {
-    Tensor logits = m->forward(tokens, zeros({1, L}, DType::UInt8), unused);
+    Tensor logits = m->forward(tokens, zeros({1, L}, DType::UInt8, device), unused);
     ex.predicted = static_cast<int>(argmax(logits, -1).item());
     for (auto& l : m->seq_layers) layers.push_back(l.get());
   } else if (auto* lm = dynamic_cast<nn::SeqBoatLM*>(&model)) {
@@ -50,10 +51,8 @@ report::RoutedExample route_one(nn::Module& model, const std::string& task, cons
   for (int32_t t : s.tokens) ex.tokens.push_back(train::token_label(task, t));
   for (nn::SeqBoatLayer* l : layers) {
     report::LayerRoute r;
-    for (int64_t t = 0; t < L; ++t) {
-      r.gate.push_back(l->last_route.gate.to(DType::Float64).at({0, t}));
-      r.active.push_back(l->last_route.active.at({0, t}) != 0);
-    }
+    r.gate = l->last_route.gate.to_vector();  // (1, L): one copy per layer from any device
+    for (double a : l->last_route.active.to_vector()) r.active.push_back(a != 0);
     ex.layers.push_back(r);
   }
   return ex;
@@ -62,13 +61,17 @@ report::RoutedExample route_one(nn::Module& model, const std::string& task, cons
 }  // namespace
 
 int cmd_inspect(const std::vector<std::string>& argv) {
-  Args a(argv, {"checkpoint", "task", "data-dir", "n", "out"}, {"help"});
+  Args a(argv, {"checkpoint", "task", "data-dir", "n", "out", "device"}, {"help"});
   if (a.has("help") || !a.has("checkpoint") || !a.has("out")) {
-    fmt::print("usage: seqboat inspect --checkpoint F --task listops|recall|lm [--data-dir DIR] [--n 8] --out DIR\n");
+    fmt::print(
+        "usage: seqboat inspect --checkpoint F --task listops|recall|lm [--data-dir DIR] [--n 8] [--device cpu|cuda] "
+        "--out DIR\n");
     return a.has("help") ? 0 : 2;
   }
+  const Device device = device_option(a);
+  if (!device_available(device)) return device_error("inspect", device);
   const std::string ckpt = a.get("checkpoint");
-  train::LoadedRun run = train::load_run(ckpt, a.get("task"), a.get("data-dir"));
+  train::LoadedRun run = train::load_run(ckpt, a.get("task"), a.get("data-dir"), device);
   const json& cfg = run.cfg;
   const std::string task = cfg["task"];
   const fs::path run_dir = run.run_dir;
@@ -101,7 +104,7 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   train::RoutingStats routing(window, causal);
   int correct = 0;
   for (size_t i = 0; i < seqs.size(); ++i) {
-    report::RoutedExample ex = route_one(model, task, seqs[i]);
+    report::RoutedExample ex = route_one(model, task, seqs[i], device);
     correct += ex.predicted >= 0 && ex.predicted == ex.label;
     for (size_t l = 0; l < ex.layers.size(); ++l) routing.add(l, ex.layers[l].active);
     if (static_cast<int>(shown.size()) < n_show) {

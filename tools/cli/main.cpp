@@ -17,17 +17,17 @@ static void print_usage() {
   fmt::print(
       "usage: seqboat <command> [options]\n\n"
       "commands:\n"
-      "  train --task listops|lm|recall [--config F] [--set k=v ...] [--out DIR] [--resume]\n"
+      "  train --task listops|lm|recall [--config F] [--set k=v ...] [--out DIR] [--device D] [--resume]\n"
       "                                     train a model (`seqboat train --help` lists every config key)\n"
-      "  eval --checkpoint F --task T [--data-dir DIR] [--split test] [--json]\n"
+      "  eval --checkpoint F --task T [--data-dir DIR] [--split test] [--device D] [--json]\n"
       "                                     loss and accuracy of a checkpoint\n"
-      "  inspect --checkpoint F --task T [--data-dir DIR] [--n 8] --out DIR\n"
+      "  inspect --checkpoint F --task T [--data-dir DIR] [--n 8] [--device D] --out DIR\n"
       "                                     SMA pictures: which tokens each layer activated, report.html\n"
-      "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S]\n"
+      "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S --device D]\n"
       "                                     sample bytes from an lm checkpoint\n"
       "  data listops --out DIR [--n-train N --n-val N --n-test N --seed S --max-depth D --max-args A]\n"
       "                                     write ListOps TSV files (LRA format)\n"
-      "  parity [--dtype float64|float32] [--tol T] FILE...\n"
+      "  parity [--dtype float64|float32] [--device cpu|cuda] [--tol T] FILE...\n"
       "                                     check the modules against golden safetensors files\n"
       "  kernels                            which kernels each backend has, per dtype\n"
       "  version                            build information\n");
@@ -90,6 +90,13 @@ double Args::number(const std::string& name, double fallback) const {
   } catch (const std::exception&) {
     throw std::invalid_argument(fmt::format("option '--{}' expects a number, got '{}'", name, v));
   }
+}
+
+Device device_option(const Args& a) { return parse_device(a.get("device", "cpu")); }
+
+int device_error(const char* cmd, Device device) {
+  fmt::print(stderr, "seqboat {}: cannot use {}: {}\n", cmd, device_name(device), device_unavailable_reason(device));
+  return 1;
 }
 
 }  // namespace seqboat::cli

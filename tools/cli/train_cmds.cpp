@@ -9,6 +9,7 @@
 #include "data/listops.h"
 #include "nn/checkpoint.h"
 #include "nn/sampling.h"
+#include "ops/backend.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
 #include "train/config.h"
@@ -22,17 +23,21 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args a(argv, {"task", "config", "set", "out", "stop-after"}, {"resume", "help", "no-progress"});
+  Args a(argv, {"task", "config", "set", "out", "stop-after", "device"}, {"resume", "help", "no-progress"});
   if (a.has("help")) {
     fmt::print(
         "usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
-        "                     [--resume] [--stop-after STEP] [--no-progress]\n\n{}",
+        "                     [--device cpu|cuda] [--resume] [--stop-after STEP] [--no-progress]\n\n{}",
         train::config_help());
     return 0;
   }
   if (!a.has("task")) return usage_error("train: --task is required (listops, lm or recall)");
   std::string task = a.get("task");
-  json cfg = train::resolve_config(task, a.get("config"), a.all("set"));
+  std::vector<std::string> sets = a.all("set");
+  if (a.has("device")) sets.push_back("device=" + a.get("device"));  // --device X is --set device=X
+  json cfg = train::resolve_config(task, a.get("config"), sets);
+  const Device device = parse_device(cfg["device"].get<std::string>());
+  if (!device_available(device)) return device_error("train", device);
   train::TrainOptions opt;
   opt.out_dir = a.get("out", fmt::format("runs/{}", task));
   opt.resume = a.has("resume");
@@ -50,16 +55,19 @@ int cmd_train(const std::vector<std::string>& argv) {
 }
 
 int cmd_eval(const std::vector<std::string>& argv) {
-  Args a(argv, {"checkpoint", "task", "data-dir", "split"}, {"json", "help"});
+  Args a(argv, {"checkpoint", "task", "data-dir", "split", "device"}, {"json", "help"});
   if (a.has("help") || !a.has("checkpoint")) {
     fmt::print(
-        "usage: seqboat eval --checkpoint F --task listops|recall|lm [--data-dir DIR] [--split test|val] [--json]\n");
+        "usage: seqboat eval --checkpoint F --task listops|recall|lm [--data-dir DIR] [--split test|val] "
+        "[--device cpu|cuda] [--json]\n");
     return a.has("help") ? 0 : 2;
   }
+  const Device device = device_option(a);
+  if (!device_available(device)) return device_error("eval", device);
   std::string split = a.get("split", "test");
   if (split != "test" && split != "val" && split != "train")
     return usage_error(fmt::format("eval: --split must be test, val or train, got '{}'", split));
-  train::LoadedRun r = train::load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"));
+  train::LoadedRun r = train::load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"), device);
   train::EvalResult e = r.task->evaluate(split, 0);
   if (a.has("json")) {
     json j = {{"split", split}, {"loss", e.loss}, {"accuracy", e.accuracy}, {"examples", e.examples}};
@@ -73,14 +81,16 @@ int cmd_eval(const std::vector<std::string>& argv) {
 }
 
 int cmd_generate(const std::vector<std::string>& argv) {
-  Args a(argv, {"checkpoint", "prompt", "tokens", "temperature", "top-k", "seed"}, {"help"});
+  Args a(argv, {"checkpoint", "prompt", "tokens", "temperature", "top-k", "seed", "device"}, {"help"});
   if (a.has("help") || !a.has("checkpoint")) {
     fmt::print(
         "usage: seqboat generate --checkpoint F --prompt TEXT [--tokens 200] [--temperature 0.8] [--top-k 40] [--seed "
-        "0]\n");
+        "0] [--device cpu|cuda]\n");
     return a.has("help") ? 0 : 2;
   }
-  train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "");
+  const Device device = device_option(a);
+  if (!device_available(device)) return device_error("generate", device);
+  train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "", device);
   auto& lm = dynamic_cast<nn::SeqBoatLM&>(r.task->model());
   const int64_t n = static_cast<int64_t>(a.number("tokens", 200));
   const double temperature = a.number("temperature", 0.8);
@@ -97,11 +107,11 @@ int cmd_generate(const std::vector<std::string>& argv) {
     size_t from = text.size() > static_cast<size_t>(context) ? text.size() - context : 0;
     std::vector<int64_t> ids;
     for (size_t k = from; k < text.size(); ++k) ids.push_back(static_cast<uint8_t>(text[k]));
-    Tensor tokens = from_vector_i64(ids, {1, static_cast<int64_t>(ids.size())});
-    DropoutRng no_dropout;                                              // eval mode: dropout draws nothing
-    Tensor logits = lm.forward(tokens, no_dropout).to(DType::Float64);  // (1, L, 256)
-    std::vector<double> last(256);
-    for (int64_t v = 0; v < 256; ++v) last[v] = logits.at({0, static_cast<int64_t>(ids.size()) - 1, v});
+    const int64_t L = static_cast<int64_t>(ids.size());
+    Tensor tokens = from_vector_i64(ids, {1, L}).to(device);
+    DropoutRng no_dropout;                           // eval mode: dropout draws nothing
+    Tensor logits = lm.forward(tokens, no_dropout);  // (1, L, 256)
+    const std::vector<double> last = logits.narrow(1, L - 1, 1).to_vector();
     const auto next = static_cast<int>(nn::sample_next_token(last, temperature, top_k, gen));
     text.push_back(static_cast<char>(next));
     fmt::print("{}", static_cast<char>(next));

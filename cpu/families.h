@@ -13,6 +13,7 @@ void add_linalg_kernels(kernels::BackendKernels& k);
 void add_index_kernels(kernels::BackendKernels& k);
 void add_nn_kernels(kernels::BackendKernels& k);
 void add_ssm_kernels(kernels::BackendKernels& k);
+void add_ema_scan_kernels(kernels::BackendKernels& k);
 void add_attention_kernels(kernels::BackendKernels& k);
 void add_sma_kernels(kernels::BackendKernels& k);
 void add_optim_kernels(kernels::BackendKernels& k);

@@ -16,6 +16,7 @@ const kernels::BackendKernels& backend_kernels() {
     add_index_kernels(k);
     add_nn_kernels(k);
     add_ssm_kernels(k);
+    add_ema_scan_kernels(k);
     add_attention_kernels(k);
     add_sma_kernels(k);
     add_optim_kernels(k);

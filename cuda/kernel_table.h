@@ -6,6 +6,7 @@
 
 #include "cuda/attention_impl.h"
 #include "cuda/elementwise_impl.h"
+#include "cuda/ema_scan_impl.h"
 #include "cuda/index_impl.h"
 #include "cuda/linalg_impl.h"
 #include "cuda/nn_ops_impl.h"
@@ -27,6 +28,7 @@ kernels::BackendKernels make_kernel_table() {
   impl::add_index_kernels<Exec>(k);
   impl::add_nn_kernels<Exec>(k);
   impl::add_ssm_kernels<Exec>(k);
+  impl::add_ema_scan_kernels<Exec>(k);
   impl::add_attention_kernels<Exec>(k);
   impl::add_sma_kernels<Exec>(k);
   impl::add_optim_kernels<Exec>(k);

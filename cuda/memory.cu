@@ -9,6 +9,7 @@
 // launches that used it can be handed to the next launch at once.
 #include <cuda_runtime.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <map>
 #include <mutex>
@@ -50,6 +51,7 @@ class CachingAllocator {
       void* p = it->second;
       live_[p] = it->first;
       cached_bytes_ -= it->first;
+      note_live(it->first);
       free_.erase(it);
       return p;
     }
@@ -64,6 +66,7 @@ class CachingAllocator {
       throw std::runtime_error("CUDA error in cudaMalloc of " + std::to_string(size) +
                                " bytes: " + cudaGetErrorString(err));
     live_[p] = size;
+    note_live(size);
     return p;
   }
 
@@ -74,7 +77,21 @@ class CachingAllocator {
     if (it == live_.end()) return;
     free_.emplace(it->second, p);
     cached_bytes_ += it->second;
+    live_bytes_ -= it->second;
     live_.erase(it);
+  }
+
+  size_t live_bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return live_bytes_;
+  }
+  size_t peak_bytes() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return peak_bytes_;
+  }
+  void reset_peak() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    peak_bytes_ = live_bytes_;
   }
 
  private:
@@ -89,7 +106,13 @@ class CachingAllocator {
     cached_bytes_ = 0;
   }
 
+  void note_live(size_t bytes) {
+    live_bytes_ += bytes;
+    peak_bytes_ = std::max(peak_bytes_, live_bytes_);
+  }
+
   std::mutex mutex_;
+  size_t live_bytes_ = 0, peak_bytes_ = 0;
   std::multimap<size_t, void*> free_;
   std::unordered_map<void*, size_t> live_;
   size_t cached_bytes_ = 0;
@@ -152,6 +175,11 @@ void copy_device_to_device(void* dst, const void* src, size_t nbytes) {
 void device_memset_zero(void* dst, size_t nbytes) {
   check_status(cudaMemsetAsync(dst, 0, nbytes, static_cast<cudaStream_t>(stream())), "cudaMemsetAsync");
 }
+
+void synchronize_device() { synchronize("synchronize_device"); }
+size_t current_device_memory() { return allocator().live_bytes(); }
+size_t peak_device_memory() { return allocator().peak_bytes(); }
+void reset_peak_device_memory() { allocator().reset_peak(); }
 
 bool tf32_enabled() { return g_tf32; }
 void set_tf32(bool on) { g_tf32 = on; }

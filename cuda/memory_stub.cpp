@@ -18,5 +18,9 @@ void copy_to_device(void*, const void*, size_t) { throw std::runtime_error(kNoCu
 void copy_to_host(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
 void copy_device_to_device(void*, const void*, size_t) { throw std::runtime_error(kNoCuda); }
 void device_memset_zero(void*, size_t) { throw std::runtime_error(kNoCuda); }
+void synchronize_device() {}
+size_t current_device_memory() { return 0; }
+size_t peak_device_memory() { return 0; }
+void reset_peak_device_memory() {}
 
 }  // namespace seqboat::cuda

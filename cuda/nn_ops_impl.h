@@ -229,10 +229,13 @@ void embedding_backward(Exec& ex, int64_t n, int64_t V, int64_t D, const int64_t
   });
 }
 
+// One work item per Philox block of four elements.
 template <class Exec, class T>
 void dropout_mask(Exec& ex, uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
-  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
-    keep[i] = kernels::dropout_uniform(seed, offset, static_cast<uint64_t>(i)) >= p;
+  const uint64_t threshold = kernels::dropout_threshold(p);
+  ex.for_each((n + 3) / 4, [=] SEQBOAT_HOST_DEVICE(int64_t blk) {
+    const kernels::Philox4x32 r = kernels::dropout_block(seed, offset, static_cast<uint64_t>(blk));
+    for (int64_t k = 0; k < 4 && 4 * blk + k < n; ++k) keep[4 * blk + k] = r.v[k] >= threshold;
   });
 }
 

@@ -113,7 +113,9 @@ Tensor MultiHeadEMA::kernel(int64_t length) const {
 Tensor MultiHeadEMA::forward(const Tensor& x, const Tensor& padding_mask) const {
   if (x.dim() != 3 || x.size(2) != cfg.embed_dim)
     fail(fmt::format("MultiHeadEMA: input must be (B, L, {}), got {}", cfg.embed_dim, shape_str(x.shape())));
-  Tensor y = ssm_conv(x, kernel(x.size(1)), padding_mask, cfg.bidirectional, algo);
+  Tensor y = method == Method::Scan
+                 ? ema_conv(x, delta, alpha, beta, gamma, padding_mask, cfg.bidirectional, cfg.truncation.value_or(0))
+                 : ssm_conv(x, kernel(x.size(1)), padding_mask, cfg.bidirectional, algo);
   return add(y, mul(x, omega));  // the residual uses the un-zeroed x
 }
 

@@ -22,7 +22,10 @@ struct EmaConfig {
   static EmaConfig from_json(const nlohmann::json& j);
 };
 
-// y = ssm_conv(x with padding zeroed, ema_kernel(...)) + omega * x.
+// y = conv(x with padding zeroed, the EMA kernel) + omega * x, computed by
+// ema_conv (N recurrences per channel) or, with method = Kernel, as
+// ssm_conv(x, ema_kernel(...)) with ssm_conv's algorithm `algo`: the same
+// numbers to rounding.
 class MultiHeadEMA : public Module {
  public:
   MultiHeadEMA(const EmaConfig& cfg, DType dt, Generator& gen);
@@ -30,7 +33,9 @@ class MultiHeadEMA : public Module {
   Tensor kernel(int64_t length) const;  // (K, Lk)
   EmaConfig cfg;
   Tensor delta, alpha, beta, gamma, omega;
-  ConvAlgo algo = ConvAlgo::Auto;
+  enum class Method { Scan, Kernel };
+  Method method = Method::Scan;
+  ConvAlgo algo = ConvAlgo::Auto;  // for Method::Kernel
 };
 
 enum class RelPosType { Simple, Rotary };

@@ -60,6 +60,10 @@ Device parse_device(const std::string& name) {
   fail(fmt::format("device '{}' is not one of: cpu, cuda", name));
 }
 
+void synchronize_device(Device device) {
+  if (device == Device::CUDA) cuda::synchronize_device();
+}
+
 void set_cpu_threads(int n) { cpu::set_num_threads(n); }
 int cpu_threads() { return cpu::num_threads(); }
 

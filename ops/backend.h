@@ -30,6 +30,10 @@ std::string device_unavailable_reason(Device device);
 // "cpu" or "cuda"; throws std::invalid_argument naming the text otherwise.
 Device parse_device(const std::string& name);
 
+// Waits until the work queued on `device` is done (timing; a no-op on the CPU,
+// whose kernels return when finished).
+void synchronize_device(Device device);
+
 // Threads the CPU kernels use (OpenMP); n > 0.
 void set_cpu_threads(int n);
 int cpu_threads();

@@ -32,6 +32,24 @@
 // products or by FFT (all exact; cpu/ssm.cpp), the algorithm picked per size
 // by the backend unless the caller names one.
 //
+// ==== ema_conv(x, delta, alpha, beta, gamma, pad, bidirectional, trunc) -> y (B, L, D) ====
+// The same y as ssm_conv(x, ema_kernel(...)), from the parameters: with
+// p, a, q, coef of ema_kernel for row c and state n, the kernel is
+// k[c, l] = sum_n coef_n q_n^l, so the past sum splits into N recurrences
+// (x0 = x with padding zeroed, Lk = the kernel length, x0 = 0 outside [0, L)):
+//   h_n[t] = q_n h_n[t-1] + x0[t] - q_n^Lk x0[t-Lk]   (= sum_{i<Lk} q_n^i x0[t-i])
+//   y[t]   = sum_n coef_n h_n[t]
+// (the future sum of a bidirectional layer runs the same backwards in t, over
+// rows D + d). Exact in exact arithmetic; in float64 it matches the direct
+// sums to rounding (about 1e-15).
+// backward, G = dy:
+//   dx0[s] = sum_n coef_n r_n[s],  r_n[s] = q_n r_n[s+1] + G[s] - q_n^Lk G[s+Lk]
+//                                   (the adjoint recurrence, backwards in s)
+//   S0_n = sum_b sum_t G[t] h_n[t]          = sum_l dk[l] q^l      (ema_kernel's S0)
+//   S1_n = sum_b sum_t G[t] h'_n[t]         = sum_l dk[l] l q^(l-1) (ema_kernel's S1)
+//          h'_n = dh_n/dq_n: h'[t] = q h'[t-1] + h[t-1] - Lk q^(Lk-1) x0[t-Lk]
+//   and from S0, S1 the parameter gradients exactly as in ema_kernel's backward.
+//
 // ==== rotary(x, positions) -> (B, S, Z) ====
 // forward: theta = pos * freq[m], freq[m] = 10000^(-2m/Z), m = 0..Z/2-1
 //   out[2m]   = x[2m] cos theta - x[2m+1] sin theta      (x[2m] + i x[2m+1]) e^{i theta}
@@ -53,13 +71,13 @@ namespace seqboat {
 
 namespace {
 
-void check_ema_param(const char* arg, const Tensor& t, const Shape& expected, const Tensor& delta) {
-  check_defined("ema_kernel", arg, t);
-  check_same_dtype("ema_kernel", delta, t);
-  common_device("ema_kernel", {&delta, &t});
+void check_ema_param(const char* op, const char* arg, const Tensor& t, const Shape& expected, const Tensor& delta) {
+  check_defined(op, arg, t);
+  check_same_dtype(op, delta, t);
+  common_device(op, {&delta, &t});
   if (t.shape() != expected)
-    fail(fmt::format("ema_kernel: {} must have shape {}, got {} (delta {})", arg, shape_str(expected),
-                     shape_str(t.shape()), shape_str(delta.shape())));
+    fail(fmt::format("{}: {} must have shape {}, got {} (delta {})", op, arg, shape_str(expected), shape_str(t.shape()),
+                     shape_str(delta.shape())));
 }
 
 ConvGeometry check_ssm_conv_args(const Tensor& x, const Tensor& kernel, const Tensor& pad, bool bidirectional) {
@@ -134,9 +152,9 @@ Tensor ema_kernel(const Tensor& delta, const Tensor& alpha, const Tensor& beta, 
     fail(fmt::format("ema_kernel: delta must have shape (K, N, 1) with N >= 1, got {}", shape_str(delta.shape())));
   if (length < 0) fail(fmt::format("ema_kernel: length must be >= 0, got {}", length));
   const int64_t K = delta.size(0), N = delta.size(1);
-  check_ema_param("alpha", alpha, {K, N, 1}, delta);
-  check_ema_param("beta", beta, {K, N, 1}, delta);
-  check_ema_param("gamma", gamma, {K, N}, delta);
+  check_ema_param(op, "alpha", alpha, {K, N, 1}, delta);
+  check_ema_param(op, "beta", beta, {K, N, 1}, delta);
+  check_ema_param(op, "gamma", gamma, {K, N}, delta);
   const Device dev = delta.device();
   const kernels::EmaShape s{K, N, length};
   Tensor pd = delta.detach().contiguous(), pa = alpha.detach().contiguous();
@@ -187,6 +205,65 @@ Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mas
   return record("ssm_conv", y, {x, kernel}, [x0_seq, kc, pad, g](const Tensor& grad, const std::vector<bool>& need) {
     return ssm_conv_backward(grad, x0_seq, kc, pad, g, need[0], need[1]);
   });
+}
+
+Tensor ema_conv(const Tensor& x, const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
+                const Tensor& padding_mask, bool bidirectional, int64_t truncation) {
+  const char* op = "ema_conv";
+  check_defined(op, "x", x);
+  check_dim(op, "x", x, 3);
+  check_float(op, "x", x);
+  check_defined(op, "delta", delta);
+  check_dim(op, "delta", delta, 3);
+  check_same_dtype(op, x, delta);
+  const Device dev = common_device(op, {&x, &delta, &alpha, &beta, &gamma, &padding_mask});
+  const int64_t B = x.size(0), L = x.size(1), D = x.size(2), K = bidirectional ? 2 * D : D;
+  if (delta.size(0) != K || delta.size(2) != 1 || delta.size(1) < 1)
+    fail(fmt::format("ema_conv: delta must have shape ({}, N, 1) ({} for x {}), got {}", K,
+                     bidirectional ? "2D, bidirectional" : "D, causal", shape_str(x.shape()),
+                     shape_str(delta.shape())));
+  const int64_t N = delta.size(1);
+  check_ema_param(op, "alpha", alpha, {K, N, 1}, delta);
+  check_ema_param(op, "beta", beta, {K, N, 1}, delta);
+  check_ema_param(op, "gamma", gamma, {K, N}, delta);
+  if (truncation < 0) fail(fmt::format("ema_conv: truncation must be >= 0 (0 = none), got {}", truncation));
+  if (padding_mask.defined()) {
+    check_dtype(op, "padding_mask", padding_mask, DType::UInt8);
+    if (padding_mask.shape() != Shape{B, L})
+      fail(fmt::format("ema_conv: padding_mask must have shape (B, L) = {}, got {} (x {})", shape_str({B, L}),
+                       shape_str(padding_mask.shape()), shape_str(x.shape())));
+  }
+  const kernels::EmaScanShape s{B, L, D, N, truncation > 0 ? std::min(truncation, L) : L, bidirectional};
+  Tensor xc = x.detach().contiguous(), pd = delta.detach().contiguous(), pa = alpha.detach().contiguous();
+  Tensor pb = beta.detach().contiguous(), pg = gamma.detach().contiguous();
+  Tensor pad = padding_mask.defined() ? padding_mask.detach().contiguous() : Tensor();
+  Tensor y = empty({B, L, D}, x.dtype(), dev);
+  dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, dev, T, ema_scan_forward)
+    (s, xc.ptr<T>(), pad.defined() ? pad.ptr<uint8_t>() : nullptr, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(),
+     y.ptr<T>());
+  });
+  return record(op, y, {x, delta, alpha, beta, gamma},
+                [s, xc, pad, pd, pa, pb, pg](const Tensor& g, const std::vector<bool>& need) {
+                  const char* bop = "ema_conv_backward";
+                  const Device dev = g.device();
+                  Tensor gc = g.contiguous();
+                  std::vector<Tensor> grads(5);
+                  if (need[0]) grads[0] = empty(xc.shape(), g.dtype(), dev);
+                  const Tensor* params[] = {&pd, &pa, &pb, &pg};
+                  for (int i = 0; i < 4; ++i)
+                    if (need[i + 1]) grads[i + 1] = empty(params[i]->shape(), g.dtype(), dev);
+                  dispatch_float(g.dtype(), bop, [&](auto tag) {
+                    using T = decltype(tag);
+                    auto out = [](const Tensor& t) { return t.defined() ? t.ptr<T>() : nullptr; };
+                    SEQBOAT_KERNEL(bop, dev, T, ema_scan_backward)
+                    (s, xc.ptr<T>(), pad.defined() ? pad.ptr<uint8_t>() : nullptr, pd.ptr<T>(), pa.ptr<T>(),
+                     pb.ptr<T>(), pg.ptr<T>(), gc.ptr<T>(), out(grads[0]), out(grads[1]), out(grads[2]), out(grads[3]),
+                     out(grads[4]));
+                  });
+                  return grads;
+                });
 }
 
 Tensor rotary(const Tensor& x, const Tensor& positions) {

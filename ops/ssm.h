@@ -41,6 +41,16 @@ using kernels::rel_pos_index;
 Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mask, bool bidirectional,
                 ConvAlgo algo = ConvAlgo::Auto);
 
+// The EMA convolution straight from the parameters (what MultiHeadEMA runs):
+// the same numbers as ssm_conv(x, ema_kernel(delta, alpha, beta, gamma, Lk),
+// padding_mask, bidirectional), computed as N linear recurrences per channel
+// in O(B L D N), without the kernel or an FFT. delta, alpha, beta: (K, N, 1),
+// gamma: (K, N) with K = D (causal) or 2D (bidirectional); x: (B, L, D);
+// truncation: Lk = min(truncation, L), 0 = none. Differentiable in x and the
+// four parameters.
+Tensor ema_conv(const Tensor& x, const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
+                const Tensor& padding_mask, bool bidirectional, int64_t truncation = 0);
+
 // The algorithm Auto picks for these sizes on `device` (never Auto).
 ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional,
                             Device device = Device::CPU, DType dtype = DType::Float32);

@@ -1,6 +1,7 @@
 // tests/op_table_ssm.cpp: op-table cases for the SSM ops (ops/ssm.h):
 // ema_kernel, ssm_conv (causal / bidirectional x Direct / FFT x padding x
-// kernel length), ema_kernel -> ssm_conv composed, rotary, rel_pos_bias_gather.
+// kernel length), ema_kernel -> ssm_conv composed, ema_conv (the recurrences),
+// rotary, rel_pos_bias_gather.
 #include <fmt/format.h>
 
 #include "op_table.h"
@@ -46,6 +47,37 @@ SEQBOAT_OP_CASES(ema_kernel_cases) {
         },
         [length](const V& x) { return ema_kernel(x[0], x[1], x[2], x[3], length); });
   }
+}
+
+// ema_conv: the recurrences straight from the parameters, causal and
+// bidirectional, with and without padding (a fully padded row included),
+// full length and truncated, non-contiguous x.
+SEQBOAT_OP_CASES(ema_conv_cases) {
+  struct Size {
+    const char* name;
+    int64_t L, truncation;
+  };
+  const int64_t B = 2, D = 3, N = 2;
+  for (bool bidirectional : {false, true})
+    for (bool padded : {false, true})
+      for (Size s :
+           {Size{"full", 6, 0}, Size{"truncated3", 7, 3}, Size{"truncation_beyond_L", 4, 9}, Size{"L1", 1, 0}}) {
+        const int64_t L = s.L, trunc = s.truncation, K = bidirectional ? 2 * D : D;
+        table.add(
+            fmt::format("ema_conv/{}/{}/{}", bidirectional ? "bidirectional" : "causal", padded ? "padded" : "no_pad",
+                        s.name),
+            [=](Generator& g) {
+              return V{randn({B, L, D}, g), randn({K, N, 1}, g), randn({K, N, 1}, g),
+                       randn({K, N, 1}, g), randn({K, N}, g),    padded ? padding_with_full_row(B, L) : Tensor()};
+            },
+            [=](const V& x) { return ema_conv(x[0], x[1], x[2], x[3], x[4], x[5], bidirectional, trunc); });
+      }
+  table.add(
+      "ema_conv/causal/non_contiguous_x",
+      [](Generator& g) {
+        return V{randn({2, 3, 5}, g), randn({3, 3, 1}, g), randn({3, 3, 1}, g), randn({3, 3, 1}, g), randn({3, 3}, g)};
+      },
+      [](const V& x) { return ema_conv(transpose(x[0], 1, 2), x[1], x[2], x[3], x[4], Tensor(), false, 0); });
 }
 
 static const char* algo_name(ConvAlgo algo) {

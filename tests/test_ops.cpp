@@ -91,7 +91,7 @@ void check_grad(const OpCase& c, Device device, int64_t& entries) {
     r.message = std::string("threw: ") + e.what();
   }
   entries += r.elements_checked;
-  CHECK_MESSAGE(r.ok, c.name << " (grad, " << device_name(device) << "): " << r.message);
+  CHECK_MESSAGE(r.ok, c.name << " (grad, " << std::string(device_name(device)) << "): " << r.message);
 }
 
 // Runs case c in `dt` on the CPU and through `other` (named `what`), and
@@ -104,18 +104,20 @@ void check_against_cpu(const OpCase& c, DType dt, const std::string& what,
   try {
     ref = run_case(c, inputs, Device::CPU, dt);
   } catch (const std::exception& e) {
-    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the CPU run threw: " << e.what());
+    FAIL_CHECK(c.name << " (parity, " << std::string(dtype_name(dt))
+                      << "): the CPU run threw: " << std::string(e.what()));
     return;
   }
   try {
     got = other(inputs);
   } catch (const std::exception& e) {
-    FAIL_CHECK(c.name << " (parity, " << dtype_name(dt) << "): the " << what << " run threw: " << e.what());
+    FAIL_CHECK(c.name << " (parity, " << std::string(dtype_name(dt)) << "): the " << what
+                      << " run threw: " << std::string(e.what()));
     return;
   }
   for (size_t i = 0; i < ref.size(); ++i) {
     const double err = relative_error(got[i], ref[i]);
-    CHECK_MESSAGE(err <= tol, c.name << " (parity, " << what << " vs cpu, " << dtype_name(dt) << "): "
+    CHECK_MESSAGE(err <= tol, c.name << " (parity, " << what << " vs cpu, " << std::string(dtype_name(dt)) << "): "
                                      << (i == 0 ? std::string("output") : fmt::format("gradient of input {}", i - 1))
                                      << " differs by " << err << " > " << tol);
   }

@@ -4,6 +4,7 @@
 // thread and a CUDA thread computing element i of a mask get the same bits.
 #pragma once
 
+#include <cmath>
 #include <cstdint>
 
 #include "ops/kernels/common.h"
@@ -32,15 +33,25 @@ SEQBOAT_HOST_DEVICE inline Philox4x32 philox4x32_10(Philox4x32 ctr, uint32_t key
   return ctr;
 }
 
-// The uniform draw in [0, 1) of element i of dropout call `offset`: word
-// i % 4 of the block at counter (i / 4, offset) under key `seed`, times 2^-32
-// (exact in double).
-SEQBOAT_HOST_DEVICE inline double dropout_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
-  const uint64_t block = i / 4;
+// The four 32-bit words of dropout call `offset` for elements 4 block ..
+// 4 block + 3: the block at counter (block, offset) under key `seed`.
+SEQBOAT_HOST_DEVICE inline Philox4x32 dropout_block(uint64_t seed, uint64_t offset, uint64_t block) {
   const Philox4x32 ctr{{static_cast<uint32_t>(block), static_cast<uint32_t>(block >> 32), static_cast<uint32_t>(offset),
                         static_cast<uint32_t>(offset >> 32)}};
-  const Philox4x32 r = philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
-  return static_cast<double>(r.v[i % 4]) * (1.0 / 4294967296.0);
+  return philox4x32_10(ctr, static_cast<uint32_t>(seed), static_cast<uint32_t>(seed >> 32));
+}
+
+// The uniform draw in [0, 1) of element i of dropout call `offset`: word
+// i % 4 of its block, times 2^-32 (exact in double). Element i is kept when
+// it is >= p.
+SEQBOAT_HOST_DEVICE inline double dropout_uniform(uint64_t seed, uint64_t offset, uint64_t i) {
+  return static_cast<double>(dropout_block(seed, offset, i / 4).v[i % 4]) * (1.0 / 4294967296.0);
+}
+
+// u >= p for u = word 2^-32 is word >= ceil(p 2^32): the same decision on
+// integers (p 2^32 is exact in double).
+SEQBOAT_HOST_DEVICE inline uint64_t dropout_threshold(double p) {
+  return static_cast<uint64_t>(ceil(p * 4294967296.0));
 }
 
 }  // namespace seqboat::kernels

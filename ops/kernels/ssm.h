@@ -51,6 +51,25 @@ template <class T>
 using SsmConvBackwardFn = void(const ConvGeometry& g, const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad,
                                T* dx, T* dk);
 
+// The EMA convolution straight from the parameters, as N linear recurrences
+// per channel (ops/ssm.cpp: ema_conv): x (B, L, D), pad (B, L) or null;
+// K = D (causal) or 2D (bidirectional) parameter rows, N states, Lk = the
+// kernel length (L, or the truncation).
+struct EmaScanShape {
+  int64_t B = 0, L = 0, D = 0, N = 0, Lk = 0;
+  bool bidirectional = false;
+};
+// y (B, L, D): the convolution of x (padding zeroed) with the EMA kernel.
+template <class T>
+using EmaScanFn = void(const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,
+                       const T* beta, const T* gamma, T* y);
+// dx (B, L, D) and the four parameter gradients ((K, N) each) from G = dy;
+// any output may be null.
+template <class T>
+using EmaScanBackwardFn = void(const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,
+                               const T* beta, const T* gamma, const T* G, T* dx, T* d_delta, T* d_alpha, T* d_beta,
+                               T* d_gamma);
+
 // out = x with every pair (2m, 2m+1) of each of `rows` rows of Z rotated by
 // sign * positions[row] * 10000^(-2m/Z) (sign -1: the backward).
 template <class T>

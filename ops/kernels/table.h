@@ -64,6 +64,8 @@
   K(ssm, ssm_conv_algo, SsmConvAlgoFn)                                        \
   K(ssm, ssm_conv_forward, SsmConvFn)                                         \
   K(ssm, ssm_conv_backward, SsmConvBackwardFn)                                \
+  K(ssm, ema_scan_forward, EmaScanFn)                                         \
+  K(ssm, ema_scan_backward, EmaScanBackwardFn)                                \
   K(ssm, rotary, RotaryFn)                                                    \
   K(ssm, rel_pos_bias_gather_forward, RelPosBiasGatherFn)                     \
   K(ssm, rel_pos_bias_gather_backward, RelPosBiasGatherBackwardFn)            \

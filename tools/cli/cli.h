@@ -34,6 +34,7 @@ Device device_option(const Args& a);
 // Prints "seqboat <cmd>: cannot use <device>: <why>" (one line) and returns 1.
 int device_error(const char* cmd, Device device);
 
+int cmd_bench(const std::vector<std::string>& args);
 int cmd_parity(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);

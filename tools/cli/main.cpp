@@ -29,6 +29,8 @@ static void print_usage() {
       "                                     write ListOps TSV files (LRA format)\n"
       "  parity [--dtype float64|float32] [--device cpu|cuda] [--tol T] FILE...\n"
       "                                     check the modules against golden safetensors files\n"
+      "  bench [--device D] [--case NAME] [--L N] [--threads T] [--reps R] [--json FILE]\n"
+      "                                     benchmarks: the layer, GEMM bound, a ListOps step, ssm_conv\n"
       "  kernels                            which kernels each backend has, per dtype\n"
       "  version                            build information\n");
 }
@@ -116,7 +118,7 @@ int main(int argc, char** argv) {
     return args.empty() ? 2 : 0;
   }
   std::map<std::string, std::function<int(const std::vector<std::string>&)>> commands = {
-      {"parity", cmd_parity},
+      {"parity", cmd_parity},     {"bench", cmd_bench},
       {"train", cmd_train},
       {"eval", cmd_eval},
       {"generate", cmd_generate},

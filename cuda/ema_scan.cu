@@ -1,0 +1,12 @@
+// cuda/ema_scan.cu: the CUDA kernels of ops/ssm.cpp's ema_conv (the EMA
+// recurrences), instantiated for the GPU: the kernels are in
+// cuda/ema_scan_impl.h.
+#include "cuda/cuda_exec.cuh"
+#include "cuda/ema_scan_impl.h"
+#include "cuda/families.h"
+
+namespace seqboat::cuda {
+
+void add_ema_scan_kernels(kernels::BackendKernels& k) { impl::add_ema_scan_kernels<CudaExec>(k); }
+
+}  // namespace seqboat::cuda

@@ -16,6 +16,7 @@
 #include <tuple>
 
 #include "cuda/exec.h"
+#include "cuda/libraries.cuh"
 #include "cuda/runtime.h"
 #include "ops/kernels/linalg.h"
 
@@ -60,11 +61,11 @@ inline void check_cufft(cufftResult r, const char* what) {
 inline cublasHandle_t cublas_handle() {
   static cublasHandle_t h = [] {
     cublasHandle_t created = nullptr;
-    check_cublas(cublasCreate(&created), "cublasCreate");
-    check_cublas(cublasSetStream(created, cuda_stream()), "cublasSetStream");
+    check_cublas(cublas().create(&created), "cublasCreate");
+    check_cublas(cublas().set_stream(created, cuda_stream()), "cublasSetStream");
     return created;
   }();
-  check_cublas(cublasSetMathMode(h, tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
+  check_cublas(cublas().set_math_mode(h, tf32_enabled() ? CUBLAS_TF32_TENSOR_OP_MATH : CUBLAS_DEFAULT_MATH),
                "cublasSetMathMode");
   return h;
 }
@@ -121,12 +122,12 @@ struct CudaExec {
       return;
     }
     if constexpr (sizeof(T) == 4)
-      check_cublas(cublasSgemmStridedBatched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
+      check_cublas(cublas().sgemm_strided_batched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
                                              static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a,
                                              &beta, c, ldc, s.stride_c, static_cast<int>(s.batch)),
                    "cublasSgemmStridedBatched");
     else
-      check_cublas(cublasDgemmStridedBatched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
+      check_cublas(cublas().dgemm_strided_batched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
                                              static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a,
                                              &beta, c, ldc, s.stride_c, static_cast<int>(s.batch)),
                    "cublasDgemmStridedBatched");
@@ -137,9 +138,9 @@ struct CudaExec {
     if (batch == 0) return;
     cufftHandle plan = fft_plan(n, batch, sizeof(T) == 4 ? CUFFT_R2C : CUFFT_D2Z);
     if constexpr (sizeof(T) == 4)
-      check_cufft(cufftExecR2C(plan, const_cast<float*>(in), reinterpret_cast<cufftComplex*>(out)), "cufftExecR2C");
+      check_cufft(cufft().exec_r2c(plan, const_cast<float*>(in), reinterpret_cast<cufftComplex*>(out)), "cufftExecR2C");
     else
-      check_cufft(cufftExecD2Z(plan, const_cast<double*>(in), reinterpret_cast<cufftDoubleComplex*>(out)),
+      check_cufft(cufft().exec_d2z(plan, const_cast<double*>(in), reinterpret_cast<cufftDoubleComplex*>(out)),
                   "cufftExecD2Z");
   }
 
@@ -149,8 +150,8 @@ struct CudaExec {
     if (batch == 0) return;
     cufftHandle plan = fft_plan(n, batch, sizeof(T) == 4 ? CUFFT_C2R : CUFFT_Z2D);
     if constexpr (sizeof(T) == 4)
-      check_cufft(cufftExecC2R(plan, reinterpret_cast<cufftComplex*>(in), out), "cufftExecC2R");
-    else check_cufft(cufftExecZ2D(plan, reinterpret_cast<cufftDoubleComplex*>(in), out), "cufftExecZ2D");
+      check_cufft(cufft().exec_c2r(plan, reinterpret_cast<cufftComplex*>(in), out), "cufftExecC2R");
+    else check_cufft(cufft().exec_z2d(plan, reinterpret_cast<cufftDoubleComplex*>(in), out), "cufftExecZ2D");
   }
 
  private:
@@ -166,10 +167,10 @@ struct CudaExec {
     int size = static_cast<int>(n);
     const bool forward = type == CUFFT_R2C || type == CUFFT_D2Z;
     const int bins = static_cast<int>(n / 2 + 1);
-    check_cufft(cufftPlanMany(&plan, 1, &size, nullptr, 1, forward ? size : bins, nullptr, 1, forward ? bins : size,
+    check_cufft(cufft().plan_many(&plan, 1, &size, nullptr, 1, forward ? size : bins, nullptr, 1, forward ? bins : size,
                               type, static_cast<int>(batch)),
                 "cufftPlanMany");
-    check_cufft(cufftSetStream(plan, cuda_stream()), "cufftSetStream");
+    check_cufft(cufft().set_stream(plan, cuda_stream()), "cufftSetStream");
     plans.emplace(key, plan);
     return plan;
   }

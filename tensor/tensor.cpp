@@ -9,6 +9,7 @@
 #include <cstring>
 
 #include "cuda/memory.h"
+#include "tensor/host_allocator.h"
 
 namespace seqboat {
 
@@ -68,22 +69,21 @@ void track_alloc(int64_t n) {
 MemoryStats memory_stats() { return {g_current_bytes.load(), g_peak_bytes.load()}; }
 void reset_peak_memory() { g_peak_bytes = g_current_bytes.load(); }
 
+// At least 64 bytes, a multiple of 64 (vectorised kernels read whole lines).
+static size_t allocation_size(size_t n) { return (std::max<size_t>(n, 64) + 63) / 64 * 64; }
+
 Storage::Storage(size_t n, Device dev) : nbytes(n), device(dev) {
-  size_t alloc = std::max<size_t>(n, 64);
   if (dev == Device::CPU) {
-    // 64-byte alignment for vectorised kernels.
-    alloc = (alloc + 63) / 64 * 64;
-    data = std::aligned_alloc(64, alloc);
-    if (!data) throw std::bad_alloc();
+    data = host_allocate(allocation_size(n));
     track_alloc(static_cast<int64_t>(nbytes));
   } else {
-    data = cuda::device_malloc(alloc);
+    data = cuda::device_malloc(allocation_size(n));
   }
 }
 
 Storage::~Storage() {
   if (device == Device::CPU) {
-    std::free(data);
+    host_release(data, allocation_size(nbytes));
     g_current_bytes -= static_cast<int64_t>(nbytes);
   } else cuda::device_free(data);
 }

@@ -3,9 +3,6 @@
 
 #include <functional>
 #include <map>
-#if defined(__GLIBC__)
-#include <malloc.h>
-#endif
 
 #include "cli.h"
 #include "cuda/memory.h"
@@ -105,13 +102,6 @@ int device_error(const char* cmd, Device device) {
 
 int main(int argc, char** argv) {
   using namespace seqboat::cli;
-#if defined(__GLIBC__)
-  // Training allocates and frees the same few-MB tensors every step. glibc's
-  // defaults hand large blocks back to the kernel (mmap/trim), so each step
-  // page-faulted fresh zeroed pages: 6% of a ListOps step. Keep them instead.
-  mallopt(M_MMAP_THRESHOLD, 256 << 20);
-  mallopt(M_TRIM_THRESHOLD, 512 << 20);
-#endif
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     print_usage();

@@ -1,0 +1,119 @@
+// tensor/host_allocator.cpp: see host_allocator.h.
+#include "tensor/host_allocator.h"
+
+#include <sys/mman.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <map>
+#include <mutex>
+#include <new>
+
+namespace seqboat {
+
+namespace {
+
+constexpr size_t kLarge = size_t{256} << 10;  // from here on: mmap and the cache
+constexpr size_t kPage = 4096;
+
+size_t rounded(size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
+
+class LargeBlocks {
+ public:
+  void* take(size_t size) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = cache_.lower_bound(size);
+    if (it != cache_.end() && it->first <= size + size / 8) {
+      void* p = it->second;
+      sizes_[p] = it->first;
+      cached_ -= it->first;
+      cache_.erase(it);
+      note_live(sizes_[p]);
+      return p;
+    }
+    trim(size);
+    void* p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (p == MAP_FAILED) {
+      release_cache_locked();
+      p = mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+      if (p == MAP_FAILED) throw std::bad_alloc();
+    }
+    sizes_[p] = size;
+    note_live(size);
+    return p;
+  }
+
+  void give(void* p) {
+    std::lock_guard<std::mutex> lock(mutex_);
+    auto it = sizes_.find(p);
+    if (it == sizes_.end()) return;
+    const size_t size = it->second;
+    sizes_.erase(it);
+    live_ -= size;
+    cache_.emplace(size, p);
+    cached_ += size;
+    trim(0);
+  }
+
+  size_t cached() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return cached_;
+  }
+
+  void release_cache() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    release_cache_locked();
+  }
+
+ private:
+  void release_cache_locked() {
+    for (auto& [size, p] : cache_) munmap(p, size);
+    cache_.clear();
+    cached_ = 0;
+  }
+  void note_live(size_t size) {
+    live_ += size;
+    peak_ = std::max(peak_, live_);
+  }
+  // Frees the largest cached blocks while live + cached + incoming would
+  // exceed the peak of live bytes by more than 1/8.
+  void trim(size_t incoming) {
+    const size_t limit = peak_ + peak_ / 8;
+    while (!cache_.empty() && live_ + cached_ + incoming > limit) {
+      auto last = std::prev(cache_.end());
+      munmap(last->second, last->first);
+      cached_ -= last->first;
+      cache_.erase(last);
+    }
+  }
+
+  std::mutex mutex_;
+  std::multimap<size_t, void*> cache_;
+  std::map<void*, size_t> sizes_;
+  size_t live_ = 0, peak_ = 0, cached_ = 0;
+};
+
+LargeBlocks& large_blocks() {
+  static LargeBlocks* blocks = new LargeBlocks();  // never destroyed: tensors may outlive statics
+  return *blocks;
+}
+
+}  // namespace
+
+void* host_allocate(size_t bytes) {
+  if (bytes >= kLarge) return large_blocks().take(rounded(bytes));
+  void* p = std::aligned_alloc(64, (std::max<size_t>(bytes, 64) + 63) / 64 * 64);
+  if (!p) throw std::bad_alloc();
+  return p;
+}
+
+void host_release(void* p, size_t bytes) {
+  if (!p) return;
+  if (bytes >= kLarge) large_blocks().give(p);
+  else std::free(p);
+}
+
+size_t host_cached_bytes() { return large_blocks().cached(); }
+void host_release_cache() { large_blocks().release_cache(); }
+
+}  // namespace seqboat

@@ -1,0 +1,24 @@
+// tensor/host_allocator.h: the memory behind CPU tensors. Small blocks come
+// from malloc; blocks of 256 KiB and more are whole pages from mmap, kept in a
+// cache when freed and handed out again for a request of the same or a
+// slightly smaller size (at most 1/8 larger). Training allocates the same
+// shapes every step, so after the first step almost nothing is mapped and
+// no page is faulted in anew, and the process holds about its peak of live
+// tensor memory: the cache is trimmed (largest blocks first) whenever cached
+// plus live bytes would exceed that peak by more than 1/8.
+#pragma once
+
+#include <cstddef>
+
+namespace seqboat {
+
+// 64-byte aligned, never null (throws std::bad_alloc).
+void* host_allocate(size_t bytes);
+// `bytes` must be what was asked of host_allocate for p.
+void host_release(void* p, size_t bytes);
+
+// Bytes in freed blocks kept for reuse, and a way to give them back.
+size_t host_cached_bytes();
+void host_release_cache();
+
+}  // namespace seqboat

@@ -29,8 +29,11 @@ bool any_requires_grad(const std::vector<Tensor>& inputs) {
   return false;
 }
 
-Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, BackwardFn fn) {
-  if (!any_requires_grad(inputs)) return out;
+namespace {
+
+// The edges to the inputs' nodes or leaves, and the inputs' shapes.
+std::shared_ptr<Node> make_node(const char* name, const std::vector<Tensor>& inputs, MultiBackwardFn fn,
+                                int32_t num_outputs) {
   std::vector<Edge> edges(inputs.size());
   std::vector<Shape> shapes(inputs.size());
   for (size_t i = 0; i < inputs.size(); ++i) {
@@ -38,18 +41,45 @@ Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, B
     if (!t.defined()) continue;
     shapes[i] = t.shape();
     if (!t.requires_grad()) continue;
-    if (t.grad_fn()) edges[i].fn = t.grad_fn();
-    else edges[i].leaf = t.impl_ptr();
+    if (t.grad_fn()) {
+      edges[i].fn = t.grad_fn();
+      edges[i].output_nr = t.impl()->output_nr;
+    } else {
+      edges[i].leaf = t.impl_ptr();
+    }
   }
-  // `out` may be a view sharing storage with an input; give it its own impl so
-  // that attaching history never touches the input.
+  return std::make_shared<Node>(name, std::move(fn), std::move(edges), std::move(shapes), num_outputs);
+}
+
+// `out` may be a view sharing storage with an input; give it its own impl so
+// that attaching history never touches the input.
+Tensor attach(Tensor out, const std::shared_ptr<Node>& node, int32_t output_nr) {
   Tensor result = out.impl()->grad_fn || out.requires_grad() ? out.detach() : out;
-  result.impl()->grad_fn = std::make_shared<Node>(name, std::move(fn), std::move(edges), std::move(shapes));
+  result.impl()->grad_fn = node;
+  result.impl()->output_nr = output_nr;
   result.impl()->requires_grad = true;
   return result;
 }
 
-std::vector<Tensor> Node::apply(const Tensor& grad) {
+}  // namespace
+
+Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, BackwardFn fn) {
+  if (!any_requires_grad(inputs)) return out;
+  MultiBackwardFn one = [fn = std::move(fn)](const std::vector<Tensor>& grads, const std::vector<bool>& needs) {
+    return fn(grads[0], needs);
+  };
+  return attach(std::move(out), make_node(name, inputs, std::move(one), 1), 0);
+}
+
+std::vector<Tensor> record_multi(const char* name, std::vector<Tensor> outs, const std::vector<Tensor>& inputs,
+                                 MultiBackwardFn fn) {
+  if (!any_requires_grad(inputs)) return outs;
+  std::shared_ptr<Node> node = make_node(name, inputs, std::move(fn), static_cast<int32_t>(outs.size()));
+  for (size_t k = 0; k < outs.size(); ++k) outs[k] = attach(std::move(outs[k]), node, static_cast<int32_t>(k));
+  return outs;
+}
+
+std::vector<Tensor> Node::apply(const std::vector<Tensor>& grad) {
   if (released_)
     fail(
         fmt::format("backward: the graph through op '{}' was already freed by an earlier backward; "
@@ -110,18 +140,27 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph, con
   }
 
   // Kahn's order: a node runs once all of its consumers have contributed.
-  std::unordered_map<Node*, Tensor> pending;
+  // pending[n][k]: the summed cotangent of output k of node n.
+  std::unordered_map<Node*, std::vector<Tensor>> pending;
   std::unordered_map<Node*, std::shared_ptr<Node>> keep_alive;
-  pending[root.grad_fn().get()] = seed;
-  keep_alive[root.grad_fn().get()] = root.grad_fn();
-  std::vector<Node*> ready{root.grad_fn().get()};
+  auto slot = [&](Node* n, int32_t k) -> Tensor& {
+    std::vector<Tensor>& v = pending[n];
+    if (v.empty()) v.resize(static_cast<size_t>(n->num_outputs()));
+    return v[static_cast<size_t>(k)];
+  };
+  Node* root_fn = root.grad_fn().get();
+  slot(root_fn, root.impl()->output_nr) = seed;
+  keep_alive[root_fn] = root.grad_fn();
+  std::vector<Node*> ready{root_fn};
   while (!ready.empty()) {
     Node* n = ready.back();
     ready.pop_back();
-    Tensor g = pending[n];
+    std::vector<Tensor> g = std::move(pending[n]);
     pending.erase(n);
+    bool any = false;
+    for (const Tensor& t : g) any = any || t.defined();
     // A node that received no gradient at all passes "none" to its inputs.
-    std::vector<Tensor> grads = g.defined() ? n->apply(g) : std::vector<Tensor>(n->edges().size());
+    std::vector<Tensor> grads = any ? n->apply(g) : std::vector<Tensor>(n->edges().size());
     std::vector<Edge> edges = n->edges();
     if (!retain_graph) n->release();
     for (size_t i = 0; i < edges.size(); ++i) {
@@ -129,7 +168,10 @@ void run_backward(const Tensor& root, const Tensor& seed, bool retain_graph, con
       if (e.fn) {
         Node* m = e.fn.get();
         keep_alive.emplace(m, e.fn);
-        if (grads[i].defined()) pending[m] = accumulate(pending[m], grads[i]);
+        if (grads[i].defined()) {
+          Tensor& acc = slot(m, e.output_nr);
+          acc = accumulate(acc, grads[i]);
+        }
         if (--deps[m] == 0) ready.push_back(m);
       } else if (e.leaf && grads[i].defined()) {
         // A backward may hand the same tensor to several inputs (add passes g

@@ -24,32 +24,45 @@
 
 namespace seqboat {
 
-// Where an input's gradient goes: another node, a leaf tensor, or nowhere.
+// Where an input's gradient goes: output `output_nr` of another node, a leaf
+// tensor, or nowhere.
 struct Edge {
   std::shared_ptr<Node> fn;
   std::shared_ptr<TensorImpl> leaf;
+  int32_t output_nr = 0;
   bool active() const { return fn != nullptr || leaf != nullptr; }
 };
 
 // grad: cotangent of the op's output (same shape). needs[i]: whether input i
 // wants a gradient. Returns one tensor per input (undefined = zero / none).
 using BackwardFn = std::function<std::vector<Tensor>(const Tensor& grad, const std::vector<bool>& needs)>;
+// The same for an op with several outputs: one cotangent per output, an
+// undefined one where that output received no gradient (it is zero).
+using MultiBackwardFn =
+    std::function<std::vector<Tensor>(const std::vector<Tensor>& grads, const std::vector<bool>& needs)>;
 
 class Node {
  public:
-  Node(std::string name, BackwardFn fn, std::vector<Edge> edges, std::vector<Shape> input_shapes)
-      : name_(std::move(name)), fn_(std::move(fn)), edges_(std::move(edges)), input_shapes_(std::move(input_shapes)) {}
+  Node(std::string name, MultiBackwardFn fn, std::vector<Edge> edges, std::vector<Shape> input_shapes,
+       int32_t num_outputs)
+      : name_(std::move(name)),
+        fn_(std::move(fn)),
+        edges_(std::move(edges)),
+        input_shapes_(std::move(input_shapes)),
+        num_outputs_(num_outputs) {}
   const std::string& name() const { return name_; }
   const std::vector<Edge>& edges() const { return edges_; }
-  std::vector<Tensor> apply(const Tensor& grad);
+  int32_t num_outputs() const { return num_outputs_; }
+  std::vector<Tensor> apply(const std::vector<Tensor>& grads);
   void release();  // frees saved tensors and edges
   bool released() const { return released_; }
 
  private:
   std::string name_;
-  BackwardFn fn_;
+  MultiBackwardFn fn_;
   std::vector<Edge> edges_;
   std::vector<Shape> input_shapes_;
+  int32_t num_outputs_ = 1;
   bool released_ = false;
 };
 
@@ -74,6 +87,9 @@ bool any_requires_grad(const std::vector<Tensor>& inputs);
 // Attaches a backward closure to `out` if any input requires grad (and grad
 // mode is on). Returns `out`.
 Tensor record(const char* name, Tensor out, const std::vector<Tensor>& inputs, BackwardFn fn);
+// The same for an op with several outputs (one node, one backward for all).
+std::vector<Tensor> record_multi(const char* name, std::vector<Tensor> outs, const std::vector<Tensor>& inputs,
+                                 MultiBackwardFn fn);
 
 // The two operations the reverse pass needs on gradients.
 struct GradientMath {

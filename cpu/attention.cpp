@@ -75,7 +75,7 @@ int64_t bias_slot(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int
 template <class T>
 T pre_activation(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t i, int64_t j) {
   const int64_t S = a.slots, Z = a.zdim;
-  T pre = T(a.q_scale) * dot(in.q + (b * S + i) * Z, in.k + (b * S + j) * Z, Z);
+  T pre = T(a.q_scale) * dot(in.q + (b * S + i) * in.q_row, in.k + (b * S + j) * in.k_row, Z);
   if (in.w) pre += in.w[bias_slot(a, in, b, i, j)];
   return pre;
 }
@@ -130,7 +130,7 @@ void local_attention_forward(const AttnGeometry& a, const AttnInputs<T>& in, T* 
       std::fill(o, o + H, T(0));
       for (int64_t t = 0; t < a.width; ++t) {
         const T coef = coef_of(a, wrow[t]);
-        if (coef != T(0)) axpy(coef, in.v + (b * S + a.key_of(i, t)) * H, o, H);
+        if (coef != T(0)) axpy(coef, in.v + (b * S + a.key_of(i, t)) * in.v_row, o, H);
       }
     }
 }
@@ -146,7 +146,7 @@ void backward_query_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T
       T* drow = dpre + (b * S + i) * a.width;
       const T* g = G + (b * S + i) * H;
       for (int64_t t = 0; t < a.width; ++t)  // dcoef_t = G_i . v_j (needed only where the weight is nonzero)
-        drow[t] = wrow[t] != T(0) ? dot(g, in.v + (b * S + a.key_of(i, t)) * H, H) : T(0);
+        drow[t] = wrow[t] != T(0) ? dot(g, in.v + (b * S + a.key_of(i, t)) * in.v_row, H) : T(0);
       if (a.activation == AttnActivation::Softmax) {
         T p_dcoef = 0;  // sum_t' p_t' dcoef_t'
         for (int64_t t = 0; t < a.width; ++t) p_dcoef += wrow[t] * drow[t];
@@ -160,7 +160,7 @@ void backward_query_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T
       T* dqi = dq + (b * S + i) * Z;
       std::fill(dqi, dqi + Z, T(0));
       for (int64_t t = 0; t < a.width; ++t)  // term 3: dq_i = c sum_t dpre_t k_j
-        if (drow[t] != T(0)) axpy(T(a.q_scale) * drow[t], in.k + (b * S + a.key_of(i, t)) * Z, dqi, Z);
+        if (drow[t] != T(0)) axpy(T(a.q_scale) * drow[t], in.k + (b * S + a.key_of(i, t)) * in.k_row, dqi, Z);
     }
 }
 
@@ -182,7 +182,7 @@ void backward_key_rows(const AttnGeometry& a, const AttnInputs<T>& in, const T* 
         if (i < 0 || i >= S) continue;
         const int64_t it = (b * S + i) * a.width + t;
         if (dkj && dpre[it] != T(0))  // term 4: dk_j += c dpre_t q_i
-          axpy(T(a.q_scale) * dpre[it], in.q + (b * S + i) * Z, dkj, Z);
+          axpy(T(a.q_scale) * dpre[it], in.q + (b * S + i) * in.q_row, dkj, Z);
         const T coef = coef_of(a, weights[it]);
         if (dvj && coef != T(0)) axpy(coef, G + (b * S + i) * H, dvj, H);  // term 5: dv_j += coef_t G_i
       }
@@ -227,7 +227,7 @@ void reference_row_scores(const AttnGeometry& a, const AttnInputs<T>& in, const 
       const bool in_window = a.causal ? (d >= 0 && d <= a.window) : (std::abs(d) <= a.window);
       const bool valid = unmask_row || !key_mask || key_mask[b * S + j] == 0;
       visible[i * S + j] = in_window && valid;
-      T pre = T(a.q_scale) * dot(in.q + (b * S + i) * a.zdim, in.k + (b * S + j) * a.zdim, a.zdim);
+      T pre = T(a.q_scale) * dot(in.q + (b * S + i) * in.q_row, in.k + (b * S + j) * in.k_row, a.zdim);
       if (in.w) pre += in.w[rel_pos_index(a.bias_m, in.pos[b * S + i], in.pos[b * S + j])];
       score[i * S + j] = pre;
     }
@@ -258,7 +258,7 @@ void local_attention_reference(const AttnGeometry& a, const AttnInputs<T>& in, c
     reference_row_scores(a, in, mask, b, score);
     for (int64_t i = 0; i < S; ++i)  // o = score @ v
       for (int64_t j = 0; j < S; ++j)
-        for (int64_t h = 0; h < H; ++h) o[(b * S + i) * H + h] += score[i * S + j] * in.v[(b * S + j) * H + h];
+        for (int64_t h = 0; h < H; ++h) o[(b * S + i) * H + h] += score[i * S + j] * in.v[(b * S + j) * in.v_row + h];
   }
 }
 

@@ -36,8 +36,8 @@ SEQBOAT_HOST_DEVICE inline int64_t bias_slot(const AttnGeometry& a, const AttnIn
 template <class T>
 SEQBOAT_HOST_DEVICE inline T pre_activation(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t i,
                                             int64_t j) {
-  const T* q = in.q + (b * a.slots + i) * a.zdim;
-  const T* k = in.k + (b * a.slots + j) * a.zdim;
+  const T* q = in.q + (b * a.slots + i) * in.q_row;
+  const T* k = in.k + (b * a.slots + j) * in.k_row;
   T dot = 0;
   for (int64_t z = 0; z < a.zdim; ++z) dot += q[z] * k[z];
   T pre = static_cast<T>(a.q_scale) * dot;
@@ -106,7 +106,7 @@ void local_attention_forward(Exec& ex, const AttnGeometry& a, const AttnInputs<T
     T acc = 0;
     for (int64_t t = 0; t < width; ++t) {
       const T coef = coef_of(a, wrow[t]);
-      if (coef != T(0)) acc += coef * in.v[(b * S + a.key_of(i, t)) * H + h];
+      if (coef != T(0)) acc += coef * in.v[(b * S + a.key_of(i, t)) * in.v_row + h];
     }
     out[e] = acc;
   });
@@ -126,7 +126,7 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
       for (int64_t t = 0; t < width; ++t) {  // dcoef_t = G_i . v_j where the weight is nonzero
         T dot = 0;
         if (wrow[t] != T(0)) {
-          const T* v = in.v + (b * S + a.key_of(i, t)) * H;
+          const T* v = in.v + (b * S + a.key_of(i, t)) * in.v_row;
           for (int64_t h = 0; h < H; ++h) dot += g[h] * v[h];
         }
         drow[t] = dot;
@@ -145,7 +145,7 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
       T acc = 0;
       for (int64_t t = 0; t < width; ++t) {
         const T d = dpre[bi * width + t];
-        if (d != T(0)) acc += c * d * in.k[(b * S + a.key_of(i, t)) * Z + z];
+        if (d != T(0)) acc += c * d * in.k[(b * S + a.key_of(i, t)) * in.k_row + z];
       }
       dq[e] = acc;
     });
@@ -157,7 +157,7 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
         const int64_t i = j + reach - t;
         if (i < 0 || i >= S) continue;
         const T d = dpre[(b * S + i) * width + t];
-        if (d != T(0)) acc += c * d * in.q[(b * S + i) * Z + z];
+        if (d != T(0)) acc += c * d * in.q[(b * S + i) * in.q_row + z];
       }
       dk[e] = acc;
     });

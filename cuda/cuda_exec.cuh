@@ -122,15 +122,17 @@ struct CudaExec {
       return;
     }
     if constexpr (sizeof(T) == 4)
-      check_cublas(cublas().sgemm_strided_batched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
-                                             static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a,
-                                             &beta, c, ldc, s.stride_c, static_cast<int>(s.batch)),
-                   "cublasSgemmStridedBatched");
+      check_cublas(
+          cublas().sgemm_strided_batched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
+                                         static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a, &beta,
+                                         c, ldc, s.stride_c, static_cast<int>(s.batch)),
+          "cublasSgemmStridedBatched");
     else
-      check_cublas(cublas().dgemm_strided_batched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
-                                             static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a,
-                                             &beta, c, ldc, s.stride_c, static_cast<int>(s.batch)),
-                   "cublasDgemmStridedBatched");
+      check_cublas(
+          cublas().dgemm_strided_batched(cublas_handle(), op_b, op_a, static_cast<int>(s.n), static_cast<int>(s.m),
+                                         static_cast<int>(s.k), &alpha, b, ldb, s.stride_b, a, lda, s.stride_a, &beta,
+                                         c, ldc, s.stride_c, static_cast<int>(s.batch)),
+          "cublasDgemmStridedBatched");
   }
 
   template <class T>
@@ -168,7 +170,7 @@ struct CudaExec {
     const bool forward = type == CUFFT_R2C || type == CUFFT_D2Z;
     const int bins = static_cast<int>(n / 2 + 1);
     check_cufft(cufft().plan_many(&plan, 1, &size, nullptr, 1, forward ? size : bins, nullptr, 1, forward ? bins : size,
-                              type, static_cast<int>(batch)),
+                                  type, static_cast<int>(batch)),
                 "cufftPlanMany");
     check_cufft(cufft().set_stream(plan, cuda_stream()), "cufftSetStream");
     plans.emplace(key, plan);

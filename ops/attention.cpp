@@ -126,9 +126,20 @@ struct AttnSaved {
             v.ptr<T>(),
             w.defined() ? w.ptr<T>() : nullptr,
             pos.defined() ? pos.ptr<int64_t>() : nullptr,
-            valid.defined() ? valid.ptr<uint8_t>() : nullptr};
+            valid.defined() ? valid.ptr<uint8_t>() : nullptr,
+            q.strides()[1],
+            k.strides()[1],
+            v.strides()[1]};
   }
 };
+
+// t (B, S, C) as the kernels read it: its last dim contiguous and its slots
+// evenly spaced (a narrow view of a wider tensor qualifies), else a copy.
+Tensor slot_rows(const Tensor& t) {
+  const bool rows = t.strides()[2] == 1 && (t.size(0) == 1 || t.strides()[0] == t.size(1) * t.strides()[1]) &&
+                    t.strides()[1] >= t.size(2);
+  return rows ? t.detach() : t.detach().contiguous();
+}
 
 std::vector<Tensor> local_attention_backward(const AttnSaved& s, const Tensor& grad, const std::vector<bool>& need) {
   const char* op = "local_attention_backward";
@@ -162,9 +173,9 @@ Tensor local_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   const Device dev = q.device();
   auto saved = std::make_shared<AttnSaved>();
   saved->geom = geom;
-  saved->q = q.detach().contiguous();
-  saved->k = k.detach().contiguous();
-  saved->v = v.detach().contiguous();
+  saved->q = slot_rows(q);
+  saved->k = slot_rows(k);
+  saved->v = slot_rows(v);
   saved->w = contiguous_or_undefined(rel_bias);
   saved->pos = rel_bias.defined() ? positions.contiguous() : Tensor();
   saved->valid = valid_keys(key_mask, geom, dev);
@@ -186,7 +197,7 @@ Tensor local_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
   const char* op = "local_attention_reference";
   AttnGeometry a = check_args(q, k, v, key_mask, positions, rel_bias, opt);
   const Device dev = q.device();
-  Tensor qc = q.detach().contiguous(), kc = k.detach().contiguous(), vc = v.detach().contiguous();
+  Tensor qc = slot_rows(q), kc = slot_rows(k), vc = slot_rows(v);
   Tensor wc = contiguous_or_undefined(rel_bias);
   Tensor pc = rel_bias.defined() ? positions.contiguous() : Tensor();
   Tensor mc = key_mask.defined() ? key_mask.contiguous() : Tensor();
@@ -198,7 +209,10 @@ Tensor local_attention_reference(const Tensor& q, const Tensor& k, const Tensor&
                      vc.ptr<T>(),
                      wc.defined() ? wc.ptr<T>() : nullptr,
                      pc.defined() ? pc.ptr<int64_t>() : nullptr,
-                     nullptr};
+                     nullptr,
+                     qc.strides()[1],
+                     kc.strides()[1],
+                     vc.strides()[1]};
     SEQBOAT_KERNEL(op, dev, T, local_attention_reference)
     (a, in, mc.defined() ? mc.ptr<uint8_t>() : nullptr, out.ptr<T>());
   });

@@ -2,6 +2,7 @@
 // backward (formulas in ops/shape.h).
 #include "ops/shape.h"
 
+#include <algorithm>
 #include <cstring>
 #include <numeric>
 
@@ -243,17 +244,37 @@ Tensor concat(const std::vector<Tensor>& xs, int64_t dim) {
 std::vector<Tensor> split(const Tensor& x, const std::vector<int64_t>& sizes, int64_t dim) {
   int64_t d = normalize_dim("split", dim, x.dim());
   int64_t total = 0;
-  for (int64_t s : sizes) total += s;
+  for (int64_t s : sizes) {
+    if (s < 0) fail(fmt::format("split: negative size {} in the sizes", s));
+    total += s;
+  }
   if (total != x.shape()[d])
     fail(fmt::format("split: sizes sum to {} but dim {} of shape {} is {}", total, d, shape_str(x.shape()),
                      x.shape()[d]));
   std::vector<Tensor> out;
   int64_t at = 0;
   for (int64_t s : sizes) {
-    out.push_back(narrow(x, d, at, s));
+    Shape shape = x.shape();
+    shape[d] = s;
+    out.push_back(make_view(x, shape, x.strides(), x.offset() + at * x.strides()[d]));
     at += s;
   }
-  return out;
+  // One node for all parts: the backward concatenates their cotangents (zeros
+  // for a part that got none), one allocation instead of a padded copy per part.
+  const Shape in_shape = x.shape();
+  return record_multi(
+      "split", out, {x}, [sizes, d, in_shape](const std::vector<Tensor>& grads, const std::vector<bool>&) {
+        const Tensor& some = *std::find_if(grads.begin(), grads.end(), [](const Tensor& g) { return g.defined(); });
+        Tensor dx = empty(in_shape, some.dtype(), some.device());
+        int64_t at = 0;
+        for (size_t k = 0; k < sizes.size(); ++k) {
+          Tensor part = narrow(dx.detach(), d, at, sizes[k]);
+          if (grads[k].defined()) copy_into(part, grads[k].detach());
+          else copy_into(part, zeros(part.shape(), dx.dtype(), dx.device()));
+          at += sizes[k];
+        }
+        return std::vector<Tensor>{dx};
+      });
 }
 
 Tensor pad(const Tensor& x, int64_t dim, int64_t before, int64_t after, double value) {

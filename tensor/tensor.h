@@ -67,6 +67,7 @@ struct TensorImpl {
   bool requires_grad = false;
   std::shared_ptr<TensorImpl> grad;  // accumulated gradient of a leaf
   std::shared_ptr<Node> grad_fn;     // set on outputs of recorded ops
+  int32_t output_nr = 0;             // which output of grad_fn this tensor is
 };
 
 class Tensor {

@@ -125,6 +125,19 @@ SEQBOAT_OP_CASES(local_attention_cases) {
                   return local_attention(q, x[1], x[2], x[4], x[5], x[3], {c.window, c.causal, c.activation});
                 });
           }
+  // q, k and v as narrow views of one wider tensor (as the layer's split makes
+  // them): the kernels read them in place, rows kZ + kZ + kH apart.
+  for (bool causal : {true, false})
+    table.add(
+        fmt::format("local_attention/softmax/{}/window2/qkv_views_of_one_tensor", causal ? "causal" : "bidirectional"),
+        [](Generator& g) {
+          return V{randn({kB, kS, 2 * kZ + kH}, g), key_mask_of(KeyMaskKind::SomeInvalid)};
+        },
+        [causal](const V& x) {
+          std::vector<Tensor> qkv = split(x[0], {kZ, kZ, kH}, -1);
+          return local_attention(qkv[0], qkv[1], qkv[2], x[1], Tensor(), Tensor(),
+                                 {2, causal, AttnActivation::Softmax});
+        });
 }
 
 namespace {

@@ -235,6 +235,24 @@ SEQBOAT_OP_CASES(shape_cases) {
         return mul(sum(parts[0], {1}), sum(parts[1], {1}));
       });
   table.add(
+      "split/three_parts_one_unused",
+      [](Generator& g) {
+        return V{randn({3, 7}, g)};
+      },
+      [](const V& x) {
+        auto parts = split(x[0], {2, 1, 4}, 1);  // the middle part gets no gradient
+        return add(mul(parts[0], parts[0]), narrow(parts[2], 1, 0, 2));
+      });
+  table.add(
+      "split/dim0_non_contiguous",
+      [](Generator& g) {
+        return V{randn({4, 5}, g)};
+      },
+      [](const V& x) {
+        auto parts = split(transpose(x[0], 0, 1), {3, 2}, 0);
+        return concat({parts[1], parts[0]}, 0);
+      });
+  table.add(
       "pad",
       [](Generator& g) {
         return V{randn({2, 3}, g)};

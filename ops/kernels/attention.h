@@ -23,8 +23,10 @@ struct AttnGeometry {
   SEQBOAT_HOST_DEVICE int64_t key_of(int64_t i, int64_t t) const { return i - reach + t; }
 };
 
-// Raw views of the contiguous inputs: q, k (B, S, Z), v (B, S, H), the bias
-// w (2M - 1) and positions (B, S) (both null without bias), and valid (B, S),
+// Raw views of the inputs: q, k (B, S, Z) and v (B, S, H), each with its last
+// dim contiguous and its slots `*_row` elements apart (slot (b, i) starts at
+// (b S + i) row: a narrow view of a wider tensor needs no copy); the bias w
+// (2M - 1) and positions (B, S) (both null without bias), and valid (B, S),
 // 1 where key slot j may be attended.
 template <class T>
 struct AttnInputs {
@@ -34,6 +36,7 @@ struct AttnInputs {
   const T* w = nullptr;
   const int64_t* pos = nullptr;
   const uint8_t* valid = nullptr;
+  int64_t q_row = 0, k_row = 0, v_row = 0;
 };
 
 // valid (B, S) = 1 - key_mask (all 1 when key_mask is null); for softmax a

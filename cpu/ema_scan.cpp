@@ -235,10 +235,57 @@ void ema_scan_backward(const EmaScanShape& s, const T* x, const uint8_t* pad, co
     }
 }
 
+// The causal recurrences run to the end of each row: h (B, D, N).
+template <class T>
+void ema_scan_state(const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,
+                    const T* beta, const T* gamma, T* h) {
+  const Coeffs<T> e = coefficients(s, delta, alpha, beta, gamma);
+  const int64_t D = s.D, N = s.N, K = e.K;
+  const bool truncated = s.Lk < s.L;
+  const std::vector<T> zeros(static_cast<size_t>(D), T(0));
+  std::vector<T> state(static_cast<size_t>(N * D));  // [n][d]
+  for (int64_t b = 0; b < s.B; ++b) {
+    std::fill(state.begin(), state.end(), T(0));
+    for (int64_t t = 0; t < s.L; ++t) {
+      const T* xt = input_row(s, x, pad, b, t, 0, zeros.data());
+      const T* xold = truncated ? input_row(s, x, pad, b, t - s.Lk, 0, zeros.data()) : zeros.data();
+      for (int64_t n = 0; n < N; ++n) {
+        T* hn = state.data() + n * D;
+        const T* q = e.q.data() + n * K;
+        const T* qk = e.qk.data() + n * K;
+        for (int64_t d = 0; d < D; ++d) hn[d] = q[d] * hn[d] + xt[d] - qk[d] * xold[d];
+      }
+    }
+    for (int64_t d = 0; d < D; ++d)
+      for (int64_t n = 0; n < N; ++n) h[(b * D + d) * N + n] = state[n * D + d];
+  }
+}
+
+template <class T>
+void ema_scan_step(const EmaScanShape& s, const T* x_t, const T* x_old, const T* delta, const T* alpha, const T* beta,
+                   const T* gamma, T* h, T* y) {
+  const Coeffs<T> e = coefficients(s, delta, alpha, beta, gamma);
+  const int64_t D = s.D, N = s.N, K = e.K;
+  for (int64_t b = 0; b < s.B; ++b)
+    for (int64_t d = 0; d < D; ++d) {
+      const T x = x_t[b * D + d], old = x_old ? x_old[b * D + d] : T(0);
+      T acc = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        T& hn = h[(b * D + d) * N + n];
+        hn = e.at(e.q, n, d) * hn + x - e.at(e.qk, n, d) * old;
+        acc += e.at(e.coef, n, d) * hn;
+      }
+      y[b * D + d] = acc;
+    }
+  (void)K;
+}
+
 template <class T>
 void fill(kernels::TypedKernels<T>& k) {
   k.ema_scan_forward = ema_scan_forward<T>;
   k.ema_scan_backward = ema_scan_backward<T>;
+  k.ema_scan_state = ema_scan_state<T>;
+  k.ema_scan_step = ema_scan_step<T>;
 }
 
 }  // namespace

@@ -137,10 +137,45 @@ void ema_scan_backward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_
   });
 }
 
+// Decoding: the causal recurrences to the end of each row, one item per (b, d, n).
+template <class Exec, class T>
+void ema_scan_state(Exec& ex, const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,
+                    const T* beta, const T* gamma, T* h) {
+  ex.for_each(s.B * s.D * s.N, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    const int64_t n = e % s.N, d = (e / s.N) % s.D, b = e / (s.N * s.D);
+    const ScanCoeffs<T> c = scan_coeffs(s, delta, alpha, beta, gamma, d * s.N + n);
+    const bool truncated = s.Lk < s.L;
+    T state = 0;
+    for (int64_t t = 0; t < s.L; ++t)
+      state = c.q * state + x0_at(s, x, pad, b, t, d) - (truncated ? c.qk * x0_at(s, x, pad, b, t - s.Lk, d) : T(0));
+    h[e] = state;
+  });
+}
+
+// One decoding step, one item per (b, d) over its N states.
+template <class Exec, class T>
+void ema_scan_step(Exec& ex, const EmaScanShape& s, const T* x_t, const T* x_old, const T* delta, const T* alpha,
+                   const T* beta, const T* gamma, T* h, T* y) {
+  ex.for_each(s.B * s.D, [=] SEQBOAT_HOST_DEVICE(int64_t bd) {
+    const int64_t d = bd % s.D;
+    const T x = x_t[bd], old = x_old ? x_old[bd] : T(0);
+    T acc = 0;
+    for (int64_t n = 0; n < s.N; ++n) {
+      const ScanCoeffs<T> c = scan_coeffs(s, delta, alpha, beta, gamma, d * s.N + n);
+      T& hn = h[bd * s.N + n];
+      hn = c.q * hn + x - c.qk * old;
+      acc += c.coef * hn;
+    }
+    y[bd] = acc;
+  });
+}
+
 template <class Exec, class T>
 void fill_ema_scan_kernels(kernels::TypedKernels<T>& k) {
   k.ema_scan_forward = &Bound<&ema_scan_forward<Exec, T>>::call;
   k.ema_scan_backward = &Bound<&ema_scan_backward<Exec, T>>::call;
+  k.ema_scan_state = &Bound<&ema_scan_state<Exec, T>>::call;
+  k.ema_scan_step = &Bound<&ema_scan_step<Exec, T>>::call;
 }
 
 template <class Exec>

@@ -7,6 +7,7 @@
 #include <cmath>
 #include <set>
 
+#include "nn/decoding.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/nn_ops.h"
@@ -188,7 +189,8 @@ SeqBoatLayer::SeqBoatLayer(const LayerConfig& c, DType dt, Generator& gen) : cfg
 }
 
 // Steps 6-8 on the (compressed) sequence; returns h at original positions.
-Tensor SeqBoatLayer::attention_unit(const Tensor& mx, const SmaPlan& plan, DropoutRng& rng) {
+Tensor SeqBoatLayer::attention_unit(const Tensor& mx, const SmaPlan& plan, DropoutRng& rng, Tensor* kv_out,
+                                    Tensor* v_out) {
   const int64_t Z = cfg.zdim, H = cfg.hdim;
   Tensor c = sma_compress(mx, plan);  // (B, S, D)
   std::vector<Tensor> zrv = split(silu(mx_proj->forward(c)), {Z, H, H}, -1);
@@ -202,6 +204,8 @@ Tensor SeqBoatLayer::attention_unit(const Tensor& mx, const SmaPlan& plan, Dropo
   } else {
     bias = rel_pos_w;
   }
+  if (kv_out) *kv_out = kv.detach();
+  if (v_out) *v_out = v.detach();
   LocalAttentionOptions opt{cfg.window_size, !cfg.bidirectional, cfg.attention_activation};
   Tensor o = local_attention(qv, kv, v, logical_not(plan.slot_valid), plan.slot_index, bias, opt);
   if (is_training() && cfg.attention_dropout > 0) o = dropout(o, cfg.attention_dropout, true, rng);
@@ -229,9 +233,10 @@ Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Dr
   RouterOutput route = sma_router(uhx[0], q_router->temp, padding_mask);
   // 5. compress the active tokens (or not), 6-8 attention, scatter back
   SmaPlan plan = sma_plan(route.active);
-  Tensor h;
+  Tensor h, kv, v;
   if (plan.slots == 0) h = zeros(input.shape(), input.dtype(), input.device());
-  else h = attention_unit(mx, plan, rng);
+  else h = attention_unit(mx, plan, rng, capture ? &kv : nullptr, capture ? &v : nullptr);
+  if (capture) capture_layer_state(*this, x, kv, v, plan, *capture);
   h = mul(h, unsqueeze(route.gate, -1));
   last_route = RouteInfo{route.prob, route.active, route.gate.detach(), plan};
   // 9. output

@@ -71,6 +71,8 @@ struct RouteInfo {
   SmaPlan plan;
 };
 
+struct LayerCache;  // nn/decoding.h
+
 class SeqBoatLayer : public Module {
  public:
   SeqBoatLayer(const LayerConfig& cfg, DType dt, Generator& gen);
@@ -83,9 +85,13 @@ class SeqBoatLayer : public Module {
   Tensor gamma, beta;  // (2, Z)
   Tensor rel_pos_w;    // rel_pos_bias.rel_pos_bias (2M - 1), simple bias only
   RouteInfo last_route;
+  // While set (nn/decoding.h), forward (on one row) leaves its decoding state here.
+  LayerCache* capture = nullptr;
 
  private:
-  Tensor attention_unit(const Tensor& mx, const SmaPlan& plan, DropoutRng& dropout);
+  // kv_out, v_out (when not null) receive the keys and values of the slots.
+  Tensor attention_unit(const Tensor& mx, const SmaPlan& plan, DropoutRng& dropout, Tensor* kv_out = nullptr,
+                        Tensor* v_out = nullptr);
   std::shared_ptr<Module> rel_pos_holder_;
 };
 

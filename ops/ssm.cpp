@@ -266,6 +266,94 @@ Tensor ema_conv(const Tensor& x, const Tensor& delta, const Tensor& alpha, const
                 });
 }
 
+namespace {
+
+// The shared checks of ema_state / ema_step: causal parameters (D, N, 1),
+// (D, N) of x's dtype and device; returns N.
+int64_t check_causal_ema(const char* op, const Tensor& x, int64_t D, const Tensor& delta, const Tensor& alpha,
+                         const Tensor& beta, const Tensor& gamma) {
+  check_float(op, "x", x);
+  check_defined(op, "delta", delta);
+  check_dim(op, "delta", delta, 3);
+  check_same_dtype(op, x, delta);
+  common_device(op, {&x, &delta, &alpha, &beta, &gamma});
+  if (delta.size(0) != D || delta.size(2) != 1 || delta.size(1) < 1)
+    fail(fmt::format("{}: delta must have shape ({}, N, 1) (causal, D = {}), got {}", op, D, D,
+                     shape_str(delta.shape())));
+  const int64_t N = delta.size(1);
+  check_ema_param(op, "alpha", alpha, {D, N, 1}, delta);
+  check_ema_param(op, "beta", beta, {D, N, 1}, delta);
+  check_ema_param(op, "gamma", gamma, {D, N}, delta);
+  return N;
+}
+
+// The decoding ops record no gradient: refuse a call that would need one
+// rather than return values silently cut from the graph.
+void check_inference_only(const char* op, std::initializer_list<const Tensor*> inputs) {
+  if (any_requires_grad(inputs))
+    fail(fmt::format("{}: an inference op (no gradient): call it under NoGradGuard or with detached inputs", op));
+}
+
+}  // namespace
+
+Tensor ema_state(const Tensor& x, const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
+                 const Tensor& padding_mask, int64_t truncation) {
+  const char* op = "ema_state";
+  check_defined(op, "x", x);
+  check_inference_only(op, {&x, &delta, &alpha, &beta, &gamma});
+  check_dim(op, "x", x, 3);
+  const int64_t B = x.size(0), L = x.size(1), D = x.size(2);
+  const int64_t N = check_causal_ema(op, x, D, delta, alpha, beta, gamma);
+  if (truncation < 0) fail(fmt::format("ema_state: truncation must be >= 0 (0 = none), got {}", truncation));
+  if (padding_mask.defined() && (padding_mask.dtype() != DType::UInt8 || padding_mask.shape() != Shape{B, L}))
+    fail(fmt::format("ema_state: padding_mask must be uint8 (B, L) = {}, got {} {}", shape_str({B, L}),
+                     dtype_name(padding_mask.dtype()), shape_str(padding_mask.shape())));
+  const kernels::EmaScanShape s{B, L, D, N, truncation > 0 ? std::min(truncation, L) : L, false};
+  Tensor xc = x.detach().contiguous(), pad = padding_mask.defined() ? padding_mask.contiguous() : Tensor();
+  Tensor pd = delta.detach().contiguous(), pa = alpha.detach().contiguous(), pb = beta.detach().contiguous(),
+         pg = gamma.detach().contiguous();
+  Tensor h = empty({B, D, N}, x.dtype(), x.device());
+  dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, x.device(), T, ema_scan_state)
+    (s, xc.ptr<T>(), pad.defined() ? pad.ptr<uint8_t>() : nullptr, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(),
+     h.ptr<T>());
+  });
+  return h;
+}
+
+Tensor ema_step(const Tensor& x_t, const Tensor& x_old, const Tensor& delta, const Tensor& alpha, const Tensor& beta,
+                const Tensor& gamma, const Tensor& h, int64_t truncation) {
+  const char* op = "ema_step";
+  check_defined(op, "x_t", x_t);
+  check_inference_only(op, {&x_t, &delta, &alpha, &beta, &gamma});
+  check_dim(op, "x_t", x_t, 2);
+  const int64_t B = x_t.size(0), D = x_t.size(1);
+  const int64_t N = check_causal_ema(op, x_t, D, delta, alpha, beta, gamma);
+  check_defined(op, "h", h);
+  if (h.shape() != Shape{B, D, N} || !h.is_contiguous() || h.dtype() != x_t.dtype() || h.device() != x_t.device())
+    fail(fmt::format("ema_step: the state h must be a contiguous {} {} on {}, got {} {}", dtype_name(x_t.dtype()),
+                     shape_str({B, D, N}), device_name(x_t.device()), dtype_name(h.dtype()), shape_str(h.shape())));
+  if (x_old.defined() && x_old.shape() != x_t.shape())
+    fail(fmt::format("ema_step: x_old must have x_t's shape {}, got {}", shape_str(x_t.shape()),
+                     shape_str(x_old.shape())));
+  if (truncation < 0) fail(fmt::format("ema_step: truncation must be >= 0 (0 = none), got {}", truncation));
+  if (x_old.defined() && truncation == 0)
+    fail("ema_step: x_old is the input `truncation` steps back; without truncation pass none");
+  kernels::EmaScanShape s{B, 1, D, N, truncation > 0 ? truncation : 1, false};
+  Tensor xc = x_t.detach().contiguous(), xo = x_old.defined() ? x_old.detach().contiguous() : Tensor();
+  Tensor pd = delta.detach().contiguous(), pa = alpha.detach().contiguous(), pb = beta.detach().contiguous(),
+         pg = gamma.detach().contiguous();
+  Tensor y = empty({B, D}, x_t.dtype(), x_t.device());
+  dispatch_float(x_t.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, x_t.device(), T, ema_scan_step)
+    (s, xc.ptr<T>(), xo.defined() ? xo.ptr<T>() : nullptr, pd.ptr<T>(), pa.ptr<T>(), pb.ptr<T>(), pg.ptr<T>(),
+     h.ptr<T>(), y.ptr<T>());
+  });
+  return y;
+}
+
 Tensor rotary(const Tensor& x, const Tensor& positions) {
   const char* op = "rotary";
   check_defined(op, "x", x);

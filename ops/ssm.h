@@ -51,6 +51,20 @@ Tensor ssm_conv(const Tensor& x, const Tensor& kernel, const Tensor& padding_mas
 Tensor ema_conv(const Tensor& x, const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
                 const Tensor& padding_mask, bool bidirectional, int64_t truncation = 0);
 
+// Incremental decoding with a causal EMA (inference ops: they record no
+// gradient and refuse inputs that require one while gradients are recorded):
+// ema_state: the recurrences' state (B, D, N) after the last position of x,
+//   h_n = sum_{i < Lk} q_n^i x0[L-1-i], so that stepping on from it continues
+//   ema_conv exactly;
+// ema_step: one position for every row: h_n = q_n h_n + x_t - q_n^Lk x_old
+//   with Lk = truncation (x_old: the input Lk positions back; undefined when
+//   there is no truncation or no such input yet), h updated in place; returns
+//   y (B, D) = sum_n coef_n h_n (the omega term is the module's).
+Tensor ema_state(const Tensor& x, const Tensor& delta, const Tensor& alpha, const Tensor& beta, const Tensor& gamma,
+                 const Tensor& padding_mask, int64_t truncation = 0);
+Tensor ema_step(const Tensor& x_t, const Tensor& x_old, const Tensor& delta, const Tensor& alpha, const Tensor& beta,
+                const Tensor& gamma, const Tensor& h, int64_t truncation = 0);
+
 // The algorithm Auto picks for these sizes on `device` (never Auto).
 ConvAlgo ssm_conv_auto_algo(int64_t B, int64_t L, int64_t D, int64_t Lk, bool bidirectional,
                             Device device = Device::CPU, DType dtype = DType::Float32);

@@ -70,6 +70,18 @@ using EmaScanBackwardFn = void(const EmaScanShape& s, const T* x, const uint8_t*
                                const T* beta, const T* gamma, const T* G, T* dx, T* d_delta, T* d_alpha, T* d_beta,
                                T* d_gamma);
 
+// Decoding (causal only). h (B, D, N): the recurrences' state after the last
+// of the L positions of x (padding zeroed): h_n = sum_{i<Lk} q_n^i x0[L-1-i].
+template <class T>
+using EmaScanStateFn = void(const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,
+                            const T* beta, const T* gamma, T* h);
+// One step for every row: h_n = q_n h_n + x_t - q_n^Lk x_old (x_old: the
+// input Lk steps back, or null for none / no truncation), then
+// y = sum_n coef_n h_n. x_t, x_old, y: (B, D); h updated in place. s.L is unused.
+template <class T>
+using EmaScanStepFn = void(const EmaScanShape& s, const T* x_t, const T* x_old, const T* delta, const T* alpha,
+                           const T* beta, const T* gamma, T* h, T* y);
+
 // out = x with every pair (2m, 2m+1) of each of `rows` rows of Z rotated by
 // sign * positions[row] * 10000^(-2m/Z) (sign -1: the backward).
 template <class T>

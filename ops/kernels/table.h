@@ -66,6 +66,8 @@
   K(ssm, ssm_conv_backward, SsmConvBackwardFn)                                \
   K(ssm, ema_scan_forward, EmaScanFn)                                         \
   K(ssm, ema_scan_backward, EmaScanBackwardFn)                                \
+  K(ssm, ema_scan_state, EmaScanStateFn)                                      \
+  K(ssm, ema_scan_step, EmaScanStepFn)                                        \
   K(ssm, rotary, RotaryFn)                                                    \
   K(ssm, rel_pos_bias_gather_forward, RelPosBiasGatherFn)                     \
   K(ssm, rel_pos_bias_gather_backward, RelPosBiasGatherBackwardFn)            \

@@ -18,6 +18,13 @@
 //                              the default ListOps model on a batch of 32.
 //   conv                       ssm_conv forward+backward with each algorithm (Direct,
 //                              Toeplitz, FFT) side by side, and what Auto picks.
+//   decode                     the default `--task lm` model (float32, as initialised)
+//                              generating one long sequence token by token with the
+//                              incremental decoder (nn/decoding.h): the time per token
+//                              over 512 steps at positions 512, 8192 and 32768 [--L], the
+//                              decoder state and the process RSS there; then the full
+//                              recompute (`generate --no-cache`: the forward over the
+//                              whole history for one token) at positions 512 and 2048.
 //
 // FLOP count of the layer forward (B rows, L tokens, S slots per row after
 // SMA compression, width = min(w, S - 1) + 1 keys per query; multiply-add = 2):
@@ -43,7 +50,9 @@
 #include "cli.h"
 #include "cuda/memory.h"
 #include "data/listops.h"
+#include "nn/decoding.h"
 #include "nn/optim.h"
+#include "nn/sampling.h"
 #include "nn/seqboat.h"
 #include "ops/backend.h"
 #include "ops/linalg.h"
@@ -304,12 +313,83 @@ std::vector<std::string> split_list(const std::string& s) {
   return out;
 }
 
+// Milliseconds with three decimals below 10 ms (decode steps), else one.
+std::string ms_text(double ms) { return ms < 10 ? fmt::format("{:.3f}", ms) : fmt::format("{:.1f}", ms); }
+
 void print_row(const Row& r) {
-  fmt::print("{:<20} {:>6} {:>3} {:>8} {:>8} {:>10.1f} {:>10.1f} {:>9.1f} {:>9.1f} {:>8.1f}  {}\n", r.name, r.L, r.B,
-             r.forced_density.is_null() ? std::string("own") : fmt::format("{:.2f}", r.forced_density.get<double>()),
-             r.name.rfind("layer", 0) == 0 ? fmt::format("{:.3f}", r.density) : std::string("-"), r.median_ms, r.min_ms,
-             r.peak_mib, r.rss_mib, r.gflops, r.note);
+  fmt::print(
+      "{:<20} {:>6} {:>3} {:>8} {:>8} {:>10} {:>10} {:>9.1f} {:>9.1f} {:>8.1f}  {}\n", r.name, r.L, r.B,
+      r.forced_density.is_null() ? std::string("own") : fmt::format("{:.2f}", r.forced_density.get<double>()),
+      r.name.rfind("layer", 0) == 0 || r.name == "decode_cached" ? fmt::format("{:.3f}", r.density) : std::string("-"),
+      ms_text(r.median_ms), ms_text(r.min_ms), r.peak_mib, r.rss_mib, r.gflops, r.note);
   std::fflush(stdout);
+}
+
+// One generation to the last of `positions` (ascending); at each, `steps`
+// timed steps with the incremental decoder; then the full recompute.
+void decode_case(Device device, const std::vector<int64_t>& positions, std::vector<Row>& rows) {
+  constexpr int64_t kSteps = 512, kFullReps = 5, kKeep = 2048;
+  json cfg = train::resolve_config("lm", "", {});
+  Generator init(1);
+  nn::SeqBoatLM lm(train::model_config(cfg, 256, 256), DType::Float32, init);
+  lm.to(device);
+  lm.eval();
+  Generator sampler(2);
+  std::vector<int64_t> history;
+  nn::LMDecoder dec(lm);
+  // Feeds the next token (sampled at temperature 1 from the last logits).
+  std::vector<double> logits(256, 0.0);
+  auto step = [&] {
+    const int64_t token = nn::sample_next_token(logits, 1.0, 0, sampler);
+    if (static_cast<int64_t>(history.size()) < kKeep) history.push_back(token);  // for the full recompute
+    logits = dec.step(token).to_vector();  // (copies to the host: the step is done)
+  };
+  const std::string model =
+      fmt::format("lm d_model {} layers {} w {}", lm.cfg.d_model, lm.cfg.n_layers, lm.cfg.mem_size);
+  for (int64_t p : positions) {
+    while (dec.position() < p) step();
+    Row row;
+    row.name = "decode_cached";
+    row.L = p;
+    row.B = 1;
+    reset_peak_rss();
+    reset_peak(device);
+    const int64_t base = current_bytes(device);
+    std::vector<double> ms;
+    double active = 0;  // tokens the layers routed to attention
+    for (int64_t i = 0; i < kSteps; ++i) {
+      const double t0 = now_ms();
+      step();
+      ms.push_back(now_ms() - t0);
+      for (const auto& layer : lm.seq_layers) active += layer->last_route.active.item();
+    }
+    row.density = active / static_cast<double>(kSteps * static_cast<int64_t>(lm.seq_layers.size()));
+    std::sort(ms.begin(), ms.end());
+    row.median_ms = ms[ms.size() / 2];
+    row.min_ms = ms.front();
+    row.peak_mib = static_cast<double>(peak_bytes(device) - base) / 1048576.0;
+    row.rss_mib = peak_rss_mib();
+    row.note = fmt::format("per token; state {:.1f} KiB; {}", static_cast<double>(dec.state_bytes()) / 1024.0, model);
+    rows.push_back(row);
+    print_row(rows.back());
+  }
+  for (int64_t p : {int64_t{512}, int64_t{2048}}) {
+    if (static_cast<int64_t>(history.size()) < p) break;
+    const std::vector<int64_t> prefix(history.begin(), history.begin() + p);
+    Row row;
+    row.name = "decode_full";
+    row.L = p;
+    row.B = 1;
+    measure(row, device, kFullReps, [&] {
+      NoGradGuard no_grad;
+      DropoutRng none;
+      Tensor out = lm.forward(from_vector_i64(prefix, {1, p}).to(device), none);
+      (void)out.narrow(1, p - 1, 1).to_vector();
+    });
+    row.note = "per token: the forward over the whole history (--no-cache)";
+    rows.push_back(row);
+    print_row(rows.back());
+  }
 }
 
 }  // namespace
@@ -320,7 +400,8 @@ int cmd_bench(const std::vector<std::string>& argv) {
     fmt::print(
         "usage: seqboat bench [--device cpu|cuda] [--case NAME[,NAME...]] [--L N[,N...]] [--density own|F[,...]]\n"
         "                     [--threads T] [--reps R] [--json FILE]\n"
-        "cases: layer_fwd_bwd layer_fwd gemm_bound train_step_listops conv (default: all but conv)\n");
+        "cases: layer_fwd_bwd layer_fwd gemm_bound train_step_listops conv decode (default: all but conv, decode)\n"
+        "--L: sequence lengths (layer cases; default 256,1024,4096,16384) or positions (decode; 512,8192,32768)\n");
     return 0;
   }
   const Device device = device_option(a);
@@ -331,11 +412,16 @@ int cmd_bench(const std::vector<std::string>& argv) {
   set_cpu_threads(threads);
   const std::vector<std::string> cases =
       split_list(a.get("case", "layer_fwd_bwd,layer_fwd,gemm_bound,train_step_listops"));
-  std::vector<int64_t> lengths;
+  std::vector<int64_t> lengths, positions;
   for (const std::string& s : split_list(a.get("L", "256,1024,4096,16384"))) lengths.push_back(std::stoll(s));
+  for (const std::string& s : split_list(a.get("L", "512,8192,32768"))) positions.push_back(std::stoll(s));
+  std::sort(positions.begin(), positions.end());
+  for (int64_t v : lengths)
+    if (v <= 0) return usage_error("bench: --L values must be positive");
   const std::vector<std::string> densities = split_list(a.get("density", "own"));
   for (const std::string& c : cases)
-    if (c != "layer_fwd_bwd" && c != "layer_fwd" && c != "gemm_bound" && c != "train_step_listops" && c != "conv")
+    if (c != "layer_fwd_bwd" && c != "layer_fwd" && c != "gemm_bound" && c != "train_step_listops" && c != "conv" &&
+        c != "decode")
       return usage_error(fmt::format("bench: unknown case '{}'", c));
 
   fmt::print("seqboat bench on {} ({}), {} CPU thread(s), warm-up + {} timed runs\n", device_name(device),
@@ -358,6 +444,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
       rows.push_back(train_step_case(device, reps));
       print_row(rows.back());
     }
+    if (c == "decode") decode_case(device, positions, rows);
     if (c == "conv") {
       const size_t before = rows.size();
       conv_case(device, reps, rows);

@@ -20,7 +20,7 @@ static void print_usage() {
       "                                     loss and accuracy of a checkpoint\n"
       "  inspect --checkpoint F --task T [--data-dir DIR] [--n 8] [--device D] --out DIR\n"
       "                                     SMA pictures: which tokens each layer activated, report.html\n"
-      "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S --device D]\n"
+      "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S --device D --no-cache]\n"
       "                                     sample bytes from an lm checkpoint\n"
       "  data listops --out DIR [--n-train N --n-val N --n-test N --seed S --max-depth D --max-args A]\n"
       "                                     write ListOps TSV files (LRA format)\n"

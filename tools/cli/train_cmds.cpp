@@ -8,7 +8,7 @@
 #include "cli.h"
 #include "data/listops.h"
 #include "nn/checkpoint.h"
-#include "nn/sampling.h"
+#include "nn/generation.h"
 #include "ops/backend.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
@@ -81,42 +81,36 @@ int cmd_eval(const std::vector<std::string>& argv) {
 }
 
 int cmd_generate(const std::vector<std::string>& argv) {
-  Args a(argv, {"checkpoint", "prompt", "tokens", "temperature", "top-k", "seed", "device"}, {"help"});
+  Args a(argv, {"checkpoint", "prompt", "tokens", "temperature", "top-k", "seed", "device"}, {"help", "no-cache"});
   if (a.has("help") || !a.has("checkpoint")) {
     fmt::print(
         "usage: seqboat generate --checkpoint F --prompt TEXT [--tokens 200] [--temperature 0.8] [--top-k 40] [--seed "
-        "0] [--device cpu|cuda]\n");
+        "0] [--device cpu|cuda] [--no-cache]\n"
+        "  the whole history conditions every token (incremental decoding, constant work per token);\n"
+        "  --temperature 0 is greedy; --no-cache recomputes the full forward over the history for every token\n");
     return a.has("help") ? 0 : 2;
   }
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("generate", device);
+  nn::GenerateOptions opt;
+  opt.tokens = static_cast<int64_t>(a.number("tokens", 200));
+  opt.temperature = a.number("temperature", 0.8);
+  opt.top_k = static_cast<int64_t>(a.number("top-k", 40));
+  opt.seed = static_cast<uint64_t>(a.number("seed", 0));
+  opt.cache = !a.has("no-cache");
+  if (opt.tokens < 0 || opt.temperature < 0 || opt.top_k < 0)
+    return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
   train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "", device);
   auto& lm = dynamic_cast<nn::SeqBoatLM&>(r.task->model());
-  const int64_t n = static_cast<int64_t>(a.number("tokens", 200));
-  const double temperature = a.number("temperature", 0.8);
-  const int64_t top_k = static_cast<int64_t>(a.number("top-k", 40));
-  if (n < 0 || temperature < 0 || top_k < 0)
-    return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
-  Generator gen(static_cast<uint64_t>(a.number("seed", 0)));
   std::string text = a.get("prompt");
   if (text.empty()) text.push_back('\n');  // (push_back: GCC 12 warns falsely on = "\n", bug 105329)
-  const int64_t context = r.cfg["lm.seq_len"];
+  std::vector<int64_t> prompt;
+  for (char ch : text) prompt.push_back(static_cast<uint8_t>(ch));
   fmt::print("{}", a.get("prompt"));
-  NoGradGuard no_grad;
-  for (int64_t i = 0; i < n; ++i) {
-    size_t from = text.size() > static_cast<size_t>(context) ? text.size() - context : 0;
-    std::vector<int64_t> ids;
-    for (size_t k = from; k < text.size(); ++k) ids.push_back(static_cast<uint8_t>(text[k]));
-    const int64_t L = static_cast<int64_t>(ids.size());
-    Tensor tokens = from_vector_i64(ids, {1, L}).to(device);
-    DropoutRng no_dropout;                           // eval mode: dropout draws nothing
-    Tensor logits = lm.forward(tokens, no_dropout);  // (1, L, 256)
-    const std::vector<double> last = logits.narrow(1, L - 1, 1).to_vector();
-    const auto next = static_cast<int>(nn::sample_next_token(last, temperature, top_k, gen));
-    text.push_back(static_cast<char>(next));
-    fmt::print("{}", static_cast<char>(next));
+  nn::generate(lm, prompt, opt, [](int64_t token) {
+    fmt::print("{}", static_cast<char>(token));
     std::fflush(stdout);
-  }
+  });
   fmt::print("\n");
   return 0;
 }

@@ -15,6 +15,7 @@ namespace {
 
 constexpr size_t kLarge = size_t{256} << 10;  // from here on: mmap and the cache
 constexpr size_t kPage = 4096;
+constexpr size_t kSlack = size_t{16} << 20;  // cached bytes allowed beyond the peak of live ones
 
 size_t rounded(size_t bytes) { return (bytes + kPage - 1) / kPage * kPage; }
 
@@ -23,7 +24,11 @@ class LargeBlocks {
   void* take(size_t size) {
     std::lock_guard<std::mutex> lock(mutex_);
     auto it = cache_.lower_bound(size);
-    if (it != cache_.end() && it->first <= size + size / 8) {
+    // A cached block up to twice the size serves the request: batches of
+    // varying length (ListOps) then reuse blocks instead of faulting in new
+    // pages (measured: 2450 page faults per ListOps step with a 1/8 margin,
+    // 190 with this one).
+    if (it != cache_.end() && it->first <= 2 * size) {
       void* p = it->second;
       sizes_[p] = it->first;
       cached_ -= it->first;
@@ -76,9 +81,9 @@ class LargeBlocks {
     peak_ = std::max(peak_, live_);
   }
   // Frees the largest cached blocks while live + cached + incoming would
-  // exceed the peak of live bytes by more than 1/8.
+  // exceed the peak of live bytes by more than 1/8 of it (16 MiB at most).
   void trim(size_t incoming) {
-    const size_t limit = peak_ + peak_ / 8;
+    const size_t limit = peak_ + std::min(peak_ / 8, kSlack);
     while (!cache_.empty() && live_ + cached_ + incoming > limit) {
       auto last = std::prev(cache_.end());
       munmap(last->second, last->first);

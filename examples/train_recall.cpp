@@ -1,9 +1,12 @@
 // examples/train_recall.cpp: train a tiny SeqBoat classifier on associative
 // recall (k1 v1 ... k8 v8 SEP q -> the value paired with q) through the C++
 // API, on one core, and watch each layer's activation density: the share of
-// tokens its router sends through the attention unit. Recall cannot be solved
-// without attention, so as accuracy climbs the first layer's density rises
-// from a few percent to most tokens (about 40 s for the default 4000 steps).
+// tokens its router sends through the attention unit. In this run (seed 1,
+// 4000 steps, about 40 s) accuracy climbs from chance to ~95% as the first
+// layer's density rises from a few percent to ~85%, while the second layer's
+// router stays nearly off. The route is not forced: with 6000 steps (a
+// slower learning-rate decay) a run reached 92% with both densities near 2%,
+// the EMA carrying the answer instead.
 //
 // Run:   build/examples/train_recall [steps]          (default 4000)
 // Exits non-zero when the training loss did not go down.

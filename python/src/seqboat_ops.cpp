@@ -42,14 +42,14 @@ static void bind_ssm_and_attention(nb::module_& m) {
       "The EMA convolution of x (B, L, D) with kernel (D or 2D, Lk); padding (uint8, 1 = pad) is zeroed first.");
   m.def(
       "local_attention",
-      [](const Tensor& q, const Tensor& k, const Tensor& v, const std::optional<Tensor>& key_mask,
-         const std::optional<Tensor>& positions, const std::optional<Tensor>& rel_bias, int64_t window, bool causal,
+      [](const Tensor& q, const Tensor& k, const Tensor& v, int64_t window, const std::optional<Tensor>& key_mask,
+         const std::optional<Tensor>& positions, const std::optional<Tensor>& rel_bias, bool causal,
          const std::string& activation) {
         LocalAttentionOptions opt{window, causal, parse_attn_activation(activation)};
         return local_attention(q, k, v, or_undefined(key_mask), or_undefined(positions), or_undefined(rel_bias), opt);
       },
-      "q"_a, "k"_a, "v"_a, "key_mask"_a = nb::none(), "positions"_a = nb::none(), "rel_bias"_a = nb::none(), "window"_a,
-      "causal"_a = false, "activation"_a = "softmax",
+      "q"_a, "k"_a, "v"_a, nb::kw_only(), "window"_a, "key_mask"_a = nb::none(), "positions"_a = nb::none(),
+      "rel_bias"_a = nb::none(), "causal"_a = false, "activation"_a = "softmax",
       "Windowed attention over slots: q, k (B, S, Z), v (B, S, H); key_mask uint8 (1 = invalid); positions int64 "
       "(original positions, for rel_bias).");
 }

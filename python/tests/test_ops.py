@@ -1,6 +1,7 @@
 # The SeqBoat ops from Python against NumPy written from SPEC.md, and their
 # gradients by gradcheck.
 import numpy as np
+import pytest
 import seqboat as sb
 
 
@@ -34,16 +35,23 @@ def test_ssm_conv_causal_matches_a_direct_sum(rng):
     np.testing.assert_allclose(y, ref, atol=1e-12)
 
 
-def test_local_attention_matches_a_masked_softmax(rng):
-    S, Z, H, w = 7, 4, 3, 2
+@pytest.mark.parametrize("causal", [False, True])
+def test_local_attention_matches_a_masked_softmax(rng, causal):
+    S, Z, H, w, M = 7, 4, 3, 2, 5
     q, k, v = rng.standard_normal((1, S, Z)), rng.standard_normal((1, S, Z)), rng.standard_normal((1, S, H))
     key_mask = np.zeros((1, S), np.uint8)
     key_mask[0, 5] = 1
-    o = sb.local_attention(sb.tensor(q), sb.tensor(k), sb.tensor(v), key_mask=sb.tensor(key_mask), window=w).numpy()
+    pos = np.array([[0, 2, 3, 7, 8, 9, 12]])  # original positions of the slots
+    bias = rng.standard_normal(2 * M - 1)
+    o = sb.local_attention(
+        sb.tensor(q), sb.tensor(k), sb.tensor(v), window=w, key_mask=sb.tensor(key_mask),
+        positions=sb.tensor(pos), rel_bias=sb.tensor(bias), causal=causal,
+    ).numpy()
     ref = np.zeros((S, H))
     for i in range(S):
-        keys = [j for j in range(S) if abs(i - j) <= w and not key_mask[0, j]]
-        logits = np.array([q[0, i] @ k[0, j] / np.sqrt(Z) for j in keys])
+        keys = [j for j in range(S) if (0 <= i - j <= w if causal else abs(i - j) <= w) and not key_mask[0, j]]
+        rel = np.clip(M - 1 + pos[0, keys] - pos[0, i], 0, 2 * M - 2)
+        logits = np.array([q[0, i] @ k[0, j] / np.sqrt(Z) for j in keys]) + bias[rel]
         p = np.exp(logits - logits.max())
         ref[i] = (p / p.sum()) @ v[0, keys]
     np.testing.assert_allclose(o[0], ref, atol=1e-12)

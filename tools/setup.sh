@@ -3,6 +3,12 @@
 # skipping packages already present. Safe to run again.
 set -euo pipefail
 packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev librsvg2-bin)
+# The Python package's tests (CTest) build python/ in a virtual environment:
+# a Python with venv and its headers (a pyenv or python.org Python has both).
+if ! python3 -c "import ensurepip, os, sysconfig; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" \
+  2>/dev/null; then
+  packages+=(python3-dev python3-venv)
+fi
 missing=()
 for p in "${packages[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

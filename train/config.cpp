@@ -19,7 +19,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"steps", 5000, "optimizer steps (listops: 9500)", {}},
       {"time_limit_s",
        0.0,
-       "stop training after this many seconds (0 = no limit; listops: 330); the final evaluation still runs",
+       "stop training after this many seconds (0 = no limit); the final evaluation still runs",
        {}},
       {"batch_size", 32, "sequences per step", {}},
       {"optimizer", "adamw", "optimizer", {"adamw", "sgd"}},
@@ -128,9 +128,8 @@ json task_defaults(const std::string& task) {
     // budget on 2 cores.
     flat["steps"] = 9500;
     flat["weight_decay"] = 0.3;
-    // It must finish in 6 minutes on 2 cores: a safety net for slower
-    // machines (the 9500 steps take about 300 s here).
-    flat["time_limit_s"] = 330.0;
+    // No wall-clock limit: the result must not depend on the machine's
+    // speed (time_limit_s stays an option).
     // Both cores: 1.42x faster than one on an idle 2-core machine (measured,
     // 300 steps: 9.1 s vs 13.0 s); on a busy machine use --set threads=1.
     flat["threads"] = 2;

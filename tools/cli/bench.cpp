@@ -36,6 +36,7 @@
 // forward+backward counts 3x the forward (each product has two backward
 // products of the same size). Norms and pointwise ops are not counted.
 #include <fmt/format.h>
+#include <malloc.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -59,6 +60,7 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "ops/ssm.h"
+#include "tensor/host_allocator.h"
 #include "tensor/random.h"
 #include "train/config.h"
 #include "train/tasks.h"
@@ -113,6 +115,10 @@ int64_t current_bytes(Device device) {
 // Runs `body` once to warm up and `reps` times timed; fills the timing and
 // memory fields of `row`. `body` returns when its work is done on the device.
 void measure(Row& row, Device device, int reps, const std::function<void()>& body) {
+  // Give back what earlier cases left cached, so that each row's RSS is its
+  // own case's (the allocator keeps freed blocks up to the process's peak).
+  host_release_cache();
+  malloc_trim(0);
   body();
   std::vector<double> ms;
   reset_peak_rss();

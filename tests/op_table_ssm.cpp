@@ -72,6 +72,18 @@ SEQBOAT_OP_CASES(ema_conv_cases) {
             },
             [=](const V& x) { return ema_conv(x[0], x[1], x[2], x[3], x[4], x[5], bidirectional, trunc); });
       }
+  // Longer than the CUDA kernels' 64-position chunks (three chunks, the
+  // last one short), truncated across chunk borders: the carries between
+  // chunks in both directions.
+  for (bool bidirectional : {false, true}) {
+    const int64_t L = 150, trunc = 70, K = bidirectional ? 2 * D : D;
+    table.add(fmt::format("ema_conv/{}/padded/three_chunks_truncated70", bidirectional ? "bidirectional" : "causal"),
+              [=](Generator& g) {
+                return V{randn({B, L, D}, g), randn({K, N, 1}, g), randn({K, N, 1}, g),
+                         randn({K, N, 1}, g), randn({K, N}, g),    padding_with_full_row(B, L)};
+              },
+              [=](const V& x) { return ema_conv(x[0], x[1], x[2], x[3], x[4], x[5], bidirectional, trunc); });
+  }
   table.add(
       "ema_conv/causal/non_contiguous_x",
       [](Generator& g) {

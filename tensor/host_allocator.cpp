@@ -129,8 +129,22 @@ LargeBlocks& large_blocks() {
 
 }  // namespace
 
+// Under AddressSanitizer every block comes from malloc, so that ASan guards
+// large tensors too (an mmap'ed block has no redzones and its reuse from the
+// cache would hide a use after free).
+#if defined(__SANITIZE_ADDRESS__)
+#define SEQBOAT_HOST_CACHE 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define SEQBOAT_HOST_CACHE 0
+#endif
+#endif
+#ifndef SEQBOAT_HOST_CACHE
+#define SEQBOAT_HOST_CACHE 1
+#endif
+
 void* host_allocate(size_t bytes) {
-  if (bytes >= kLarge) return large_blocks().take(rounded(bytes));
+  if (SEQBOAT_HOST_CACHE && bytes >= kLarge) return large_blocks().take(rounded(bytes));
   void* p = std::aligned_alloc(64, (std::max<size_t>(bytes, 64) + 63) / 64 * 64);
   if (!p) throw std::bad_alloc();
   return p;
@@ -138,7 +152,7 @@ void* host_allocate(size_t bytes) {
 
 void host_release(void* p, size_t bytes) {
   if (!p) return;
-  if (bytes >= kLarge) large_blocks().give(p);
+  if (SEQBOAT_HOST_CACHE && bytes >= kLarge) large_blocks().give(p);
   else std::free(p);
 }
 

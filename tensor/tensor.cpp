@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
@@ -293,6 +294,20 @@ Tensor empty(const Shape& s, DType dt, Device dev) {
     nbytes = checked_nbytes(checked_numel(s, "size"), dtype_size(dt), "size");
   } catch (const SizeError& e) {
     throw SizeError(fmt::format("cannot allocate a {} tensor of shape {}: {}", dtype_name(dt), shape_str(s), e.what()));
+  }
+  // The live CPU tensors together must fit the machine too: each of a
+  // too-large model's tensors may fit on its own, and the kernel's
+  // overcommit would let them all "succeed" until the OOM killer ends the
+  // process with a signal while they are first written.
+  if (dev == Device::CPU) {
+    const size_t live = static_cast<size_t>(std::max<int64_t>(g_current_bytes.load(), 0));
+    if (live + nbytes > max_allocation_bytes())
+      throw SizeError(fmt::format("cannot allocate a {} tensor of shape {} ({}): {} of tensors are already live and "
+                                  "together they would exceed the {} this machine can allocate (the model, batch or "
+                                  "data configured is too large)",
+                                  dtype_name(dt), shape_str(s), bytes_text(static_cast<double>(nbytes)),
+                                  bytes_text(static_cast<double>(live)),
+                                  bytes_text(static_cast<double>(max_allocation_bytes()))));
   }
   auto impl = std::make_shared<TensorImpl>();
   impl->storage = std::make_shared<Storage>(nbytes, dev);

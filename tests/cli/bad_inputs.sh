@@ -64,6 +64,10 @@ h = json.dumps({"__metadata__": {"module": "SeqBoatLayer", "config": json.dumps(
 open(sys.argv[1], "wb").write(struct.pack("<Q", len(h)) + h + bytes(128))
 PY
 expect 1 "max_positions' must be from 1 to" "$seqboat" parity "$work/maxpos.safetensors"
+# Every tensor fits alone, all of them together do not (here: a 256 MB
+# limit stands for the machine): an error, not the OOM killer's signal.
+expect 1 "already live and together they would exceed" env SEQBOAT_MAX_ALLOC_BYTES=268435456 "$seqboat" train \
+  --task recall --out "$work/x1big" --no-progress --set model.d_model=2048 --set model.n_layers=16
 python3 - "$work/zero.safetensors" <<'PY'
 import json, struct, sys
 cfg = {"embed_dim": 6, "ndim": 2}

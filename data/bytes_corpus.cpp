@@ -6,11 +6,10 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <stdexcept>
 
 #include "data/example.h"
+#include "tensor/file_read.h"
 
 namespace seqboat::data {
 
@@ -18,15 +17,16 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Appends one file, read whole; the corpus as a whole is limited to
+// kMaxTextDataBytes (it is held in memory twice: whole and split).
 void append_file(const std::string& path, std::vector<uint8_t>& out) {
-  std::error_code ec;
-  if (!fs::is_regular_file(path, ec))
-    throw std::runtime_error(fmt::format("byte corpus: '{}' does not exist or is not a regular file", path));
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("byte corpus: cannot open '{}'", path));
-  const std::vector<char> buf((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
-  if (in.bad()) throw std::runtime_error(fmt::format("byte corpus: read error in '{}'", path));
-  out.insert(out.end(), buf.begin(), buf.end());
+  std::string bytes;
+  try {
+    bytes = read_file_limited(path, kMaxTextDataBytes - std::min(out.size(), kMaxTextDataBytes), "corpus file");
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("byte corpus: ") + e.what());
+  }
+  out.insert(out.end(), bytes.begin(), bytes.end());
 }
 
 bool wanted_extension(const fs::path& p) {

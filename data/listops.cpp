@@ -6,7 +6,7 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <sstream>
 #include <stdexcept>
 #include <string_view>
@@ -14,6 +14,9 @@
 #include <utility>
 
 #include "tensor/atomic_file.h"
+#include "tensor/checked.h"
+#include "tensor/file_read.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::data {
 
@@ -22,12 +25,6 @@ namespace {
 constexpr double kOperatorProb = 0.25;
 
 bool is_space(char c) { return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\v' || c == '\f'; }
-
-// Shortens text quoted in error messages.
-std::string clip(const std::string& s, size_t n = 40) {
-  if (s.size() <= n) return s;
-  return s.substr(0, n) + "...";
-}
 
 // Maps one token (not a parenthesis) to its id, or -1.
 int32_t token_id(const char* p, size_t n) {
@@ -114,21 +111,102 @@ long long max_tree_length(int depth, int max_depth, int max_args) {
   return 2 + static_cast<long long>(max_args) * sub;
 }
 
+// Upper bounds: generous for any real use, and small enough that the loops
+// and the int lengths below cannot overflow.
+constexpr int kMaxGenDepth = 64, kMaxGenArgs = 1000, kMaxGenLength = 1 << 20, kMaxGenExamples = 100'000'000;
+// Nodes drawn for one tree before giving up: supercritical settings (many
+// arguments, deep trees) grow trees without bound, and generate_listops draws
+// every node of a tree even when it is too long to keep.
+constexpr long long kMaxTreeNodes = 1LL << 22;
+
 void validate(const ListOpsGenConfig& c) {
-  if (c.max_depth < 1)
-    throw std::invalid_argument(fmt::format("listops gen: max_depth must be >= 1 (got {})", c.max_depth));
-  if (c.max_args < 2)
-    throw std::invalid_argument(fmt::format("listops gen: max_args must be >= 2 (got {})", c.max_args));
-  if (c.n_train < 0 || c.n_val < 0 || c.n_test < 0)
-    throw std::invalid_argument("listops gen: split sizes must be >= 0");
-  if (c.min_length < 0 || c.max_length - c.min_length < 2)
-    throw std::invalid_argument(fmt::format(
-        "listops gen: need 0 <= min_length and min_length + 1 < max_length (got {}, {})", c.min_length, c.max_length));
+  if (c.max_depth < 1 || c.max_depth > kMaxGenDepth)
+    throw std::invalid_argument(
+        fmt::format("listops gen: max_depth must be from 1 to {} (got {})", kMaxGenDepth, c.max_depth));
+  if (c.max_args < 2 || c.max_args > kMaxGenArgs)
+    throw std::invalid_argument(
+        fmt::format("listops gen: max_args must be from 2 to {} (got {})", kMaxGenArgs, c.max_args));
+  if (c.n_train < 0 || c.n_val < 0 || c.n_test < 0 || c.n_train > kMaxGenExamples || c.n_val > kMaxGenExamples ||
+      c.n_test > kMaxGenExamples)
+    throw std::invalid_argument(fmt::format("listops gen: split sizes must be from 0 to {}", kMaxGenExamples));
+  if (c.min_length < 0 || c.max_length - c.min_length < 2 || c.max_length > kMaxGenLength)
+    throw std::invalid_argument(
+        fmt::format("listops gen: need 0 <= min_length, min_length + 1 < max_length <= {} (got {}, {})",
+                    kMaxGenLength, c.min_length, c.max_length));
   const long long longest = max_tree_length(1, c.max_depth, c.max_args);
   if (longest <= c.min_length)
     throw std::invalid_argument(
         fmt::format("listops gen: the longest tree (max_depth {}, max_args {}) has length {}, not > min_length {}",
                     c.max_depth, c.max_args, longest, c.min_length));
+  // The examples are held in memory (text and a set of seen texts): about 8
+  // bytes per token of the longest kept sequence.
+  const double bytes = (static_cast<double>(c.n_train) + c.n_val + c.n_test) * c.max_length * 8.0;
+  if (bytes > static_cast<double>(max_allocation_bytes()))
+    throw std::invalid_argument(fmt::format(
+        "listops gen: {} examples of up to {} tokens could need {}, more than this machine's {}",
+        static_cast<long long>(c.n_train) + c.n_val + c.n_test, c.max_length, bytes_text(bytes),
+        bytes_text(static_cast<double>(max_allocation_bytes()))));
+}
+
+// One tree drawn as sample_node would draw it (the same random numbers in the
+// same order: per node one uniform double below max_depth, then op and
+// argument count or the digit, depth first), without recursion and without
+// storing more than `keep` tokens: `tokens` gets the plain-form tokens while
+// they fit. Returns the tree's full length.
+long long sample_tokens(std::mt19937_64& rng, int max_depth, int max_args, size_t keep, std::vector<int32_t>& tokens) {
+  tokens.clear();
+  struct Open {
+    int child_depth, remaining;
+  };
+  std::vector<Open> stack;
+  long long length = 0, nodes = 0;
+  auto emit = [&](int32_t t) {
+    ++length;
+    if (tokens.size() < keep) tokens.push_back(t);
+  };
+  for (int depth = 1;;) {
+    if (++nodes > kMaxTreeNodes)
+      throw std::runtime_error(fmt::format(
+          "listops gen: a tree grew past {} nodes with max_depth {} and max_args {}; trees this large cannot be "
+          "generated (lower max_args or max_depth)",
+          kMaxTreeNodes, max_depth, max_args));
+    if (depth < max_depth && uniform_unit(rng) < kOperatorProb) {
+      emit(kListOpsMin + static_cast<int32_t>(uniform_below(rng, 4)));
+      const int n_args = 2 + static_cast<int>(uniform_below(rng, static_cast<uint64_t>(max_args - 1)));
+      stack.push_back({depth + 1, n_args});
+    } else {
+      emit(kListOpsDigit0 + static_cast<int32_t>(uniform_below(rng, 10)));
+    }
+    while (!stack.empty() && stack.back().remaining == 0) {
+      emit(kListOpsClose);
+      stack.pop_back();
+    }
+    if (stack.empty()) return length;
+    --stack.back().remaining;
+    depth = stack.back().child_depth;
+  }
+}
+
+// The tree of a well-formed plain token sequence, built with an explicit stack.
+ListOpsNode tree_from_tokens(const std::vector<int32_t>& tokens) {
+  std::vector<ListOpsNode> open;
+  ListOpsNode root;
+  for (int32_t t : tokens) {
+    ListOpsNode done;
+    if (listops_is_operator(t)) {
+      open.push_back(ListOpsNode{t, {}});
+      continue;
+    }
+    if (t == kListOpsClose) {
+      done = std::move(open.back());
+      open.pop_back();
+    } else {
+      done.token = t;
+    }
+    if (open.empty()) root = std::move(done);
+    else open.back().args.push_back(std::move(done));
+  }
+  return root;
 }
 
 }  // namespace
@@ -151,7 +229,7 @@ std::vector<int32_t> tokenize_listops(const std::string& source) {
       const int32_t id = token_id(s + i, len);
       if (id < 0)
         throw std::invalid_argument(
-            fmt::format("listops: bad token '{}' at character {}", clip(std::string(s + i, len)), i + 1));
+            fmt::format("listops: bad token {} at character {}", quote_text(std::string_view(s + i, len), 40), i + 1));
       out.push_back(id);
     }
     i = j;
@@ -238,42 +316,66 @@ int eval_listops(const std::vector<int32_t>& tokens) {
 
 namespace {
 
-// Writes the expression starting at tokens[pos] to out with shuffled
-// arguments; returns the position after it.
-size_t shuffle_expression(const std::vector<int32_t>& tokens, size_t pos, Generator& rng, std::vector<int32_t>& out) {
-  if (pos >= tokens.size()) throw std::invalid_argument("listops: expression ends early (missing ']')");
-  const int32_t t = tokens[pos];
-  if (listops_is_digit(t)) {
-    out.push_back(t);
-    return pos + 1;
+// The expression as a tree of token positions: node i is tokens[i] and, for
+// an operator, kids[i] lists its arguments' nodes in order. Built in one
+// left-to-right pass with an explicit stack (no recursion: a training
+// expression may nest tens of thousands deep). Each operator's arguments are
+// permuted when its ']' is read, so the draws come in the order the former
+// recursive version made them (children before parents, left to right), and
+// a run shuffles exactly as before.
+std::vector<int32_t> shuffled_tokens(const std::vector<int32_t>& tokens, Generator& rng) {
+  const size_t n = tokens.size();
+  std::vector<std::vector<uint32_t>> kids(n);
+  std::vector<uint32_t> open;  // operators whose ']' is still to come
+  size_t root_end = 0;         // > 0 once the whole expression is read
+  for (size_t i = 0; i < n; ++i) {
+    if (root_end) throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+    const int32_t t = tokens[i];
+    if (t == kListOpsClose && !open.empty()) {
+      std::vector<uint32_t>& args = kids[open.back()];
+      if (args.empty())
+        throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
+      for (size_t k = args.size() - 1; k > 0; --k) std::swap(args[k], args[rng.next_below(k + 1)]);
+      open.pop_back();
+      if (open.empty()) root_end = i + 1;
+      continue;
+    }
+    if (!listops_is_digit(t) && !listops_is_operator(t))
+      throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
+    if (!open.empty()) kids[open.back()].push_back(static_cast<uint32_t>(i));
+    if (listops_is_operator(t)) open.push_back(static_cast<uint32_t>(i));
+    else if (open.empty()) root_end = i + 1;
   }
-  if (!listops_is_operator(t))
-    throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, pos + 1));
-  std::vector<std::vector<int32_t>> args;
-  size_t at = pos + 1;
-  while (at < tokens.size() && tokens[at] != kListOpsClose) {
-    args.emplace_back();
-    at = shuffle_expression(tokens, at, rng, args.back());
+  if (!root_end) throw std::invalid_argument("listops: expression ends early (missing ']')");
+  // Emit in pre-order with an explicit stack of (node, next argument).
+  std::vector<int32_t> out;
+  out.reserve(n);
+  std::vector<std::pair<uint32_t, size_t>> stack{{0u, 0}};
+  out.push_back(tokens[0]);
+  while (!stack.empty()) {
+    auto& [node, next] = stack.back();
+    if (!listops_is_operator(tokens[node])) {
+      stack.pop_back();
+      continue;
+    }
+    if (next == kids[node].size()) {
+      out.push_back(kListOpsClose);
+      stack.pop_back();
+      continue;
+    }
+    const uint32_t child = kids[node][next++];
+    out.push_back(tokens[child]);
+    stack.emplace_back(child, 0);
   }
-  if (at >= tokens.size()) throw std::invalid_argument("listops: expression ends early (missing ']')");
-  if (args.empty())
-    throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", at + 1));
-  for (size_t i = args.size() - 1; i > 0; --i) std::swap(args[i], args[rng.next_below(i + 1)]);
-  out.push_back(t);
-  for (const auto& a : args) out.insert(out.end(), a.begin(), a.end());
-  out.push_back(kListOpsClose);
-  return at + 1;
+  return out;
 }
 
 }  // namespace
 
 std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng) {
-  std::vector<int32_t> out;
-  out.reserve(tokens.size());
-  size_t end = shuffle_expression(tokens, 0, rng, out);
-  if (end != tokens.size())
-    throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", end + 1));
-  return out;
+  if (tokens.size() > std::numeric_limits<uint32_t>::max())
+    throw std::invalid_argument(fmt::format("listops: expression of {} tokens is too long", tokens.size()));
+  return shuffled_tokens(tokens, rng);
 }
 
 int eval_listops(const ListOpsNode& node) {
@@ -306,8 +408,16 @@ std::string listops_to_text(const ListOpsNode& node, bool parenthesised) {
 }
 
 std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("listops: cannot open '{}'", path));
+  std::string text;
+  try {
+    text = read_file_limited(path, kMaxTextDataBytes, "listops TSV file");
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("listops: ") + e.what());
+  }
+  return parse_listops_tsv(text, path);
+}
+
+std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::string& path) {
   auto fail = [&](size_t line, const std::string& what) -> std::runtime_error {
     return std::runtime_error(fmt::format("{}: line {}: {}", path, line, what));
   };
@@ -316,13 +426,17 @@ std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
   std::string line;
   size_t line_no = 0;
   size_t pending_empty = 0;  // first empty line seen and not yet known to be trailing
-  while (std::getline(in, line)) {
+  for (size_t pos = 0; pos < text.size();) {
+    const size_t nl = text.find('\n', pos);
+    const size_t stop = nl == std::string_view::npos ? text.size() : nl;
+    line.assign(text.substr(pos, stop - pos));
+    pos = stop + 1;
     ++line_no;
     if (!line.empty() && line.back() == '\r') line.pop_back();
     if (line_no == 1) {
       if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 BOM
       if (line != "Source\tTarget")
-        throw fail(1, fmt::format("expected header 'Source<TAB>Target', got '{}'", clip(line)));
+        throw fail(1, fmt::format("expected header 'Source<TAB>Target', got {}", quote_text(line, 40)));
       continue;
     }
     if (line.empty()) {
@@ -339,7 +453,7 @@ std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
     while (b > a && line[b - 1] == ' ') --b;
     const std::string label_text = line.substr(a, b - a);
     if (label_text.size() != 1 || label_text[0] < '0' || label_text[0] > '9')
-      throw fail(line_no, fmt::format("bad label '{}' (expected an integer 0..9)", clip(line.substr(tab + 1))));
+      throw fail(line_no, fmt::format("bad label {} (expected an integer 0..9)", quote_text(line.substr(tab + 1), 40)));
     ListOpsExample ex;
     ex.label = label_text[0] - '0';
     line.resize(tab);
@@ -351,15 +465,14 @@ std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
     if (ex.tokens.empty()) throw fail(line_no, "empty source");
     out.push_back(std::move(ex));
   }
-  if (in.bad()) throw std::runtime_error(fmt::format("listops: read error in '{}'", path));
   if (line_no == 0) throw fail(1, "missing header 'Source<TAB>Target' (empty file)");
   return out;
 }
 
 ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_args) {
-  if (max_depth < 1 || max_args < 2)
-    throw std::invalid_argument(
-        fmt::format("listops: need max_depth >= 1 and max_args >= 2 (got {}, {})", max_depth, max_args));
+  if (max_depth < 1 || max_args < 2 || max_depth > kMaxGenDepth || max_args > kMaxGenArgs)
+    throw std::invalid_argument(fmt::format("listops: need 1 <= max_depth <= {} and 2 <= max_args <= {} (got {}, {})",
+                                            kMaxGenDepth, kMaxGenArgs, max_depth, max_args));
   return sample_node(rng, 1, max_depth, max_args);
 }
 
@@ -374,13 +487,15 @@ ListOpsSplits generate_listops(const ListOpsGenConfig& cfg) {
   auto fill = [&](std::vector<ListOpsRecord>& rows, int n) {
     rows.reserve(static_cast<size_t>(n));
     long long misses = 0;
+    std::vector<int32_t> tokens;
     while (static_cast<int>(rows.size()) < n) {
-      ListOpsNode t = sample_node(rng, 1, cfg.max_depth, cfg.max_args);
-      const int len = listops_length(t);
-      if (len > cfg.min_length && len < cfg.max_length) {
+      const long long len =
+          sample_tokens(rng, cfg.max_depth, cfg.max_args, static_cast<size_t>(cfg.max_length), tokens);
+      if (len > cfg.min_length && len < cfg.max_length) {  // then `tokens` holds the whole tree
+        const ListOpsNode t = tree_from_tokens(tokens);    // depth <= max_depth <= 64: recursion is fine
         std::string text = listops_to_text(t, true);
         if (seen.insert(text).second) {
-          rows.push_back(ListOpsRecord{std::move(text), eval_listops(t)});
+          rows.push_back(ListOpsRecord{std::move(text), eval_listops(tokens)});
           misses = 0;
           continue;
         }

@@ -7,6 +7,7 @@
 #include <cstdint>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "data/example.h"
@@ -73,7 +74,10 @@ std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& token
 
 // Reads an LRA TSV (`Source<TAB>Target` header, then `source<TAB>label`).
 // Throws std::runtime_error "<path>: line N: <problem>" on malformed input.
+// The file is read whole (tensor/file_read.h, at most kMaxTextDataBytes).
 std::vector<ListOpsExample> read_listops_tsv(const std::string& path);
+// The same from text in memory; `path` names it in the messages.
+std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::string& path);
 
 struct ListOpsGenConfig {
   int max_depth = 4;

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
+#include "tensor/json_text.h"
 #include "tensor/serialize.h"
 
 namespace seqboat::nn {
@@ -40,14 +41,19 @@ bool parse_decimal(const std::string& text, Int& value) {
 
 std::vector<std::array<uint64_t, 4>> rng_from_json(const std::string& path, const std::string& text) {
   const std::string expected = "expected a JSON array of [4 decimal strings] per generator";
-  nlohmann::json j = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false);
-  if (!j.is_array()) bad_file(path, fmt::format("malformed 'rng' metadata '{}': {}", text, expected));
+  nlohmann::json j;
+  try {
+    j = parse_json_text(text, "malformed 'rng' metadata");
+  } catch (const JsonTextError& e) {
+    bad_file(path, fmt::format("{}; {}", e.what(), expected));
+  }
+  if (!j.is_array()) bad_file(path, fmt::format("malformed 'rng' metadata {}: {}", quote_text(text), expected));
   std::vector<std::array<uint64_t, 4>> states;
   for (const auto& entry : j) {
     std::array<uint64_t, 4> s{};
     bool ok = entry.is_array() && entry.size() == 4;
     for (size_t i = 0; ok && i < 4; ++i) ok = entry[i].is_string() && parse_decimal(entry[i].get<std::string>(), s[i]);
-    if (!ok) bad_file(path, fmt::format("malformed 'rng' metadata entry {}: {}", entry.dump(), expected));
+    if (!ok) bad_file(path, fmt::format("malformed 'rng' metadata entry ({}): {}", json_excerpt(entry), expected));
     states.push_back(s);
   }
   return states;
@@ -88,25 +94,42 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt) {
   save_tensors(path, file);
 }
 
-Checkpoint load_checkpoint(const std::string& path) {
-  TensorFile file = load_tensors(path);
+namespace {
+
+Checkpoint checkpoint_from_file(const std::string& path, TensorFile file) {
   const auto& meta = file.metadata;
   auto format = meta.find("format");
   if (format == meta.end() || format->second != kCheckpointFormat)
     bad_file(path, fmt::format("not a seqboat checkpoint (metadata 'format' is {}, expected '{}')",
-                               format == meta.end() ? "missing" : "'" + format->second + "'", kCheckpointFormat));
+                               format == meta.end() ? "missing" : quote_text(format->second), kCheckpointFormat));
   Checkpoint ckpt;
   const std::string& step = required(path, meta, "step");
-  if (!parse_decimal(step, ckpt.step)) bad_file(path, fmt::format("malformed 'step' metadata '{}'", step));
+  // Digits only: a sign ("-5") or anything else is refused, and the value
+  // must fit int64 (from_chars reports overflow).
+  if (step.empty() || step.find_first_not_of("0123456789") != std::string::npos || !parse_decimal(step, ckpt.step))
+    bad_file(path, fmt::format("malformed 'step' metadata {} (expected a non-negative decimal integer)",
+                               quote_text(step)));
   ckpt.rng_states = rng_from_json(path, required(path, meta, "rng"));
   ckpt.config_json = required(path, meta, "config");
-  if (!nlohmann::json::accept(ckpt.config_json))
-    bad_file(path, fmt::format("'config' metadata is not valid JSON: '{}'", ckpt.config_json));
+  try {
+    if (!parse_json_text(ckpt.config_json, "'config' metadata is not valid JSON").is_object())
+      bad_file(path, "'config' metadata is not a JSON object");
+  } catch (const JsonTextError& e) {
+    bad_file(path, e.what());
+  }
   for (const auto& [key, value] : meta)
     if (std::find(std::begin(kReservedKeys), std::end(kReservedKeys), key) == std::end(kReservedKeys))
       ckpt.extra[key] = value;
   for (auto& [name, t] : file.tensors) (is_optim_name(name) ? ckpt.optimizer : ckpt.model)[name] = t;
   return ckpt;
+}
+
+}  // namespace
+
+Checkpoint load_checkpoint(const std::string& path) { return checkpoint_from_file(path, load_tensors(path)); }
+
+Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string& name) {
+  return checkpoint_from_file(name, parse_tensors(bytes, size, name));
 }
 
 }  // namespace seqboat::nn

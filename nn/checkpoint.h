@@ -41,6 +41,10 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 // Throws std::runtime_error whose message starts with the file name: I/O and
 // malformed files (SafetensorsError), not a seqboat checkpoint, a missing
 // metadata key, a malformed step, rng or config.
+// The step is a non-negative decimal; the config a JSON object (its keys
+// are validated by train::parse_run_config, which knows them).
 Checkpoint load_checkpoint(const std::string& path);
+// The same from the file's bytes in memory (the fuzz harness's entry point).
+Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string& name_for_errors);
 
 }  // namespace seqboat::nn

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "nn/decoding.h"
+#include "tensor/json_text.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/nn_ops.h"
@@ -28,7 +29,7 @@ T get_key(const json& j, const char* where, const std::string& key) {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
     throw std::invalid_argument(
-        fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, j.at(key).dump()));
+        fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
   }
 }
 
@@ -50,8 +51,15 @@ void reject_unknown(const json& j, const char* where, const std::set<std::string
           fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(), fmt::join(known, ", ")));
 }
 
+// Sizes from a config file (a golden file's metadata): positive and at most
+// 2^24, so that sums and products of a few of them (2 * max_positions - 1,
+// window + 1, D * N) cannot overflow int64; a size the machine cannot hold
+// still fails cleanly at allocation (tensor/checked.h).
+constexpr int64_t kMaxModuleSize = int64_t{1} << 24;
 void require_positive(const char* where, const char* key, int64_t v) {
-  if (v <= 0) throw std::invalid_argument(fmt::format("{} config: '{}' must be positive, got {}", where, key, v));
+  if (v <= 0 || v > kMaxModuleSize)
+    throw std::invalid_argument(
+        fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
 }
 
 class SimpleRelPosBias : public Module {
@@ -154,7 +162,8 @@ LayerConfig LayerConfig::from_json(const json& j) {
                       {"ndim", c.ndim},
                       {"max_positions", c.max_positions}})
     require_positive(w, k, v);
-  if (c.window_size < 0) throw std::invalid_argument("SeqBoatLayer config: 'window_size' must be >= 0");
+  if (c.window_size < 0 || c.window_size > kMaxModuleSize)
+    throw std::invalid_argument(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
   if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2)
     throw std::invalid_argument("SeqBoatLayer config: rotary needs an even zdim");
   return c;
@@ -279,6 +288,14 @@ ModelConfig ModelConfig::from_json(const json& j) {
   c.truncation = get_optional_int(j, w, "truncation");
   require_positive(w, "d_model", c.d_model);
   require_positive(w, "n_layers", c.n_layers);
+  require_positive(w, "d_qk", c.d_qk);
+  require_positive(w, "d_ema", c.d_ema);
+  require_positive(w, "max_positions", c.max_positions);
+  if (c.truncation) require_positive(w, "truncation", *c.truncation);
+  for (auto [k, v] : {std::pair{"d_input", c.d_input}, {"d_output", c.d_output}, {"vocab_size", c.vocab_size},
+                      {"mem_size", c.mem_size}})
+    if (v < 0 || v > kMaxModuleSize)
+      throw std::invalid_argument(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
   return c;
 }
 

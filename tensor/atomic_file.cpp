@@ -3,6 +3,7 @@
 #include "tensor/atomic_file.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <fmt/format.h>
 #include <unistd.h>
 
@@ -14,7 +15,33 @@
 
 namespace seqboat {
 
+// Temporary files "<name>.tmp.<pid>.<n>" next to path whose writer process
+// is gone (killed mid-write: it never reached its rename or unlink). Another
+// live process's file is left alone; so is anything not named that way.
+void remove_stale_temp_files(const std::string& path) {
+  namespace fs = std::filesystem;
+  const fs::path p(path);
+  const fs::path dir = p.parent_path().empty() ? fs::path(".") : p.parent_path();
+  const std::string prefix = p.filename().string() + ".tmp.";
+  std::error_code ec;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    const std::string name = it->path().filename().string();
+    if (name.size() <= prefix.size() || name.compare(0, prefix.size(), prefix) != 0) continue;
+    const std::string rest = name.substr(prefix.size());  // "<pid>.<n>"
+    const size_t dot = rest.find('.');
+    if (dot == 0 || dot == std::string::npos || dot > 9) continue;
+    if (rest.find_first_not_of("0123456789.") != std::string::npos || rest.find('.', dot + 1) != std::string::npos)
+      continue;
+    const long pid = std::stol(rest.substr(0, dot));  // <= 9 digits: fits
+    if (pid <= 0 || pid == ::getpid()) continue;
+    if (::kill(static_cast<pid_t>(pid), 0) == 0 || errno != ESRCH) continue;  // alive (or not ours to judge)
+    std::error_code rm;
+    fs::remove(it->path(), rm);
+  }
+}
+
 void write_file_atomic(const std::string& path, std::string_view bytes) {
+  remove_stale_temp_files(path);
   // The temp file lives in the same directory so rename() stays within one
   // filesystem and is atomic: readers of path see the old or the new file.
   static std::atomic<unsigned> counter{0};

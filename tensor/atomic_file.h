@@ -16,6 +16,11 @@ namespace seqboat {
 // `path` is left as it was, and std::runtime_error is thrown with the message
 //   "<path>: cannot write (<step> of <tmp> failed): <OS error text>"
 // where <step> is open, write, fsync, close or rename.
+// First it removes temporary files for `path` left by a writer that was killed
+// before it could clean up (remove_stale_temp_files).
 void write_file_atomic(const std::string& path, std::string_view bytes);
+
+// Removes "<path>.tmp.<pid>.<n>" files whose process <pid> no longer exists.
+void remove_stale_temp_files(const std::string& path);
 
 }  // namespace seqboat

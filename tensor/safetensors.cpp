@@ -4,8 +4,6 @@
 #include "safetensors.h"
 
 #include <algorithm>
-#include <cerrno>
-#include <cstdio>
 #include <cstring>
 #include <limits>
 
@@ -13,6 +11,9 @@
 #include <nlohmann/json.hpp>
 
 #include "tensor/atomic_file.h"
+#include "tensor/checked.h"
+#include "tensor/file_read.h"
+#include "tensor/json_text.h"
 
 namespace seqboat {
 namespace {
@@ -51,18 +52,17 @@ std::string shape_str(const std::vector<int64_t>& shape) {
 std::string layout_problem(StDtype dtype, const std::vector<int64_t>& shape, uint64_t nbytes) {
   for (int64_t dim : shape)
     if (dim < 0) return fmt::format("has negative dimension {} in shape {}", dim, shape_str(shape));
-  // Bytes needed = element size * product(shape); an empty shape (0-d) has
-  // one element. Any zero dim makes the product 0, so overflow of the
-  // other dims only matters when there is none.
-  uint64_t need = 0;
-  if (std::find(shape.begin(), shape.end(), 0) == shape.end()) {
-    need = dtype_info(dtype).size;
-    for (int64_t dim : shape) {
-      if (need > std::numeric_limits<uint64_t>::max() / static_cast<uint64_t>(dim))
-        return fmt::format("shape {} has too many elements (byte size overflows 64 bits)", shape_str(shape));
-      need *= static_cast<uint64_t>(dim);
-    }
+  // The same rule as a Tensor's (tensor/checked.h): the product of the dims,
+  // a 0 counted as 1, must fit 64 bits with 8-byte elements, so that no
+  // stride or later size computed from the shape overflows, even for a
+  // tensor with no elements such as [0, 2^61, 6].
+  int64_t numel = 0;
+  try {
+    numel = checked_numel(shape, "shape");
+  } catch (const SizeError&) {
+    return fmt::format("has shape {}, too large for 64-bit sizes", shape_str(shape));
   }
+  const uint64_t need = static_cast<uint64_t>(numel) * dtype_info(dtype).size;  // <= 2^63: no overflow
   if (need != nbytes)
     return fmt::format("has {} data bytes but shape {} of dtype {} needs {}", nbytes, shape_str(shape),
                        dtype_info(dtype).name, need);
@@ -74,8 +74,6 @@ uint64_t read_u64_le(const uint8_t* p) {
   for (int i = 7; i >= 0; --i) v = (v << 8) | p[i];
   return v;
 }
-
-std::string errno_str(int err) { return std::strerror(err); }
 
 }  // namespace
 
@@ -92,26 +90,30 @@ StDtype st_dtype_from_name(const std::string& name) {
 }
 
 StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name) {
+  return parse_safetensors(bytes.data(), bytes.size(), name);
+}
+
+StFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& name) {
   auto fail = [&](const std::string& problem) { return SafetensorsError(name + ": " + problem); };
 
-  if (bytes.size() < 8)
-    throw fail(fmt::format("file is too short ({} bytes) to hold the 8-byte header size", bytes.size()));
-  const uint64_t header_size = read_u64_le(bytes.data());
+  if (size < 8) throw fail(fmt::format("file is too short ({} bytes) to hold the 8-byte header size", size));
+  const uint64_t header_size = read_u64_le(bytes);
   if (header_size > kMaxHeaderSize) throw fail(fmt::format("header size {} exceeds the 100 MB limit", header_size));
-  if (header_size > bytes.size() - 8)
-    throw fail(fmt::format("header size {} is larger than the {} bytes that follow it", header_size, bytes.size() - 8));
+  if (header_size > size - 8)
+    throw fail(fmt::format("header size {} is larger than the {} bytes that follow it", header_size, size - 8));
 
-  const auto header_begin = bytes.begin() + 8;
   json header;
   try {
-    header = json::parse(header_begin, header_begin + static_cast<ptrdiff_t>(header_size));
-  } catch (const json::exception& e) {
-    throw fail(std::string("malformed JSON header: ") + e.what());
+    // Depth-limited: error messages and the checks below walk the tree.
+    header = parse_json_text(std::string_view(reinterpret_cast<const char*>(bytes) + 8, header_size),
+                             "malformed JSON header");
+  } catch (const JsonTextError& e) {
+    throw fail(e.what());
   }
   if (!header.is_object()) throw fail(fmt::format("header is not a JSON object (got {})", header.type_name()));
 
-  const uint8_t* data = bytes.data() + 8 + header_size;
-  const uint64_t data_size = bytes.size() - 8 - header_size;
+  const uint8_t* data = bytes + 8 + header_size;
+  const uint64_t data_size = size - 8 - header_size;
 
   StFile file;
   struct Span {
@@ -129,13 +131,14 @@ StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& n
         throw fail(fmt::format("__metadata__ must be a JSON object of strings (got {})", entry.type_name()));
       for (const auto& [mkey, mvalue] : entry.get_ref<const json::object_t&>()) {
         if (!mvalue.is_string())
-          throw fail(fmt::format("__metadata__ value for '{}' must be a string (got {})", mkey, mvalue.type_name()));
+          throw fail(fmt::format("__metadata__ value for {} must be a string (got {})", quote_text(mkey),
+                                 mvalue.type_name()));
         file.metadata[mkey] = mvalue.get<std::string>();
       }
       continue;
     }
 
-    const std::string what = "tensor '" + key + "'";
+    const std::string what = "tensor " + quote_text(key);
     if (!entry.is_object()) throw fail(fmt::format("{} entry must be a JSON object (got {})", what, entry.type_name()));
     auto field = [&](const char* field_name) -> const json& {
       auto it = entry.find(field_name);
@@ -163,13 +166,14 @@ StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& n
       const bool fits =
           dim.is_number_integer() &&
           (!dim.is_number_unsigned() || dim.get<uint64_t>() <= uint64_t(std::numeric_limits<int64_t>::max()));
-      if (!fits) throw fail(fmt::format("{} shape must be an array of 64-bit integers (got {})", what, jshape.dump()));
+      if (!fits) throw fail(fmt::format("{} shape must be an array of 64-bit integers (got {} among them)", what,
+                                        json_excerpt(dim)));
       t.shape.push_back(dim.get<int64_t>());
     }
 
     if (!joffsets.is_array() || joffsets.size() != 2 || !joffsets[0].is_number_unsigned() ||
         !joffsets[1].is_number_unsigned())
-      throw fail(fmt::format("{} data_offsets must be two non-negative integers (got {})", what, joffsets.dump()));
+      throw fail(fmt::format("{} data_offsets must be two non-negative integers (got {})", what, json_excerpt(joffsets)));
     const uint64_t begin = joffsets[0].get<uint64_t>();
     const uint64_t end = joffsets[1].get<uint64_t>();
     if (end < begin) throw fail(fmt::format("{} data_offsets [{}, {}] have end before begin", what, begin, end));
@@ -198,17 +202,13 @@ StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& n
 }
 
 StFile read_safetensors(const std::string& path) {
-  std::FILE* f = std::fopen(path.c_str(), "rb");
-  if (!f) throw SafetensorsError(fmt::format("{}: cannot open: {}", path, errno_str(errno)));
-  std::vector<uint8_t> bytes;
-  uint8_t buf[1 << 16];
-  size_t n;
-  while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) bytes.insert(bytes.end(), buf, buf + n);
-  const int err = errno;
-  const bool failed = std::ferror(f);
-  std::fclose(f);
-  if (failed) throw SafetensorsError(fmt::format("{}: cannot read: {}", path, errno_str(err)));
-  return parse_safetensors(bytes, path);
+  std::string bytes;
+  try {
+    bytes = read_file_limited(path, max_allocation_bytes(), "safetensors file");
+  } catch (const FileReadError& e) {
+    throw SafetensorsError(e.what());
+  }
+  return parse_safetensors(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size(), path);
 }
 
 std::vector<uint8_t> serialize_safetensors(const StFile& file) {

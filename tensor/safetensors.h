@@ -36,6 +36,7 @@ struct SafetensorsError : std::runtime_error {
 StFile read_safetensors(const std::string& path);
 // Same, from bytes already in memory; name_for_errors prefixes error messages.
 StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name_for_errors);
+StFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& name_for_errors);
 
 // Writes to a temporary file in the same directory, fsyncs it and renames it
 // over path (write_file_atomic), so path holds either the old or the new

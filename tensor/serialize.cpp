@@ -47,12 +47,17 @@ StTensor tensor_to_st(const Tensor& t) {
   return st;
 }
 
-TensorFile load_tensors(const std::string& path) {
-  StFile f = read_safetensors(path);
+static TensorFile to_tensor_file(StFile f) {
   TensorFile out;
   out.metadata = f.metadata;
   for (auto& [name, st] : f.tensors) out.tensors[name] = tensor_from_st(st);
   return out;
+}
+
+TensorFile load_tensors(const std::string& path) { return to_tensor_file(read_safetensors(path)); }
+
+TensorFile parse_tensors(const uint8_t* bytes, size_t size, const std::string& name) {
+  return to_tensor_file(parse_safetensors(bytes, size, name));
 }
 
 void save_tensors(const std::string& path, const TensorFile& file) {

@@ -4,11 +4,13 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <cstring>
 
 #include "cuda/memory.h"
+#include "tensor/checked.h"
 #include "tensor/host_allocator.h"
 
 namespace seqboat {
@@ -41,11 +43,7 @@ const char* device_name(Device d) { return d == Device::CPU ? "cpu" : "cuda"; }
 
 std::string shape_str(const Shape& s) { return fmt::format("[{}]", fmt::join(s, ", ")); }
 
-int64_t shape_numel(const Shape& s) {
-  int64_t n = 1;
-  for (int64_t d : s) n *= d;
-  return n;
-}
+int64_t shape_numel(const Shape& s) { return checked_numel(s, "tensor shape"); }
 
 Shape contiguous_strides(const Shape& s) {
   Shape st(s.size());
@@ -289,8 +287,30 @@ std::string Tensor::to_string(int64_t max_per_dim) const {
 Tensor empty(const Shape& s, DType dt, Device dev) {
   for (int64_t d : s)
     if (d < 0) fail(fmt::format("empty: negative dimension in shape {}", shape_str(s)));
+  // Checked: a shape from a file or a config must not wrap to a small size.
+  // (The message is formatted only on failure: empty() is on every op's path.)
+  size_t nbytes = 0;
+  try {
+    nbytes = checked_nbytes(checked_numel(s, "size"), dtype_size(dt), "size");
+  } catch (const SizeError& e) {
+    throw SizeError(fmt::format("cannot allocate a {} tensor of shape {}: {}", dtype_name(dt), shape_str(s), e.what()));
+  }
+  // The live CPU tensors together must fit the machine too: each of a
+  // too-large model's tensors may fit on its own, and the kernel's
+  // overcommit would let them all "succeed" until the OOM killer ends the
+  // process with a signal while they are first written.
+  if (dev == Device::CPU) {
+    const size_t live = static_cast<size_t>(std::max<int64_t>(g_current_bytes.load(), 0));
+    if (live + nbytes > max_allocation_bytes())
+      throw SizeError(fmt::format("cannot allocate a {} tensor of shape {} ({}): {} of tensors are already live and "
+                                  "together they would exceed the {} this machine can allocate (the model, batch or "
+                                  "data configured is too large)",
+                                  dtype_name(dt), shape_str(s), bytes_text(static_cast<double>(nbytes)),
+                                  bytes_text(static_cast<double>(live)),
+                                  bytes_text(static_cast<double>(max_allocation_bytes()))));
+  }
   auto impl = std::make_shared<TensorImpl>();
-  impl->storage = std::make_shared<Storage>(static_cast<size_t>(shape_numel(s)) * dtype_size(dt), dev);
+  impl->storage = std::make_shared<Storage>(nbytes, dev);
   impl->shape = s;
   impl->strides = contiguous_strides(s);
   impl->dtype = dt;

@@ -67,14 +67,14 @@ TEST_CASE("config: defaults, overrides and errors that name the problem") {
   CHECK_THROWS_WITH_AS(train::resolve_config("chess", "", {}), doctest::Contains("unknown task 'chess'"),
                        std::invalid_argument);
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", "/nonexistent/c.json", {}),
-                       doctest::Contains("cannot open config file"), std::invalid_argument);
+                       doctest::Contains("config file /nonexistent/c.json: cannot open"), std::invalid_argument);
   TempDir tmp_d;
   fs::path d = tmp_d.path;
   std::ofstream(d / "bad.json") << "{\"model\": {\"d_model\": 48, \"colour\": 1}}";
   CHECK_THROWS_WITH_AS(train::resolve_config("listops", (d / "bad.json").string(), {}),
                        doctest::Contains("unknown key 'model.colour'"), std::invalid_argument);
   std::ofstream(d / "good.json") << "{\"model\": {\"d_model\": 48}, \"steps\": 7}";
-  json g = train::resolve_config("listops", (d / "good.json").string(), {"steps=9"});
+  json g = train::resolve_config("listops", (d / "good.json").string(), {"steps=9", "warmup_steps=2"});
   CHECK(g["model.d_model"] == 48);
   CHECK(g["steps"] == 9);  // --set wins over the file
   CHECK(train::config_help().find("model.mem_size") != std::string::npos);
@@ -164,6 +164,7 @@ TEST_CASE("a non-finite loss stops training, naming the step, and keeps the last
   train::TrainOptions opt;
   opt.out_dir = (base / "run").string();
   CHECK_THROWS_WITH_AS(train::run_training(c, opt), doctest::Contains("non-finite"), std::runtime_error);
+  opt.overwrite = true;  // the failed run left its files: a second run must say it replaces them
   try {
     train::run_training(c, opt);
   } catch (const std::runtime_error& e) {

@@ -1,8 +1,13 @@
 #!/usr/bin/env bash
-# tools/setup.sh: installs what seqboat needs to build and test (Debian/Ubuntu),
-# skipping packages already present. Safe to run again.
+# tools/setup.sh [--fuzz]: installs what seqboat needs to build and test
+# (Debian/Ubuntu), skipping packages already present. Safe to run again.
+# --fuzz adds clang and its OpenMP runtime for the libFuzzer harnesses
+# (tools/fuzz.sh). The CI's sanitizer build uses GCC: nothing extra.
 set -euo pipefail
-packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev librsvg2-bin)
+packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev librsvg2-bin python3 coreutils)
+if [ "${1:-}" = "--fuzz" ]; then
+  packages+=(clang libomp-dev)
+fi
 # The Python package's tests (CTest) build python/ in a virtual environment:
 # a Python with venv and its headers (a pyenv or python.org Python has both).
 if ! python3 -c "import ensurepip, os, sysconfig; assert os.path.exists(sysconfig.get_paths()['include'] + '/Python.h')" \

@@ -10,7 +10,8 @@ bash tools/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
 cmake --build build -j "$(nproc 2>/dev/null || echo 2)" --target seqboat
 start=$(date +%s)
-build/bin/seqboat train --task listops --out "$out"
+# --overwrite: rerunning the script replaces its previous run (seqboat train refuses that otherwise).
+build/bin/seqboat train --task listops --out "$out" --overwrite
 echo "training wall time (data generation included): $(( $(date +%s) - start )) s"
 build/bin/seqboat inspect --checkpoint "$out/checkpoint.safetensors" --task listops --n 8 --out "$out/report"
 acc=$(grep '"event":"final"' "$out/metrics.jsonl" | sed -E 's/.*"test_accuracy":([0-9.eE+-]+).*/\1/')

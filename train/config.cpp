@@ -3,9 +3,10 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
-#include <set>
 #include <stdexcept>
+
+#include "tensor/file_read.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::train {
 
@@ -79,13 +80,13 @@ const std::vector<ConfigKey>& config_keys() {
   return keys;
 }
 
-static const ConfigKey* find_key(const std::string& name) {
+const ConfigKey* find_config_key(const std::string& name) {
   for (const ConfigKey& k : config_keys())
     if (k.name == name) return &k;
   return nullptr;
 }
 
-static std::string key_list() {
+std::string config_key_list() {
   std::vector<std::string> names;
   for (const ConfigKey& k : config_keys()) names.push_back(k.name);
   return fmt::format("{}", fmt::join(names, ", "));
@@ -139,38 +140,26 @@ json task_defaults(const std::string& task) {
   return flat;
 }
 
-static void check_type(const ConfigKey& k, const json& v) {
+void check_config_value(const ConfigKey& k, const json& v) {
   const json& d = k.default_value;
   bool ok = (d.is_boolean() && v.is_boolean()) || (d.is_string() && v.is_string()) ||
             (d.is_number_integer() && v.is_number_integer()) || (d.is_number_float() && v.is_number()) ||
             (d.is_array() && v.is_array());
   if (!ok)
-    throw std::invalid_argument(
-        fmt::format("config key '{}': expected a {} like {}, got {}", k.name, d.type_name(), d.dump(), v.dump()));
+    throw std::invalid_argument(fmt::format("config key '{}': expected a {} like {}, got {}", k.name, d.type_name(),
+                                            d.dump(), json_excerpt(v)));
   if (!k.choices.empty()) {
-    std::string s = v.get<std::string>();
+    const std::string& s = v.get_ref<const std::string&>();
     bool found = false;
     for (const std::string& c : k.choices) found = found || c == s;
     if (!found)
-      throw std::invalid_argument(
-          fmt::format("config key '{}': '{}' is not one of: {}", k.name, s, fmt::join(k.choices, ", ")));
+      throw std::invalid_argument(fmt::format("config key '{}': {} is not one of: {}", k.name, quote_text(s),
+                                              fmt::join(k.choices, ", ")));
   }
-  if (v.is_number() && v.get<double>() < 0)
-    throw std::invalid_argument(fmt::format("config key '{}': must not be negative, got {}", k.name, v.dump()));
 }
 
-void validate_config(const json& flat) {
-  for (auto it = flat.begin(); it != flat.end(); ++it) {
-    const ConfigKey* k = find_key(it.key());
-    if (!k) throw std::invalid_argument(fmt::format("unknown config key '{}'; valid keys: {}", it.key(), key_list()));
-    check_type(*k, it.value());
-  }
-  for (const char* positive : {"steps", "batch_size", "model.d_model", "model.n_layers", "model.d_qk", "model.d_ema"})
-    if (flat.contains(positive) && flat[positive].get<double>() <= 0)
-      throw std::invalid_argument(fmt::format("config key '{}' must be positive", positive));
-}
-
-// {"model": {"d_model": 64}} -> {"model.d_model": 64}
+// {"model": {"d_model": 64}} -> {"model.d_model": 64}. Recursive, but the
+// text was parsed with parse_json_text, so the depth is at most kMaxJsonDepth.
 static void flatten(const json& j, const std::string& prefix, json& out) {
   for (auto it = j.begin(); it != j.end(); ++it) {
     std::string name = prefix.empty() ? it.key() : prefix + "." + it.key();
@@ -183,42 +172,64 @@ static void flatten(const json& j, const std::string& prefix, json& out) {
 // strings), otherwise a plain string. Integers given for float keys are fine.
 static json parse_value(const ConfigKey& k, const std::string& text) {
   if (k.default_value.is_string()) return text;
-  json v = json::parse(text, nullptr, false);
-  if (v.is_discarded())
-    throw std::invalid_argument(
-        fmt::format("config key '{}': cannot parse '{}' as a {}", k.name, text, k.default_value.type_name()));
-  return v;
+  try {
+    return parse_json_text(text, "--set");
+  } catch (const JsonTextError&) {
+    throw std::invalid_argument(fmt::format("config key '{}': cannot parse {} as a {}", k.name, quote_text(text),
+                                            k.default_value.type_name()));
+  }
 }
 
 json resolve_config(const std::string& task, const std::string& config_file,
                     const std::vector<std::string>& overrides) {
+  std::string text;
+  if (!config_file.empty()) {
+    try {
+      text = read_file_limited(config_file, kMaxConfigFileBytes, "config file");
+    } catch (const FileReadError& e) {
+      throw std::invalid_argument(std::string("config file ") + e.what());
+    }
+  }
+  return resolve_config_text(task, text, config_file, overrides);
+}
+
+json resolve_config_text(const std::string& task, const std::string& file_text, const std::string& config_file,
+                         const std::vector<std::string>& overrides) {
   json flat = task_defaults(task);
   if (!config_file.empty()) {
-    std::ifstream in(config_file);
-    if (!in) throw std::invalid_argument(fmt::format("cannot open config file '{}'", config_file));
-    json file = json::parse(in, nullptr, false);
-    if (file.is_discarded() || !file.is_object())
-      throw std::invalid_argument(fmt::format("config file '{}' is not a JSON object", config_file));
+    const std::string where = fmt::format("config file {}", quote_text(config_file, 200));
+    json file;
+    try {
+      file = parse_json_text(file_text, where + " is not valid JSON");
+    } catch (const JsonTextError& e) {
+      throw std::invalid_argument(e.what());
+    }
+    if (!file.is_object()) throw std::invalid_argument(fmt::format("{} is not a JSON object", where));
     json ff = json::object();
     flatten(file, "", ff);
     for (auto it = ff.begin(); it != ff.end(); ++it) {
-      const ConfigKey* k = find_key(it.key());
+      const ConfigKey* k = find_config_key(it.key());
       if (!k)
-        throw std::invalid_argument(
-            fmt::format("config file '{}': unknown key '{}'; valid keys: {}", config_file, it.key(), key_list()));
-      check_type(*k, it.value());
+        throw std::invalid_argument(fmt::format("{}: unknown key {}; valid keys: {}", where, quote_text(it.key()),
+                                                config_key_list()));
+      try {
+        check_config_value(*k, it.value());
+      } catch (const std::invalid_argument& e) {
+        throw std::invalid_argument(fmt::format("{}: {}", where, e.what()));
+      }
       flat[it.key()] = it.value();
     }
   }
   for (const std::string& o : overrides) {
     auto eq = o.find('=');
-    if (eq == std::string::npos) throw std::invalid_argument(fmt::format("--set '{}': expected key=value", o));
+    if (eq == std::string::npos) throw std::invalid_argument(fmt::format("--set {}: expected key=value", quote_text(o)));
     std::string name = o.substr(0, eq);
-    const ConfigKey* k = find_key(name);
+    const ConfigKey* k = find_config_key(name);
     if (!k)
-      throw std::invalid_argument(fmt::format("--set: unknown config key '{}'; valid keys: {}", name, key_list()));
+      throw std::invalid_argument(
+          fmt::format("--set: unknown config key {}; valid keys: {}", quote_text(name), config_key_list()));
     json v = parse_value(*k, o.substr(eq + 1));
-    check_type(*k, v);
+    check_config_value(*k, v);
     flat[name] = v;
   }
   if (flat["task"].get<std::string>() != task)

@@ -21,11 +21,31 @@ struct ConfigKey {
 const std::vector<ConfigKey>& config_keys();
 std::string config_help();  // the table as text
 
-// Defaults for a task, then the file, then each `key=value` override.
+const ConfigKey* find_config_key(const std::string& name);  // nullptr when unknown
+std::string config_key_list();                               // "task, seed, ..."
+// The value's JSON type is the key's; a key with choices has one of them.
+// Throws std::invalid_argument "config key 'k': ...".
+void check_config_value(const ConfigKey& key, const nlohmann::json& value);
+bool config_key_has_range(const std::string& name);
+
+// Defaults for a task, then the file, then each `key=value` override, then
+// validate_config. Throws std::invalid_argument naming the file, the key or
+// the --set argument and the rule broken.
 nlohmann::json resolve_config(const std::string& task, const std::string& config_file,
                               const std::vector<std::string>& overrides);
-// Validates a flat config (every key known, types and choices right).
+// The same with the file's text in memory (config_file only names it; empty:
+// no file).
+nlohmann::json resolve_config_text(const std::string& task, const std::string& file_text,
+                                   const std::string& config_file, const std::vector<std::string>& overrides);
+
+// THE validator of a run configuration (train/config_check.cpp), whatever its
+// source: every key known and present, of its type, one of its choices, in
+// its range (integers compared before any narrowing), and consistent across
+// keys. Throws std::invalid_argument "config key 'k': <rule>".
 void validate_config(const nlohmann::json& flat);
+// A run's config as saved in a checkpoint: parsed (depth-limited) and
+// validated. Throws std::runtime_error "<origin>: ..." (origin names the file).
+nlohmann::json parse_run_config(const std::string& text, const std::string& origin);
 // Task-specific defaults (the default ListOps model, the LM, recall).
 nlohmann::json task_defaults(const std::string& task);
 

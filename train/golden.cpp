@@ -9,6 +9,7 @@
 
 #include "nn/seqboat.h"
 #include "ops/elementwise.h"
+#include "tensor/json_text.h"
 #include "tensor/serialize.h"
 
 namespace seqboat::train {
@@ -44,7 +45,7 @@ GoldenRun build(const std::string& kind, const nlohmann::json& config, DType dt,
     };
   } else {
     throw std::invalid_argument(
-        fmt::format("unknown module '{}' (expected MultiHeadEMA, SeqBoatLayer or SeqBoatModel)", kind));
+        fmt::format("unknown module {} (expected MultiHeadEMA, SeqBoatLayer or SeqBoatModel)", quote_text(kind)));
   }
   return r;
 }
@@ -82,9 +83,9 @@ GoldenCheck check_golden_file(const std::string& path, DType dt, Device device, 
   TensorFile f = load_tensors(path);
   nlohmann::json config;
   try {
-    config = nlohmann::json::parse(require_meta(f, "config"));
-  } catch (const nlohmann::json::exception& e) {
-    throw std::runtime_error(fmt::format("metadata 'config' is not valid JSON: {}", e.what()));
+    config = parse_json_text(require_meta(f, "config"), "metadata 'config' is not valid JSON");
+  } catch (const JsonTextError& e) {
+    throw std::runtime_error(e.what());
   }
   Generator gen(0);
   DropoutRng rng;  // the golden files use dropout 0: never drawn

@@ -7,6 +7,7 @@
 #include <stdexcept>
 
 #include "tensor/atomic_file.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::train {
 
@@ -19,9 +20,15 @@ MetricsLog::MetricsLog(const fs::path& path, bool resume, int64_t resume_step) {
     std::ifstream in(path);
     std::string line;
     while (std::getline(in, line)) {
-      json e = json::parse(line, nullptr, false);
-      if (e.is_discarded() || !e.contains("step")) continue;
-      if (e.value("event", "") == "final") continue;
+      json e;
+      try {
+        e = parse_json_text(line, "metrics line");
+      } catch (const JsonTextError&) {
+        continue;  // documented: lines that are not JSON are dropped
+      }
+      if (!e.is_object() || !e.contains("step") || !e["step"].is_number_integer()) continue;
+      const auto ev = e.find("event");
+      if (ev != e.end() && *ev == "final") continue;
       if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
     }
   }
@@ -49,9 +56,9 @@ MetricsSeries read_metrics_jsonl(const std::string& path) {
     if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
     json j;
     try {
-      j = json::parse(line);
-    } catch (const json::exception& e) {
-      throw fail(fmt::format("malformed JSON ({})", e.what()));
+      j = parse_json_text(line, "malformed JSON");
+    } catch (const JsonTextError& e) {
+      throw fail(e.what());
     }
     if (!j.is_object()) throw fail("not a JSON object");
     const auto ev = j.find("event");

@@ -25,8 +25,11 @@ struct LoadedRun {
 // empty; a listops run trained on generated data (empty data.dir) reads it
 // back from <run_dir>/data. Errors reading the checkpoint or the data
 // propagate, naming the file.
-// The model is placed on `device` (whatever device it was trained on).
+// The model is placed on `device` (whatever device it was trained on). Only
+// the data splits in `splits` are read. The checkpoint's config is validated
+// as a --set is (parse_run_config): a bad value is an error naming the
+// checkpoint and the key.
 LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir,
-                   Device device = Device::CPU);
+                   Device device = Device::CPU, Splits splits = {});
 
 }  // namespace seqboat::train

@@ -16,6 +16,9 @@
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "tensor/atomic_file.h"
+#include "tensor/file_read.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::train {
 
@@ -25,21 +28,21 @@ namespace fs = std::filesystem;
 nn::ModelConfig model_config(const json& cfg, int64_t vocab, int64_t classes) {
   nn::ModelConfig m;
   m.vocab_size = vocab;
-  m.d_model = cfg["model.d_model"];
+  m.d_model = cfg.at("model.d_model");
   m.d_output = classes;
-  m.n_layers = cfg["model.n_layers"];
-  m.dropout = cfg["model.dropout"];
-  m.prenorm = cfg["model.prenorm"];
-  m.max_positions = cfg["model.max_positions"];
-  m.d_qk = cfg["model.d_qk"];
-  m.d_ema = cfg["model.d_ema"];
-  m.mem_size = cfg["model.mem_size"];
-  m.bidirectional = cfg["task"] == "lm" ? false : cfg["model.bidirectional"].get<bool>();
-  m.init_temp_scale = cfg["model.init_temp_scale"];
-  m.norm_type = nn::parse_norm_type(cfg["model.norm_type"]);
-  m.rel_pos_bias = nn::parse_rel_pos(cfg["model.rel_pos_bias"]);
-  m.attention_activation = nn::parse_activation(cfg["model.attention_activation"]);
-  int64_t trunc = cfg["model.truncation"];
+  m.n_layers = cfg.at("model.n_layers");
+  m.dropout = cfg.at("model.dropout");
+  m.prenorm = cfg.at("model.prenorm");
+  m.max_positions = cfg.at("model.max_positions");
+  m.d_qk = cfg.at("model.d_qk");
+  m.d_ema = cfg.at("model.d_ema");
+  m.mem_size = cfg.at("model.mem_size");
+  m.bidirectional = cfg.at("task") == "lm" ? false : cfg.at("model.bidirectional").get<bool>();
+  m.init_temp_scale = cfg.at("model.init_temp_scale");
+  m.norm_type = nn::parse_norm_type(cfg.at("model.norm_type"));
+  m.rel_pos_bias = nn::parse_rel_pos(cfg.at("model.rel_pos_bias"));
+  m.attention_activation = nn::parse_activation(cfg.at("model.attention_activation"));
+  int64_t trunc = cfg.at("model.truncation");
   if (trunc > 0) m.truncation = trunc;
   return m;
 }
@@ -57,47 +60,87 @@ std::string token_label(const std::string& task, int32_t id) {
 
 // ------------------------------------------------------------ classification
 
-ClassificationData load_classification_data(const json& cfg, const std::string& out_dir, bool need_train) {
+namespace {
+
+// The generator settings a listops run's data comes from, as recorded in
+// <dir>/generator.json: data is reused only when they are the same.
+json listops_generator_settings(const json& cfg) {
+  json g = json::object();
+  for (const char* k : {"listops.max_depth", "listops.max_args", "listops.min_length", "listops.max_length",
+                        "listops.n_train", "listops.n_val", "listops.n_test", "seed"})
+    g[k] = cfg.at(k);
+  return g;
+}
+
+// Generates the listops splits into dir unless the files there were made with
+// these settings. generator.json is written last: a run killed while
+// generating leaves no stamp, so the next one generates again.
+void ensure_generated_listops(const json& cfg, const fs::path& dir) {
+  const json settings = listops_generator_settings(cfg);
+  const fs::path stamp = dir / "generator.json";
+  bool fresh = fs::exists(dir / "basic_train.tsv") && fs::exists(dir / "basic_val.tsv") &&
+               fs::exists(dir / "basic_test.tsv") && fs::exists(stamp);
+  if (fresh) {
+    try {
+      fresh = parse_json_text(read_file_limited(stamp.string(), 1 << 20, "generator stamp"), "stamp") == settings;
+    } catch (const std::exception&) {
+      fresh = false;  // unreadable or malformed: generate again
+    }
+  }
+  if (fresh) return;
+  data::ListOpsGenConfig g;
+  g.max_depth = settings["listops.max_depth"].get<int>();  // ranges checked by validate_config: all fit int
+  g.max_args = settings["listops.max_args"].get<int>();
+  g.min_length = settings["listops.min_length"].get<int>();
+  g.max_length = settings["listops.max_length"].get<int>();
+  g.n_train = settings["listops.n_train"].get<int>();
+  g.n_val = settings["listops.n_val"].get<int>();
+  g.n_test = settings["listops.n_test"].get<int>();
+  g.seed = settings["seed"].get<uint64_t>();
+  std::error_code ec;
+  fs::remove(stamp, ec);
+  data::write_listops_splits(dir.string(), g);
+  write_file_atomic(stamp.string(), settings.dump(2) + "\n");
+}
+
+std::vector<data::SeqExample> read_split(const fs::path& dir, const char* split) {
+  const fs::path path = dir / fmt::format("basic_{}.tsv", split);
+  std::vector<data::SeqExample> ex = data::read_listops_tsv(path.string());
+  if (ex.empty()) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path.string(), split));
+  return ex;
+}
+
+}  // namespace
+
+ClassificationData load_classification_data(const json& cfg, const std::string& out_dir, Splits splits) {
   ClassificationData d;
-  const std::string task = cfg["task"];
+  const std::string task = cfg.at("task");
   if (task == "listops") {
-    std::string dir = cfg["data.dir"];
+    std::string dir = cfg.at("data.dir");
     if (dir.empty()) {
       dir = (fs::path(out_dir) / "data").string();
-      if (!fs::exists(fs::path(dir) / "basic_test.tsv")) {
-        data::ListOpsGenConfig g;
-        g.max_depth = cfg["listops.max_depth"];
-        g.max_args = cfg["listops.max_args"];
-        g.min_length = cfg["listops.min_length"];
-        g.max_length = cfg["listops.max_length"];
-        g.n_train = cfg["listops.n_train"];
-        g.n_val = cfg["listops.n_val"];
-        g.n_test = cfg["listops.n_test"];
-        g.seed = cfg["seed"];
-        data::write_listops_splits(dir, g);
-      }
+      ensure_generated_listops(cfg, dir);
     }
-    if (need_train) d.train = data::read_listops_tsv((fs::path(dir) / "basic_train.tsv").string());
-    d.val = data::read_listops_tsv((fs::path(dir) / "basic_val.tsv").string());
-    d.test = data::read_listops_tsv((fs::path(dir) / "basic_test.tsv").string());
+    if (splits.train) d.train = read_split(dir, "train");
+    if (splits.val) d.val = read_split(dir, "val");
+    if (splits.test) d.test = read_split(dir, "test");
     d.vocab = data::kListOpsVocab;
     d.classes = data::kListOpsClasses;
   } else if (task == "recall") {
-    data::RecallConfig rc;
-    rc.n_pairs = cfg["recall.n_pairs"];
-    rc.n_keys = cfg["recall.n_keys"];
-    rc.n_values = cfg["recall.n_values"];
-    rc.seed = cfg["seed"];
-    int n_test = cfg["recall.n_test"];
-    if (need_train) d.train = data::make_recall(rc, cfg["recall.n_train"].get<int>(), 1);
-    d.val = data::make_recall(rc, n_test, 2);
-    d.test = data::make_recall(rc, n_test, 3);
+    data::RecallConfig rc;  // ranges checked by validate_config: all fit int
+    rc.n_pairs = cfg.at("recall.n_pairs").get<int>();
+    rc.n_keys = cfg.at("recall.n_keys").get<int>();
+    rc.n_values = cfg.at("recall.n_values").get<int>();
+    rc.seed = cfg.at("seed").get<uint64_t>();
+    const int n_test = cfg.at("recall.n_test").get<int>();
+    if (splits.train) d.train = data::make_recall(rc, cfg.at("recall.n_train").get<int>(), 1);
+    if (splits.val) d.val = data::make_recall(rc, n_test, 2);
+    if (splits.test) d.test = data::make_recall(rc, n_test, 3);
     d.vocab = data::recall_vocab(rc);
     d.classes = data::recall_classes(rc);
   } else {
     throw std::invalid_argument(fmt::format("task '{}' is not a classification task", task));
   }
-  if (need_train && d.train.empty()) throw std::runtime_error("the training split is empty");
   return d;
 }
 
@@ -132,7 +175,7 @@ int64_t count_correct(const Tensor& logits, const Tensor& labels) {
 
 // Averages loss and accuracy over the batches `next` yields, in eval mode and
 // without recording a graph.
-EvalResult run_eval(Task& task, const std::function<bool(Batch&)>& next) {
+EvalResult run_eval(Task& task, const std::string& split, const std::function<bool(Batch&)>& next) {
   NoGradGuard no_grad;
   nn::Module& m = task.model();
   bool was_training = m.is_training();
@@ -150,19 +193,29 @@ EvalResult run_eval(Task& task, const std::function<bool(Batch&)>& next) {
     r.examples += n;
   }
   m.train(was_training);
-  r.loss = r.examples ? loss_sum / static_cast<double>(r.examples) : 0;
-  r.accuracy = r.examples ? static_cast<double>(correct) / static_cast<double>(r.examples) : 0;
+  // No examples would be a loss and accuracy of 0 that look like results.
+  if (r.examples == 0) throw std::runtime_error(fmt::format("evaluation: the {} split has no examples", split));
+  r.loss = loss_sum / static_cast<double>(r.examples);
+  r.accuracy = static_cast<double>(correct) / static_cast<double>(r.examples);
   return r;
 }
 
 class ClassificationTask : public Task {
  public:
-  ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device)
-      : data_(load_classification_data(cfg, out_dir, true)),
-        batch_(cfg["batch_size"]),
-        seed_(cfg["seed"]),
-        shuffle_args_(cfg["task"] == "listops" && cfg["listops.shuffle_args"].get<bool>()),
+  ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device,
+                     Splits splits)
+      : data_(load_classification_data(cfg, out_dir, splits)),
+        splits_(splits),
+        batch_(cfg.at("batch_size")),
+        seed_(cfg.at("seed")),
+        shuffle_args_(cfg.at("task") == "listops" && cfg.at("listops.shuffle_args").get<bool>()),
         dt_(dt) {
+    // A batch is drawn without replacement from one epoch: more than the
+    // split holds would repeat (pad with) examples.
+    if (splits.train && static_cast<int64_t>(data_.train.size()) < batch_)
+      throw std::runtime_error(fmt::format(
+          "config key 'batch_size': {} is larger than the training split ({} examples); lower batch_size", batch_,
+          data_.train.size()));
     model_ = std::make_shared<nn::SeqBoatModel>(model_config(cfg, data_.vocab, data_.classes), dt, gen);
     model_->to(device_ = device);
     batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train.size()) / batch_);
@@ -214,11 +267,15 @@ class ClassificationTask : public Task {
   }
 
   EvalResult evaluate(const std::string& split, int64_t max_batches) override {
+    const Splits want = Splits::only(split);
+    if (!(want.train && splits_.train) && !(want.val && splits_.val) && !(want.test && splits_.test))
+      throw std::logic_error(fmt::format("evaluate: the {} split was not loaded for this task", split));
     const auto& ex = split == "val" ? data_.val : split == "test" ? data_.test : data_.train;
-    return evaluate_examples(ex, max_batches);
+    return evaluate_examples(split, ex, max_batches);
   }
 
-  EvalResult evaluate_examples(const std::vector<data::SeqExample>& ex, int64_t max_batches) {
+  EvalResult evaluate_examples(const std::string& split, const std::vector<data::SeqExample>& ex,
+                               int64_t max_batches) {
     // Sorted by length so batches pad little; order does not change the result.
     std::vector<int64_t> order(ex.size());
     for (size_t i = 0; i < ex.size(); ++i) order[i] = static_cast<int64_t>(i);
@@ -226,7 +283,7 @@ class ClassificationTask : public Task {
                      [&](int64_t a, int64_t b) { return ex[a].tokens.size() < ex[b].tokens.size(); });
     size_t at = 0;
     int64_t nb = 0;
-    return run_eval(*this, [&](Batch& b) {
+    return run_eval(*this, split, [&](Batch& b) {
       if (at >= order.size() || (max_batches > 0 && nb++ >= max_batches)) return false;
       size_t end = std::min(order.size(), at + static_cast<size_t>(batch_));
       b = make_classification_batch(ex, std::vector<int64_t>(order.begin() + static_cast<int64_t>(at),
@@ -261,6 +318,7 @@ class ClassificationTask : public Task {
   }
 
   ClassificationData data_;
+  Splits splits_;
   int64_t batch_;
   uint64_t seed_;
   bool shuffle_args_;
@@ -275,15 +333,27 @@ class ClassificationTask : public Task {
 
 class LMTask : public Task {
  public:
-  LMTask(const json& cfg, DType dt, Generator& gen, Device device)
-      : batch_(cfg["batch_size"]), seq_len_(cfg["lm.seq_len"]), eval_windows_(cfg["lm.eval_windows"]) {
-    std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
-    data::ByteCorpus corpus =
-        paths.empty() ? data::ByteCorpus::from_source_tree(source_root()) : data::ByteCorpus::from_files(paths);
-    auto [train, val] = corpus.split(cfg["lm.val_fraction"].get<double>());
-    train_.emplace(std::move(train));
-    val_.emplace(std::move(val));
-    rng_ = static_cast<uint64_t>(cfg["seed"].get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
+  LMTask(const json& cfg, DType dt, Generator& gen, Device device, Splits splits)
+      : batch_(cfg.at("batch_size")), seq_len_(cfg.at("lm.seq_len")), eval_windows_(cfg.at("lm.eval_windows")) {
+    if (splits.train || splits.val || splits.test) {  // generate needs no corpus
+      std::vector<std::string> paths = cfg.at("data.paths").get<std::vector<std::string>>();
+      data::ByteCorpus corpus =
+          paths.empty() ? data::ByteCorpus::from_source_tree(source_root()) : data::ByteCorpus::from_files(paths);
+      auto [train, val] = corpus.split(cfg.at("lm.val_fraction").get<double>());
+      // Every window reads seq_len + 1 bytes (inputs and next-byte labels).
+      auto check = [&](const data::ByteCorpus& part, const char* name) {
+        if (static_cast<int64_t>(part.size()) < seq_len_ + 1)
+          throw std::runtime_error(fmt::format(
+              "lm: the {} part of the corpus is {} bytes, shorter than a window (lm.seq_len + 1 = {}); lower "
+              "lm.seq_len, change lm.val_fraction or add data",
+              name, part.size(), seq_len_ + 1));
+      };
+      if (splits.train) check(train, "training");
+      if (splits.val || splits.test) check(val, "validation");
+      train_.emplace(std::move(train));
+      val_.emplace(std::move(val));
+    }
+    rng_ = static_cast<uint64_t>(cfg.at("seed").get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
     model_ = std::make_shared<nn::SeqBoatLM>(model_config(cfg, data::kByteVocab, data::kByteVocab), dt, gen);
     model_->to(device_ = device);
   }
@@ -306,7 +376,10 @@ class LMTask : public Task {
   std::array<uint64_t, 4> sampler_state() const override { return {rng_, 0, 0, 0}; }
   void set_sampler_state(const std::array<uint64_t, 4>& s) override { rng_ = s[0]; }
 
-  Batch train_batch(int64_t) override { return sample(*train_, rng_); }
+  Batch train_batch(int64_t) override {
+    if (!train_) throw std::logic_error("train_batch: this lm task was built without its corpus");
+    return sample(*train_, rng_);
+  }
 
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
     Tensor logits = model_->forward(b.tokens.to(device_), rng);  // (B, L, V)
@@ -318,11 +391,12 @@ class LMTask : public Task {
   }
 
   EvalResult evaluate(const std::string& split, int64_t) override {
+    if (!train_ || !val_) throw std::logic_error("evaluate: this lm task was built without its corpus");
     const data::ByteCorpus& c = split == "train" ? *train_ : *val_;
     // Fixed, evenly spaced windows: the same every evaluation.
     const int64_t span = static_cast<int64_t>(c.size()) - seq_len_ - 1;
     int64_t w0 = 0;
-    return run_eval(*this, [&](Batch& b) {
+    return run_eval(*this, split, [&](Batch& b) {
       if (w0 >= eval_windows_) return false;
       int64_t nb = std::min(batch_, eval_windows_ - w0);
       std::vector<int64_t> tokens(static_cast<size_t>(nb * seq_len_)), labels(tokens.size());
@@ -359,9 +433,10 @@ class LMTask : public Task {
 
 }  // namespace
 
-std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device) {
-  if (cfg["task"] == "lm") return std::make_unique<LMTask>(cfg, dt, gen, device);
-  return std::make_unique<ClassificationTask>(cfg, out_dir, dt, gen, device);
+std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device,
+                                Splits splits) {
+  if (cfg.at("task") == "lm") return std::make_unique<LMTask>(cfg, dt, gen, device, splits);
+  return std::make_unique<ClassificationTask>(cfg, out_dir, dt, gen, device, splits);
 }
 
 }  // namespace seqboat::train

@@ -46,10 +46,22 @@ class Task {
   Device device_ = Device::CPU;
 };
 
-// Builds the task from a resolved flat config, its model on `device`. out_dir
-// holds generated data when no data.dir is given.
+// Which data splits a task reads: training needs all three, `eval --split
+// test` only the test split (an LRA test file is evaluated on its own),
+// `generate` none. Each split that is read must hold examples.
+struct Splits {
+  bool train = true, val = true, test = true;
+  static Splits none() { return {false, false, false}; }
+  static Splits only(const std::string& split) { return {split == "train", split == "val", split == "test"}; }
+};
+
+// Builds the task from a resolved, validated flat config (validate_config),
+// its model on `device`. out_dir holds generated data when no data.dir is
+// given. Throws, naming the file or key, when the data cannot serve the
+// config (an empty split, a batch larger than the training split, an lm
+// corpus part shorter than a window).
 std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen,
-                                Device device = Device::CPU);
+                                Device device = Device::CPU, Splits splits = {});
 nn::ModelConfig model_config(const nlohmann::json& cfg, int64_t vocab, int64_t classes);
 
 // Classification data for inspection and evaluation.
@@ -57,7 +69,10 @@ struct ClassificationData {
   std::vector<data::SeqExample> train, val, test;
   int64_t vocab = 0, classes = 0;
 };
-ClassificationData load_classification_data(const nlohmann::json& cfg, const std::string& out_dir, bool need_train);
+// Reads (or, for listops without data.dir, generates into out_dir/data: again
+// whenever the generator settings differ from those recorded in its
+// generator.json) the splits asked for; a split read has examples.
+ClassificationData load_classification_data(const nlohmann::json& cfg, const std::string& out_dir, Splits splits);
 Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const std::vector<int64_t>& idx);
 std::string token_label(const std::string& task, int32_t id);
 

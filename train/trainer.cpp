@@ -7,12 +7,15 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <optional>
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
 #include "nn/schedule.h"
 #include "ops/backend.h"
 #include "tensor/atomic_file.h"
+#include "tensor/json_text.h"
+#include "train/config.h"
 #include "train/metrics.h"
 #include "train/routing_stats.h"
 #include "train/tasks.h"
@@ -29,11 +32,11 @@ double seconds_since(Clock::time_point t0) { return std::chrono::duration<double
 
 std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model) {
   auto params = model.named_parameters();
-  if (cfg["optimizer"] == "sgd")
-    return std::make_unique<nn::SGD>(params, cfg["momentum"].get<double>(), cfg["weight_decay"].get<double>(), false);
+  if (cfg.at("optimizer") == "sgd")
+    return std::make_unique<nn::SGD>(params, cfg.at("momentum").get<double>(), cfg.at("weight_decay").get<double>(), false);
   return std::make_unique<nn::AdamW>(params,
-                                     std::array<double, 2>{cfg["beta1"].get<double>(), cfg["beta2"].get<double>()},
-                                     1e-8, cfg["weight_decay"].get<double>());
+                                     std::array<double, 2>{cfg.at("beta1").get<double>(), cfg.at("beta2").get<double>()},
+                                     1e-8, cfg.at("weight_decay").get<double>());
 }
 
 // A mask tensor as host flags (nonzero = true), read through to_vector() so
@@ -96,43 +99,68 @@ class Progress {
 
 }  // namespace
 
+// The files of a run in its directory; a directory holding any of them holds a
+// run that a new one would destroy.
+constexpr const char* kRunFiles[] = {"checkpoint.safetensors", "metrics.jsonl", "config.json"};
+
 TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
+  // Everything that can be checked is checked before the output directory is
+  // touched: a failed command must not destroy the run that is already there.
+  validate_config(cfg);
   const Device device = parse_device(cfg.value("device", "cpu"));
   if (!device_available(device))
     throw std::runtime_error(fmt::format("device {}: {}", device_name(device), device_unavailable_reason(device)));
   const fs::path out(opt.out_dir);
-  fs::create_directories(out);
   const fs::path ckpt_path = out / "checkpoint.safetensors";
-  int threads = cfg["threads"];
+  const int64_t total = cfg.at("steps");
+
+  std::optional<nn::Checkpoint> resumed;
+  if (opt.resume) {
+    if (!fs::exists(ckpt_path))
+      throw std::runtime_error(fmt::format("--resume: no checkpoint at '{}'", ckpt_path.string()));
+    resumed = nn::load_checkpoint(ckpt_path.string());
+    const json saved = parse_run_config(resumed->config_json, fmt::format("checkpoint '{}'", ckpt_path.string()));
+    for (auto it = cfg.begin(); it != cfg.end(); ++it)
+      if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
+          saved.at(it.key()) != it.value())
+        throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
+                                             json_excerpt(saved.at(it.key())), json_excerpt(it.value())));
+    if (resumed->step > total)
+      throw std::runtime_error(fmt::format("{}: checkpoint step {} is beyond the run's {} steps", ckpt_path.string(),
+                                           resumed->step, total));
+    if (resumed->rng_states.size() != 2)
+      throw std::runtime_error(fmt::format("{}: 'rng' metadata holds {} generator states, expected 2",
+                                           ckpt_path.string(), resumed->rng_states.size()));
+  } else if (!opt.overwrite) {
+    for (const char* f : kRunFiles)
+      if (fs::exists(out / f))
+        throw std::invalid_argument(fmt::format(
+            "output directory '{}' already holds a run ({} exists); use --resume to continue it, --overwrite to "
+            "replace it, or another --out",
+            out.string(), f));
+  }
+
+  fs::create_directories(out);
+  int threads = cfg.at("threads");
   if (threads > 0) set_cpu_threads(threads);
 
-  const uint64_t seed = cfg["seed"];
+  const uint64_t seed = cfg.at("seed");
   Generator init_gen(seed);
   DropoutRng dropout_rng{seed + 1, 0};
   std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen, device);
   nn::Module& model = task->model();
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
-  const int64_t total = cfg["steps"];
-  nn::LrSchedule schedule{cfg["lr"], cfg["warmup_steps"], total, nn::parse_decay(cfg["decay"]), cfg["min_lr_ratio"]};
+  nn::LrSchedule schedule{cfg.at("lr"), cfg.at("warmup_steps"), total, nn::parse_decay(cfg.at("decay")),
+                          cfg.at("min_lr_ratio")};
 
   int64_t start = 0;
-  if (opt.resume) {
-    if (!fs::exists(ckpt_path))
-      throw std::runtime_error(fmt::format("--resume: no checkpoint at '{}'", ckpt_path.string()));
-    nn::Checkpoint c = nn::load_checkpoint(ckpt_path.string());
-    json saved = json::parse(c.config_json);
-    for (auto it = cfg.begin(); it != cfg.end(); ++it)
-      if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
-          saved[it.key()] != it.value())
-        throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
-                                             saved[it.key()].dump(), it.value().dump()));
-    model.load_state_dict(c.model);
-    optimizer->load_state_dict(c.optimizer);
-    start = c.step;
-    if (c.rng_states.size() >= 2) {
-      dropout_rng = DropoutRng{c.rng_states[0][0], c.rng_states[0][1]};
-      task->set_sampler_state(c.rng_states[1]);
-    }
+  if (resumed) {
+    model.load_state_dict(resumed->model);
+    optimizer->load_state_dict(resumed->optimizer);
+    start = resumed->step;
+    dropout_rng = DropoutRng{resumed->rng_states[0][0], resumed->rng_states[0][1]};
+    task->set_sampler_state(resumed->rng_states[1]);
+    resumed.reset();
   }
   write_file_atomic((out / "config.json").string(), cfg.dump(2) + "\n");
   MetricsLog metrics(out / "metrics.jsonl", opt.resume, start);
@@ -146,17 +174,17 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
     // rng[0]: the dropout stream (seed, calls drawn); rng[1]: the task's sampler.
     c.rng_states = {{dropout_rng.seed, dropout_rng.offset, 0, 0}, task->sampler_state()};
     c.config_json = cfg.dump();
-    c.extra["task"] = cfg["task"].get<std::string>();
+    c.extra["task"] = cfg.at("task").get<std::string>();
     nn::save_checkpoint(ckpt_path.string(), c);
   };
 
   const bool tty = opt.progress_bar && isatty(STDOUT_FILENO);
   Progress progress(total, tty);
-  const int64_t log_every = std::max<int64_t>(1, cfg["log_every"].get<int64_t>());
-  const int64_t eval_every = cfg["eval_every"], eval_batches = cfg["eval_batches"];
-  const double time_limit = cfg["time_limit_s"], clip = cfg["clip_norm"];
+  const int64_t log_every = std::max<int64_t>(1, cfg.at("log_every").get<int64_t>());
+  const int64_t eval_every = cfg.at("eval_every"), eval_batches = cfg.at("eval_batches");
+  const double time_limit = cfg.at("time_limit_s"), clip = cfg.at("clip_norm");
   progress.message(fmt::format(
-      "training {} ({} parameters) for {} steps on {}, output in {}", cfg["task"].get<std::string>(),
+      "training {} ({} parameters) for {} steps on {}, output in {}", cfg.at("task").get<std::string>(),
       model.num_parameters(), total,
       device == Device::CPU ? fmt::format("the cpu ({} threads)", cpu_threads()) : std::string("cuda"), out.string()));
 

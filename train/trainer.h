@@ -11,6 +11,7 @@ namespace seqboat::train {
 struct TrainOptions {
   std::string out_dir;
   bool resume = false;
+  bool overwrite = false;    // without resume: replace a run already in out_dir (else that is an error)
   bool progress_bar = true;  // only used when stdout is a terminal
   int64_t stop_after = 0;    // > 0: stop (with a checkpoint) after this step, as an interruption would
 };
@@ -25,6 +26,9 @@ struct TrainSummary {
 // Files in out_dir: config.json, metrics.jsonl, checkpoint.safetensors (and
 // data/ for generated ListOps). Throws on bad config, I/O errors, or a
 // non-finite loss/gradient (naming the step; the last good checkpoint stays).
+// The config (validate_config), the checkpoint on resume, and the data are
+// all checked before config.json or metrics.jsonl is written; an out_dir that
+// already holds a run is refused without resume or overwrite.
 TrainSummary run_training(const nlohmann::json& config, const TrainOptions& options);
 
 }  // namespace seqboat::train

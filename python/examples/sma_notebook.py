@@ -34,6 +34,7 @@ summary = sb.train(
     "recall",
     str(out / "run"),
     {"steps": 4000, "time_limit_s": seconds, "log_every": 50, "eval_every": 0, "threads": 1},
+    overwrite=True,  # a rerun replaces the previous run
 )
 print(f"trained {summary['steps']} steps in {summary['train_seconds']:.0f} s; "
       f"test accuracy {summary['test_accuracy']:.3f} (chance 1/16)")

@@ -48,7 +48,7 @@ static nb::object run_model(const Run& r) {
 static nb::dict run_batch(const Run& r, const std::string& split, int64_t n, int64_t start) {
   if (split != "train" && split != "val" && split != "test")
     throw std::invalid_argument(fmt::format("Run.batch: split '{}' is not one of: train, val, test", split));
-  train::ClassificationData data = train::load_classification_data(r.cfg, r.run_dir, split == "train");
+  train::ClassificationData data = train::load_classification_data(r.cfg, r.run_dir, train::Splits::only(split));
   const auto& ex = split == "train" ? data.train : split == "val" ? data.val : data.test;
   if (n <= 0 || start < 0 || start + n > static_cast<int64_t>(ex.size()))
     throw std::invalid_argument(fmt::format("Run.batch: examples {}..{} are not in the {} split of {}", start,
@@ -103,11 +103,12 @@ void bind_training(nb::module_& m) {
   m.def(
       "train",
       [](const std::string& task, const std::string& out_dir, nb::handle overrides, const std::string& config_file,
-         bool resume) {
+         bool resume, bool overwrite) {
         nlohmann::json cfg = train::resolve_config(task, config_file, set_arguments(overrides));
         train::TrainOptions opt;
         opt.out_dir = out_dir;
         opt.resume = resume;
+        opt.overwrite = overwrite;
         opt.progress_bar = false;
         train::TrainSummary s;
         {
@@ -122,7 +123,7 @@ void bind_training(nb::module_& m) {
         d["checkpoint"] = s.checkpoint;
         return d;
       },
-      "task"_a, "out_dir"_a, "overrides"_a = nb::none(), "config_file"_a = "", "resume"_a = false,
+      "task"_a, "out_dir"_a, "overrides"_a = nb::none(), "config_file"_a = "", "resume"_a = false, "overwrite"_a = false,
       "Runs `seqboat train --task TASK --out OUT_DIR --set key=value...`; output files as there (metrics.jsonl, "
       "checkpoint.safetensors).");
   m.def("config_help", &train::config_help, "Every training config key with its default.");

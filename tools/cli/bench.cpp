@@ -412,19 +412,20 @@ int cmd_bench(const std::vector<std::string>& argv) {
   }
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("bench", device);
-  const int threads = static_cast<int>(a.number("threads", 2));
-  const int reps = static_cast<int>(a.number("reps", 5));
-  if (threads <= 0 || reps <= 0) return usage_error("bench: --threads and --reps must be positive");
+  const int threads = static_cast<int>(a.integer("threads", 2, 1, 1024));
+  const int reps = static_cast<int>(a.integer("reps", 5, 1, 1'000'000));
   set_cpu_threads(threads);
   const std::vector<std::string> cases =
       split_list(a.get("case", "layer_fwd_bwd,layer_fwd,gemm_bound,train_step_listops"));
   std::vector<int64_t> lengths, positions;
-  for (const std::string& s : split_list(a.get("L", "256,1024,4096,16384"))) lengths.push_back(std::stoll(s));
-  for (const std::string& s : split_list(a.get("L", "512,8192,32768"))) positions.push_back(std::stoll(s));
+  for (const std::string& s : split_list(a.get("L", "256,1024,4096,16384")))
+    lengths.push_back(parse_integer_option("L", s, 1, int64_t{1} << 24));
+  for (const std::string& s : split_list(a.get("L", "512,8192,32768")))
+    positions.push_back(parse_integer_option("L", s, 1, int64_t{1} << 24));
   std::sort(positions.begin(), positions.end());
-  for (int64_t v : lengths)
-    if (v <= 0) return usage_error("bench: --L values must be positive");
   const std::vector<std::string> densities = split_list(a.get("density", "own"));
+  for (const std::string& d : densities)
+    if (d != "own") parse_number_option("density", d, 0, 1);  // checked here; layer_case reads it
   for (const std::string& c : cases)
     if (c != "layer_fwd_bwd" && c != "layer_fwd" && c != "gemm_bound" && c != "train_step_listops" && c != "conv" &&
         c != "decode")

@@ -2,6 +2,7 @@
 // small argument helpers they share.
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <string>
 #include <vector>
@@ -12,6 +13,11 @@ namespace seqboat::cli {
 
 int usage_error(const std::string& message);  // prints message + hint, returns 2
 
+// The value of option `--name` as a finite number in [lo, hi] / an integer in
+// [lo, hi]; throws std::invalid_argument "option '--name' ...".
+double parse_number_option(const std::string& name, const std::string& text, double lo, double hi);
+int64_t parse_integer_option(const std::string& name, const std::string& text, int64_t lo, int64_t hi);
+
 // Parses `--name value` / `--flag` arguments. Unknown options are errors.
 class Args {
  public:
@@ -20,7 +26,11 @@ class Args {
   bool has(const std::string& name) const { return values_.count(name) > 0; }
   std::string get(const std::string& name, const std::string& fallback = "") const;
   std::vector<std::string> all(const std::string& name) const;  // repeated options
-  double number(const std::string& name, double fallback) const;
+  // A finite number in [lo, hi] (else std::invalid_argument naming the
+  // option, the value and the range).
+  double number(const std::string& name, double fallback, double lo = -1e300, double hi = 1e300) const;
+  // A whole decimal number in [lo, hi], checked before any narrowing.
+  int64_t integer(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const;
   const std::vector<std::string>& positional() const { return positional_; }
 
  private:

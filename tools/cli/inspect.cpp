@@ -71,19 +71,20 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("inspect", device);
   const std::string ckpt = a.get("checkpoint");
-  train::LoadedRun run = train::load_run(ckpt, a.get("task"), a.get("data-dir"), device);
+  const int n_show = static_cast<int>(a.integer("n", 8, 0, 512));
+  train::LoadedRun run = train::load_run(ckpt, a.get("task"), a.get("data-dir"), device, train::Splits::none());
   const json& cfg = run.cfg;
-  const std::string task = cfg["task"];
+  const std::string task = cfg.at("task");
   const fs::path run_dir = run.run_dir;
-  const int n_show = static_cast<int>(a.number("n", 8));
 
   // The sequences: the test split (classification) or corpus windows (lm).
   std::vector<Sequence> seqs;
   if (task == "lm") {
-    std::vector<std::string> paths = cfg["data.paths"].get<std::vector<std::string>>();
+    std::vector<std::string> paths = cfg.at("data.paths").get<std::vector<std::string>>();
     data::ByteCorpus corpus =
         paths.empty() ? data::ByteCorpus::from_source_tree(SEQBOAT_SOURCE_DIR) : data::ByteCorpus::from_files(paths);
-    const int64_t len = std::min<int64_t>(cfg["lm.seq_len"].get<int64_t>(), static_cast<int64_t>(corpus.size()) - 1);
+    const int64_t len = std::min<int64_t>(cfg.at("lm.seq_len").get<int64_t>(), static_cast<int64_t>(corpus.size()) - 1);
+    if (len < 1) throw std::runtime_error("inspect: the lm corpus is too short to show a window (1 byte)");
     for (int i = 0; i < 64; ++i) {
       size_t start = (corpus.size() - len) * static_cast<size_t>(i) / 64;
       Sequence s;
@@ -91,15 +92,15 @@ int cmd_inspect(const std::vector<std::string>& argv) {
       seqs.push_back(s);
     }
   } else {
-    train::ClassificationData d = train::load_classification_data(cfg, run_dir.string(), false);
+    train::ClassificationData d = train::load_classification_data(cfg, run_dir.string(), train::Splits::only("test"));
     for (size_t i = 0; i < d.test.size() && i < 512; ++i) seqs.push_back({d.test[i].tokens, d.test[i].label});
   }
   if (seqs.empty()) throw std::runtime_error("inspect: no sequences to look at");
 
   nn::Module& model = run.task->model();
 
-  const int window = cfg["model.mem_size"];
-  const bool causal = task == "lm" || !cfg["model.bidirectional"].get<bool>();
+  const int window = cfg.at("model.mem_size");
+  const bool causal = task == "lm" || !cfg.at("model.bidirectional").get<bool>();
   std::vector<report::RoutedExample> shown;
   train::RoutingStats routing(window, causal);
   int correct = 0;

@@ -1,12 +1,17 @@
 // tools/cli/main.cpp: `seqboat <command> [args]`, the command-line front door.
 #include <fmt/format.h>
 
+#include <charconv>
+#include <cmath>
 #include <functional>
 #include <map>
+#include <new>
 
 #include "cli.h"
 #include "cuda/memory.h"
 #include "ops/backend.h"
+#include "tensor/checked.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::cli {
 
@@ -78,17 +83,34 @@ std::vector<std::string> Args::all(const std::string& name) const {
   return out;
 }
 
-double Args::number(const std::string& name, double fallback) const {
-  if (!has(name)) return fallback;
-  std::string v = get(name);
-  try {
-    size_t used = 0;
-    double d = std::stod(v, &used);
-    if (used != v.size()) throw std::invalid_argument("");
-    return d;
-  } catch (const std::exception&) {
-    throw std::invalid_argument(fmt::format("option '--{}' expects a number, got '{}'", name, v));
-  }
+double parse_number_option(const std::string& name, const std::string& text, double lo, double hi) {
+  double d = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, d);
+  if (text.empty() || ec != std::errc() || ptr != end || !std::isfinite(d))
+    throw std::invalid_argument(
+        fmt::format("option '--{}' expects a finite number, got {}", name, seqboat::quote_text(text)));
+  if (!(d >= lo && d <= hi))
+    throw std::invalid_argument(fmt::format("option '--{}' must be from {} to {}, got {}", name, lo, hi, text));
+  return d;
+}
+
+int64_t parse_integer_option(const std::string& name, const std::string& text, int64_t lo, int64_t hi) {
+  int64_t v = 0;
+  const char* end = text.data() + text.size();
+  auto [ptr, ec] = std::from_chars(text.data(), end, v);
+  if (text.empty() || ec != std::errc() || ptr != end || v < lo || v > hi)
+    throw std::invalid_argument(fmt::format("option '--{}' expects a whole number from {} to {}, got {}", name, lo,
+                                            hi, seqboat::quote_text(text)));
+  return v;
+}
+
+double Args::number(const std::string& name, double fallback, double lo, double hi) const {
+  return has(name) ? parse_number_option(name, get(name), lo, hi) : fallback;
+}
+
+int64_t Args::integer(const std::string& name, int64_t fallback, int64_t lo, int64_t hi) const {
+  return has(name) ? parse_integer_option(name, get(name), lo, hi) : fallback;
 }
 
 Device device_option(const Args& a) { return parse_device(a.get("device", "cpu")); }
@@ -138,6 +160,20 @@ int main(int argc, char** argv) {
   } catch (const std::invalid_argument& e) {
     fmt::print(stderr, "seqboat {}: {}\n", args[0], e.what());
     return 2;
+  } catch (const seqboat::SizeError& e) {
+    fmt::print(stderr, "seqboat {}: error: size too large: {}\n", args[0], e.what());
+    return 1;
+  } catch (const std::bad_alloc&) {
+    // The library's own size checks name what they size; this is what is
+    // left: many allocations that together exceed the machine's memory.
+    fmt::print(stderr,
+               "seqboat {}: error: out of memory (the model, batch or data set configured is larger than this "
+               "machine can hold; lower the sizes)\n",
+               args[0]);
+    return 1;
+  } catch (const std::length_error& e) {
+    fmt::print(stderr, "seqboat {}: error: a size is too large ({})\n", args[0], e.what());
+    return 1;
   } catch (const std::exception& e) {
     fmt::print(stderr, "seqboat {}: error: {}\n", args[0], e.what());
     return 1;

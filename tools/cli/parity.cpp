@@ -30,7 +30,7 @@ int cmd_parity(const std::vector<std::string>& args) {
     } else if (a == "--device" && i + 1 < args.size()) {
       device = parse_device(args[++i]);
     } else if (a == "--tol" && i + 1 < args.size()) {
-      tol = std::stod(args[++i]);
+      tol = parse_number_option("tol", args[++i], 0, 1e300);
     } else if (a == "-h" || a == "--help") {
       fmt::print("usage: seqboat parity [--dtype float64|float32] [--device cpu|cuda] [--tol T] FILE.safetensors...\n");
       return 0;

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 
 #include "autograd/autograd.h"
@@ -23,11 +24,12 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args a(argv, {"task", "config", "set", "out", "stop-after", "device"}, {"resume", "help", "no-progress"});
+  Args a(argv, {"task", "config", "set", "out", "stop-after", "device"}, {"resume", "overwrite", "help", "no-progress"});
   if (a.has("help")) {
     fmt::print(
         "usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
-        "                     [--device cpu|cuda] [--resume] [--stop-after STEP] [--no-progress]\n\n{}",
+        "                     [--device cpu|cuda] [--resume | --overwrite] [--stop-after STEP] [--no-progress]\n"
+        "  an --out directory that holds a run is refused unless --resume (continue it) or --overwrite (replace it)\n\n{}",
         train::config_help());
     return 0;
   }
@@ -38,11 +40,13 @@ int cmd_train(const std::vector<std::string>& argv) {
   json cfg = train::resolve_config(task, a.get("config"), sets);
   const Device device = parse_device(cfg["device"].get<std::string>());
   if (!device_available(device)) return device_error("train", device);
+  if (a.has("resume") && a.has("overwrite")) return usage_error("train: --resume and --overwrite exclude each other");
   train::TrainOptions opt;
   opt.out_dir = a.get("out", fmt::format("runs/{}", task));
   opt.resume = a.has("resume");
+  opt.overwrite = a.has("overwrite");
   opt.progress_bar = !a.has("no-progress");
-  opt.stop_after = static_cast<int64_t>(a.number("stop-after", 0));
+  opt.stop_after = a.integer("stop-after", 0, 0, 1'000'000'000);
   train::TrainSummary s = train::run_training(cfg, opt);
   if (task == "lm")
     fmt::print("test loss {:.4f} ({:.4f} bits per byte) after {} steps, {:.1f} s of training\n", s.test_loss,
@@ -67,7 +71,9 @@ int cmd_eval(const std::vector<std::string>& argv) {
   std::string split = a.get("split", "test");
   if (split != "test" && split != "val" && split != "train")
     return usage_error(fmt::format("eval: --split must be test, val or train, got '{}'", split));
-  train::LoadedRun r = train::load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"), device);
+  // Only the split evaluated is read: an LRA test file can be evaluated alone.
+  train::LoadedRun r =
+      train::load_run(a.get("checkpoint"), a.get("task"), a.get("data-dir"), device, train::Splits::only(split));
   train::EvalResult e = r.task->evaluate(split, 0);
   if (a.has("json")) {
     json j = {{"split", split}, {"loss", e.loss}, {"accuracy", e.accuracy}, {"examples", e.examples}};
@@ -93,14 +99,12 @@ int cmd_generate(const std::vector<std::string>& argv) {
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("generate", device);
   nn::GenerateOptions opt;
-  opt.tokens = static_cast<int64_t>(a.number("tokens", 200));
-  opt.temperature = a.number("temperature", 0.8);
-  opt.top_k = static_cast<int64_t>(a.number("top-k", 40));
-  opt.seed = static_cast<uint64_t>(a.number("seed", 0));
+  opt.tokens = a.integer("tokens", 200, 0, 10'000'000);
+  opt.temperature = a.number("temperature", 0.8, 0, 100);
+  opt.top_k = a.integer("top-k", 40, 0, 256);
+  opt.seed = static_cast<uint64_t>(a.integer("seed", 0, 0, INT64_MAX));
   opt.cache = !a.has("no-cache");
-  if (opt.tokens < 0 || opt.temperature < 0 || opt.top_k < 0)
-    return usage_error("generate: --tokens, --temperature, --top-k must be >= 0");
-  train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "", device);
+  train::LoadedRun r = train::load_run(a.get("checkpoint"), "lm", "", device, train::Splits::none());
   auto& lm = dynamic_cast<nn::SeqBoatLM&>(r.task->model());
   std::string text = a.get("prompt");
   if (text.empty()) text.push_back('\n');  // (push_back: GCC 12 warns falsely on = "\n", bug 105329)
@@ -125,14 +129,15 @@ int cmd_data(const std::vector<std::string>& argv) {
     return a.has("help") ? 0 : 2;
   }
   data::ListOpsGenConfig g;
-  g.n_train = static_cast<int>(a.number("n-train", g.n_train));
-  g.n_val = static_cast<int>(a.number("n-val", g.n_val));
-  g.n_test = static_cast<int>(a.number("n-test", g.n_test));
-  g.seed = static_cast<uint64_t>(a.number("seed", static_cast<double>(g.seed)));
-  g.max_depth = static_cast<int>(a.number("max-depth", g.max_depth));
-  g.max_args = static_cast<int>(a.number("max-args", g.max_args));
-  g.min_length = static_cast<int>(a.number("min-length", g.min_length));
-  g.max_length = static_cast<int>(a.number("max-length", g.max_length));
+  // Ranges as for the listops.* config keys (train/config_check.cpp).
+  g.n_train = static_cast<int>(a.integer("n-train", g.n_train, 0, 10'000'000));
+  g.n_val = static_cast<int>(a.integer("n-val", g.n_val, 0, 10'000'000));
+  g.n_test = static_cast<int>(a.integer("n-test", g.n_test, 0, 10'000'000));
+  g.seed = static_cast<uint64_t>(a.integer("seed", static_cast<int64_t>(g.seed), 0, 4294967295LL));
+  g.max_depth = static_cast<int>(a.integer("max-depth", g.max_depth, 1, 32));
+  g.max_args = static_cast<int>(a.integer("max-args", g.max_args, 2, 64));
+  g.min_length = static_cast<int>(a.integer("min-length", g.min_length, 0, 1 << 20));
+  g.max_length = static_cast<int>(a.integer("max-length", g.max_length, 2, 1 << 20));
   data::write_listops_splits(a.get("out"), g);
   fmt::print("wrote {}/basic_{{train,val,test}}.tsv ({} / {} / {} examples)\n", a.get("out"), g.n_train, g.n_val,
              g.n_test);

@@ -98,6 +98,55 @@ SEQBOAT_HOST_DEVICE inline T adjoint_input(const EmaScanShape& s, const ScanCoef
   return s.Lk < s.L ? now - e.qk * g_at(s, G, b, t + dir * s.Lk, d) : now;
 }
 
+// The state entering each chunk of a recurrence whose chunks, from a zero
+// state, end at own[] and scale an entering state by power[] (q^len);
+// `ascending` visits the chunks from k = 0.
+template <class T>
+SEQBOAT_HOST_DEVICE inline void carry_chunks(const ScanChunks& ch, int64_t b, int64_t c, int64_t n, bool ascending,
+                                             const T* power, const T* own, T* enter) {
+  T h = 0;
+  for (int64_t j = 0; j < ch.count; ++j) {
+    const int64_t at = ch.index(b, c, n, ascending ? j : ch.count - 1 - j);
+    enter[at] = h;
+    h = power[at] * h + own[at];
+  }
+}
+
+// out over chunk k of channel d of row b: zeroed, then per direction (causal
+// first) and state n, the recurrence v = q v + input(e, t, dir) rescanned
+// from its carried value, out[t] += coef v. walk = +1 visits the chunk in
+// the sweep's direction (forward states), -1 against it (the adjoint).
+template <class T, class Input>
+SEQBOAT_HOST_DEVICE inline void chunk_outputs(const EmaScanShape& s, const ScanChunks& ch, const T* delta,
+                                              const T* alpha, const T* beta, const T* gamma, const T* carried, int walk,
+                                              int64_t b, int64_t d, int64_t k, T* out, const Input& input) {
+  const ChunkSpan span = chunk_span(s, k);
+  for (int64_t t = span.t0; t < span.t1; ++t) out[(b * s.L + t) * s.D + d] = T(0);
+  for (int dir = 1; dir >= -1; dir -= 2) {
+    if (dir < 0 && !s.bidirectional) break;
+    const int64_t c = dir > 0 ? d : s.D + d;
+    for (int64_t n = 0; n < s.N; ++n) {
+      const ScanCoeffs<T> e = scan_coeffs(s, delta, alpha, beta, gamma, c * s.N + n);
+      T v = carried[ch.index(b, c, n, k)];
+      for (int64_t j = 0; j < span.length(); ++j) {
+        const int64_t t = span.at(walk * dir, j);
+        v = e.q * v + input(e, t, dir);
+        out[(b * s.L + t) * s.D + d] += e.coef * v;
+      }
+    }
+  }
+}
+
+// One step of the forward state h and its q-derivative h' at position t.
+template <class T>
+SEQBOAT_HOST_DEVICE inline void state_pair_step(const EmaScanShape& s, const ScanCoeffs<T>& e, const T* x,
+                                                const uint8_t* pad, int64_t b, int64_t t, int64_t d, int dir, T& h,
+                                                T& hp) {
+  const T xold = s.Lk < s.L ? x0_at(s, x, pad, b, t - dir * s.Lk, d) : T(0);
+  hp = e.q * hp + h - e.dqk * xold;
+  h = e.q * h + x0_at(s, x, pad, b, t, d) - e.qk * xold;
+}
+
 // Forward, per direction: h_n[t] = q h_n[t - dir] + u[t], y[t] (+)= sum_n coef_n h_n[t].
 template <class Exec, class T>
 void ema_scan_forward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,
@@ -125,32 +174,14 @@ void ema_scan_forward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_t
   // (2) the state entering each chunk, chunks in the sweep's order
   ex.for_each(s.B * ch.K * ch.N, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
     const int64_t n = i % ch.N, c = (i / ch.N) % ch.K, b = i / (ch.N * ch.K);
-    const int dir = c < s.D ? 1 : -1;
-    T h = 0;
-    for (int64_t j = 0; j < ch.count; ++j) {
-      const int64_t at = ch.index(b, c, n, dir > 0 ? j : ch.count - 1 - j);
-      H[at] = h;
-      h = P[at] * h + E[at];
-    }
+    carry_chunks(ch, b, c, n, c < s.D, P, E, H);
   });
   // (3) y over each chunk: the causal sweep's states, then the anti-causal one's
   ex.for_each(s.B * s.D * ch.count, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
     const int64_t k = i % ch.count, d = (i / ch.count) % s.D, b = i / (ch.count * s.D);
-    const ChunkSpan span = chunk_span(s, k);
-    for (int64_t t = span.t0; t < span.t1; ++t) y[(b * s.L + t) * s.D + d] = T(0);
-    for (int dir = 1; dir >= -1; dir -= 2) {
-      if (dir < 0 && !s.bidirectional) break;
-      const int64_t c = dir > 0 ? d : s.D + d;
-      for (int64_t n = 0; n < s.N; ++n) {
-        const ScanCoeffs<T> e = scan_coeffs(s, delta, alpha, beta, gamma, c * s.N + n);
-        T h = H[ch.index(b, c, n, k)];
-        for (int64_t j = 0; j < span.length(); ++j) {
-          const int64_t t = span.at(dir, j);
-          h = e.q * h + scan_input(s, e, x, pad, b, t, d, dir);
-          y[(b * s.L + t) * s.D + d] += e.coef * h;
-        }
-      }
-    }
+    chunk_outputs(s, ch, delta, alpha, beta, gamma, H, +1, b, d, k, y, [&](const ScanCoeffs<T>& e, int64_t t, int dir) {
+      return scan_input(s, e, x, pad, b, t, d, dir);
+    });
   });
 }
 
@@ -174,7 +205,6 @@ void ema_scan_backward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_
   auto own_r = ex.template scratch<T>(dx_items), enter_r = ex.template scratch<T>(dx_items);
   T *P = power.get(), *Pd = power_d.get(), *Eh = own_h.get(), *Ehp = own_hp.get(), *Hh = enter_h.get(),
     *Hhp = enter_hp.get(), *Part = part.get(), *Er = own_r.get(), *R = enter_r.get();
-  const bool truncated = s.Lk < s.L;
   // (1) each chunk from zero: the forward states (h, h') at its end and the
   // adjoint at its start (the adjoint runs against the sweep)
   ex.for_each(items, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
@@ -193,12 +223,7 @@ void ema_scan_backward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_
     if (params) {
       Pd[i] = dq_len;
       T h = 0, hp = 0;
-      for (int64_t j = 0; j < len; ++j) {
-        const int64_t t = span.at(dir, j);
-        const T xold = truncated ? x0_at(s, x, pad, b, t - dir * s.Lk, d) : T(0);
-        hp = e.q * hp + h - e.dqk * xold;
-        h = e.q * h + x0_at(s, x, pad, b, t, d) - e.qk * xold;
-      }
+      for (int64_t j = 0; j < len; ++j) state_pair_step(s, e, x, pad, b, span.at(dir, j), d, dir, h, hp);
       Eh[i] = h;
       Ehp[i] = hp;
     }
@@ -224,34 +249,15 @@ void ema_scan_backward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_
         h = h_next;
       }
     }
-    if (want_dx) {
-      T r = 0;
-      for (int64_t j = 0; j < ch.count; ++j) {
-        const int64_t at = ch.index(b, c, n, dir > 0 ? ch.count - 1 - j : j);
-        R[at] = r;
-        r = P[at] * r + Er[at];
-      }
-    }
+    if (want_dx) carry_chunks(ch, b, c, n, dir < 0, P, Er, R);
   });
   // (3a) dx over each chunk, the causal sweep's adjoint first
   if (want_dx)
     ex.for_each(s.B * s.D * ch.count, [=] SEQBOAT_HOST_DEVICE(int64_t i) {
       const int64_t k = i % ch.count, d = (i / ch.count) % s.D, b = i / (ch.count * s.D);
+      chunk_outputs(s, ch, delta, alpha, beta, gamma, R, -1, b, d, k, dx,
+                    [&](const ScanCoeffs<T>& e, int64_t t, int dir) { return adjoint_input(s, e, G, b, t, d, dir); });
       const ChunkSpan span = chunk_span(s, k);
-      for (int64_t t = span.t0; t < span.t1; ++t) dx[(b * s.L + t) * s.D + d] = T(0);
-      for (int dir = 1; dir >= -1; dir -= 2) {
-        if (dir < 0 && !s.bidirectional) break;
-        const int64_t c = dir > 0 ? d : s.D + d;
-        for (int64_t n = 0; n < N; ++n) {
-          const ScanCoeffs<T> e = scan_coeffs(s, delta, alpha, beta, gamma, c * N + n);
-          T r = R[ch.index(b, c, n, k)];
-          for (int64_t j = 0; j < span.length(); ++j) {
-            const int64_t t = span.at(-dir, j);
-            r = e.q * r + adjoint_input(s, e, G, b, t, d, dir);
-            dx[(b * s.L + t) * s.D + d] += e.coef * r;
-          }
-        }
-      }
       if (pad)  // padding positions get no gradient (x0 is zero there)
         for (int64_t t = span.t0; t < span.t1; ++t)
           if (pad[b * s.L + t]) dx[(b * s.L + t) * s.D + d] = T(0);
@@ -267,9 +273,7 @@ void ema_scan_backward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_
     T h = Hh[i], hp = Hhp[i], s0 = 0, s1 = 0;
     for (int64_t j = 0; j < span.length(); ++j) {
       const int64_t t = span.at(dir, j);
-      const T xold = truncated ? x0_at(s, x, pad, b, t - dir * s.Lk, d) : T(0);
-      hp = e.q * hp + h - e.dqk * xold;
-      h = e.q * h + x0_at(s, x, pad, b, t, d) - e.qk * xold;
+      state_pair_step(s, e, x, pad, b, t, d, dir, h, hp);
       const T g = g_at(s, G, b, t, d);
       s0 += g * h;
       s1 += g * hp;

@@ -7,6 +7,7 @@
 
 #include <fmt/format.h>
 
+#include "ops/kernel_profile.h"
 #include "ops/kernels/table.h"
 #include "tensor/tensor.h"
 
@@ -22,11 +23,12 @@ const kernels::TypedKernels<T>& kernels_on(Device device);
 // through every op this way). Not thread-safe; never used by the library.
 void set_kernel_table_for_testing(Device device, const kernels::BackendKernels* table);
 
+// The kernel, wrapped so that SEQBOAT_PROFILE can time its call.
 template <class T, class Fn>
-Fn* require_kernel(const char* op, Device device, const char* kernel, Fn* fn) {
+KernelCall<Fn> require_kernel(const char* op, Device device, const char* kernel, Fn* fn) {
   if (!fn)
     fail(fmt::format("{}: no {} kernel for {} ({})", op, device_name(device), dtype_name(dtype_of<T>()), kernel));
-  return fn;
+  return KernelCall<Fn>{op, kernel, device, fn};
 }
 
 }  // namespace seqboat

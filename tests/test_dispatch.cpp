@@ -4,9 +4,12 @@
 // different devices are refused by name.
 #include <doctest/doctest.h>
 
+#include <sstream>
+
 #include "ops/backend.h"
 #include "ops/dispatch.h"
 #include "ops/elementwise.h"
+#include "ops/kernel_profile.h"
 #include "test_util.h"
 
 using namespace seqboat;
@@ -57,4 +60,35 @@ TEST_CASE("host code reads device tensors only through copies") {
   CHECK(t.transpose(0, 1).to_vector() == std::vector<double>{1, 3, 2, 4});
   CHECK(host_contiguous_copy(t.transpose(0, 1)).is_contiguous());
   CHECK(t.at({1, 0}) == 3);
+}
+
+TEST_CASE("kernel profile: off records nothing; on counts each kernel call under its op") {
+  Tensor x = from_vector({1.0, -2.0, 3.0}, {3});
+  set_kernel_profiling(false);
+  reset_kernel_profile();
+  (void)silu(x);
+  CHECK(kernel_profile_report().empty());
+  set_kernel_profiling(true);
+  for (int i = 0; i < 3; ++i) (void)silu(x);
+  (void)add(x, x);
+  set_kernel_profiling(false);
+  const std::string report = kernel_profile_report();
+  reset_kernel_profile();
+  CAPTURE(report);
+  // One row per (op, kernel, device): "silu unary cpu 3 ...", "add binary cpu 1 ...".
+  auto row_calls = [&](const std::string& op, const std::string& kernel) -> long {
+    std::istringstream in(report);
+    std::string line;
+    while (std::getline(in, line)) {
+      std::istringstream f(line);
+      std::string o, k, d;
+      long calls = -1;
+      if (f >> o >> k >> d >> calls && o == op && k == kernel && d == "cpu") return calls;
+    }
+    return -1;
+  };
+  CHECK(row_calls("silu", "unary") == 3);
+  CHECK(row_calls("add", "binary") == 1);
+  CHECK(report.find("all kernels") != std::string::npos);
+  CHECK(kernel_profile_report().empty());  // reset clears it
 }

@@ -56,6 +56,7 @@
 #include "nn/sampling.h"
 #include "nn/seqboat.h"
 #include "ops/backend.h"
+#include "ops/kernel_profile.h"
 #include "ops/linalg.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
@@ -401,13 +402,14 @@ void decode_case(Device device, const std::vector<int64_t>& positions, std::vect
 }  // namespace
 
 int cmd_bench(const std::vector<std::string>& argv) {
-  Args a(argv, {"device", "case", "L", "threads", "reps", "json", "density"}, {"help"});
+  Args a(argv, {"device", "case", "L", "threads", "reps", "json", "density"}, {"help", "profile"});
   if (a.has("help")) {
     fmt::print(
         "usage: seqboat bench [--device cpu|cuda] [--case NAME[,NAME...]] [--L N[,N...]] [--density own|F[,...]]\n"
-        "                     [--threads T] [--reps R] [--json FILE]\n"
+        "                     [--threads T] [--reps R] [--json FILE] [--profile]\n"
         "cases: layer_fwd_bwd layer_fwd gemm_bound train_step_listops conv decode (default: all but conv, decode)\n"
-        "--L: sequence lengths (layer cases; default 256,1024,4096,16384) or positions (decode; 512,8192,32768)\n");
+        "--L: sequence lengths (layer cases; default 256,1024,4096,16384) or positions (decode; 512,8192,32768)\n"
+        "--profile: after each case, the time of each kernel over its runs (warm-up included), largest first\n");
     return 0;
   }
   const Device device = device_option(a);
@@ -436,26 +438,39 @@ int cmd_bench(const std::vector<std::string>& argv) {
   fmt::print("{:<20} {:>6} {:>3} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>8}\n", "case", "L", "B", "forced", "density",
              "median ms", "min ms", "peak MiB", "RSS MiB", "GFLOP/s");
   std::vector<Row> rows;
+  const bool profile = a.has("profile");
+  set_kernel_profiling(profile);
+  // Prints and clears the kernel times gathered since the last call.
+  auto print_profile = [&] {
+    if (!profile) return;
+    fmt::print("{}\n", kernel_profile_report());
+    reset_kernel_profile();
+  };
   for (const std::string& c : cases) {
     if (c == "layer_fwd_bwd" || c == "layer_fwd")
       for (int64_t L : lengths)
         for (const std::string& d : densities) {
           rows.push_back(layer_case(c == "layer_fwd_bwd", L, d, device, reps));
           print_row(rows.back());
+          print_profile();
         }
     if (c == "gemm_bound") {
       rows.push_back(gemm_case(lengths.front(), device, reps));
       print_row(rows.back());
+      print_profile();
     }
     if (c == "train_step_listops") {
       rows.push_back(train_step_case(device, reps));
       print_row(rows.back());
+      print_profile();
     }
     if (c == "decode") decode_case(device, positions, rows);
+    print_profile();
     if (c == "conv") {
       const size_t before = rows.size();
       conv_case(device, reps, rows);
       for (size_t i = before; i < rows.size(); ++i) print_row(rows[i]);
+      print_profile();
     }
   }
   if (a.has("json")) {

@@ -11,6 +11,7 @@
 #include "nn/checkpoint.h"
 #include "nn/generation.h"
 #include "ops/backend.h"
+#include "ops/kernel_profile.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
 #include "train/config.h"
@@ -24,12 +25,14 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args a(argv, {"task", "config", "set", "out", "stop-after", "device"}, {"resume", "overwrite", "help", "no-progress"});
+  Args a(argv, {"task", "config", "set", "out", "stop-after", "device"}, {"resume", "overwrite", "help", "no-progress", "profile"});
   if (a.has("help")) {
     fmt::print(
         "usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
         "                     [--device cpu|cuda] [--resume | --overwrite] [--stop-after STEP] [--no-progress]\n"
-        "  an --out directory that holds a run is refused unless --resume (continue it) or --overwrite (replace it)\n\n{}",
+        "                     [--profile]\n"
+        "  an --out directory that holds a run is refused unless --resume (continue it) or --overwrite (replace it)\n"
+        "  --profile: at the end, the time spent in each kernel (training and evaluation; also SEQBOAT_PROFILE=1)\n\n{}",
         train::config_help());
     return 0;
   }
@@ -47,6 +50,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   opt.overwrite = a.has("overwrite");
   opt.progress_bar = !a.has("no-progress");
   opt.stop_after = a.integer("stop-after", 0, 0, 1'000'000'000);
+  if (a.has("profile")) set_kernel_profiling(true);
   train::TrainSummary s = train::run_training(cfg, opt);
   if (task == "lm")
     fmt::print("test loss {:.4f} ({:.4f} bits per byte) after {} steps, {:.1f} s of training\n", s.test_loss,
@@ -55,6 +59,7 @@ int cmd_train(const std::vector<std::string>& argv) {
     fmt::print("test accuracy {:.4f} (loss {:.4f}) after {} steps, {:.1f} s of training\n", s.test_accuracy,
                s.test_loss, s.steps, s.train_seconds);
   fmt::print("checkpoint: {}\nmetrics: {}\n", s.checkpoint, (fs::path(opt.out_dir) / "metrics.jsonl").string());
+  if (kernel_profiling()) fmt::print("\nkernel time (all kernel calls of the run):\n{}", kernel_profile_report());
   return 0;
 }
 

@@ -45,6 +45,11 @@ Device device_option(const Args& a);
 int device_error(const char* cmd, Device device);
 
 int cmd_bench(const std::vector<std::string>& args);
+
+// Sets a short OpenMP spin before idle threads sleep (GOMP_SPINCOUNT=30000,
+// unless the user set it or OMP_WAIT_POLICY) and re-executes the command
+// once so that libgomp sees it (tools/cli/omp_wait.cpp says why).
+void apply_omp_wait_policy(char** argv);
 int cmd_parity(const std::vector<std::string>& args);
 int cmd_train(const std::vector<std::string>& args);
 int cmd_eval(const std::vector<std::string>& args);

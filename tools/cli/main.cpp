@@ -124,6 +124,7 @@ int device_error(const char* cmd, Device device) {
 
 int main(int argc, char** argv) {
   using namespace seqboat::cli;
+  apply_omp_wait_policy(argv);
   std::vector<std::string> args(argv + 1, argv + argc);
   if (args.empty() || args[0] == "-h" || args[0] == "--help" || args[0] == "help") {
     print_usage();

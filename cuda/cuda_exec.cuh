@@ -9,6 +9,8 @@
 #include <cuda_runtime.h>
 #include <cufft.h>
 
+#include <cub/block/block_reduce.cuh>
+
 #include <map>
 #include <mutex>
 #include <stdexcept>
@@ -26,6 +28,21 @@ template <class F>
 __global__ void for_each_kernel(int64_t n, F f) {
   const int64_t stride = static_cast<int64_t>(gridDim.x) * blockDim.x;
   for (int64_t i = static_cast<int64_t>(blockIdx.x) * blockDim.x + threadIdx.x; i < n; i += stride) f(i);
+}
+
+// One block per row (grid-stride over rows): lane t sums its strided terms in
+// order, BlockReduce combines the lanes in the fixed order of its tree.
+template <class Acc, class Term, class Store>
+__global__ void reduce_rows_kernel(int64_t rows, int64_t n, Term term, Store store) {
+  using Reduce = cub::BlockReduce<Acc, kReduceThreads>;
+  __shared__ typename Reduce::TempStorage temp;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    Acc part = 0;
+    for (int64_t i = threadIdx.x; i < n; i += kReduceThreads) part += term(r, i);
+    const Acc total = Reduce(temp).Sum(part);
+    if (threadIdx.x == 0) store(r, total);
+    __syncthreads();  // temp is reused for the next row
+  }
 }
 
 inline cudaStream_t cuda_stream() { return static_cast<cudaStream_t>(stream()); }
@@ -79,6 +96,22 @@ struct CudaExec {
     const int blocks = static_cast<int>(wanted < 65535 * 8 ? wanted : 65535 * 8);
     for_each_kernel<<<blocks, threads, 0, cuda_stream()>>>(n, f);
     check_status(cudaGetLastError(), "kernel launch (for_each)");
+  }
+
+  template <class Acc, class Term, class Store>
+  void reduce_rows(int64_t rows, int64_t n, Term term, Store store) {
+    if (rows <= 0) return;
+    if (n < kReduceThreads) {
+      for_each(rows, [=] __device__(int64_t r) {
+        Acc total = 0;
+        for (int64_t i = 0; i < n; ++i) total += term(r, i);
+        store(r, total);
+      });
+      return;
+    }
+    const int blocks = static_cast<int>(rows < (1 << 20) ? rows : (1 << 20));
+    reduce_rows_kernel<Acc><<<blocks, kReduceThreads, 0, cuda_stream()>>>(rows, n, term, store);
+    check_status(cudaGetLastError(), "kernel launch (reduce_rows)");
   }
 
   template <class T>

@@ -18,9 +18,21 @@
 // through them against the CPU backend (tests/test_cuda_logic.cpp), so the
 // arithmetic and index logic of every CUDA kernel is checked on any machine.
 //
-// Determinism: every reduction is a sequential loop inside one work item, in
-// a fixed order (often the CPU backend's order), so results never depend on
-// scheduling; no floating-point atomics anywhere.
+// Long reductions use one more primitive,
+//
+//   ex.template reduce_rows<Acc>(rows, n, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) { return term; },
+//                                [=] SEQBOAT_HOST_DEVICE(int64_t r, Acc total) { out[r] = total; });
+//
+// total_r = sum over i < n of term(r, i), in the accumulator type Acc. Rows
+// shorter than kReduceThreads are summed in order in one work item each;
+// longer rows get a block of kReduceThreads GPU threads each: lane t sums
+// i = t, t + kReduceThreads, ... in order, then CUB's BlockReduce combines
+// the lanes (CudaExec); HostExec forms the same lanes and adds them in order.
+//
+// Determinism: every reduction has a fixed order that depends only on the
+// sizes (the sequential loops of a work item, the lanes of reduce_rows, a
+// block reduction whose tree is fixed by the block size), so results never
+// depend on scheduling; no floating-point atomics anywhere.
 #pragma once
 
 #include <cmath>
@@ -29,6 +41,9 @@
 #include "ops/kernels/common.h"
 
 namespace seqboat::cuda {
+
+// Threads per row of ex.reduce_rows, and the row length from which it uses them.
+constexpr int kReduceThreads = 256;
 
 // Math in the element type: the float versions on floats (as the CPU's
 // std::exp(float) does), on the host and on the device alike.

@@ -20,6 +20,24 @@ struct HostExec {
     for (int64_t i = 0; i < n; ++i) f(i);
   }
 
+  // The lanes of CudaExec's block reduction, added in lane order.
+  template <class Acc, class Term, class Store>
+  void reduce_rows(int64_t rows, int64_t n, Term term, Store store) {
+    for (int64_t r = 0; r < rows; ++r) {
+      Acc total = 0;
+      if (n < kReduceThreads) {
+        for (int64_t i = 0; i < n; ++i) total += term(r, i);
+      } else {
+        for (int64_t lane = 0; lane < kReduceThreads; ++lane) {
+          Acc part = 0;
+          for (int64_t i = lane; i < n; i += kReduceThreads) part += term(r, i);
+          total += part;
+        }
+      }
+      store(r, total);
+    }
+  }
+
   template <class T>
   class Buffer {
    public:

@@ -1,8 +1,10 @@
 // cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (ops/kernels/nn.h) over
 // an executor (cuda/exec.h): softmax, cross_entropy, layer_norm, batch_norm,
 // embedding, dropout. Formulas (and the backward terms) in ops/nn_ops.h.
-// A work item owns a line, a row, a channel or an output element and sums
-// sequentially, in the CPU backend's order, with the same double accumulators.
+// A work item owns a line, a row or an output element and sums sequentially,
+// in the CPU backend's order, with the same double accumulators; the long
+// sums (the cross-entropy mean, per-channel statistics and parameter
+// gradients over all rows) go through ex.reduce_rows, in double.
 #pragma once
 
 #include "cuda/exec.h"
@@ -71,30 +73,35 @@ void cross_entropy_forward(Exec& ex, int64_t N, int64_t C, int64_t ignore, const
     for (int64_t j = 0; j < C; ++j) sum += math_exp(row[j] - mx);
     lse[i] = mx + math_log(sum);
   });
+  auto sums = ex.template scratch<double>(2);
+  double* total = sums.get();  // total[0] = sum of the counted losses, total[1] = how many rows count
+  ex.template reduce_rows<double>(
+      2, N,
+      [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) {
+        if (t[i] == ignore) return 0.0;
+        return r == 0 ? static_cast<double>(lse[i] - z[i * C + t[i]]) : 1.0;
+      },
+      [=] SEQBOAT_HOST_DEVICE(int64_t r, double sum) { total[r] = sum; });
   ex.for_each(1, [=] SEQBOAT_HOST_DEVICE(int64_t) {
-    double total = 0;
-    int64_t counted = 0;
-    for (int64_t i = 0; i < N; ++i)
-      if (t[i] != ignore) {
-        total += static_cast<double>(lse[i] - z[i * C + t[i]]);
-        ++counted;
-      }
-    loss[0] = static_cast<T>(counted ? total / static_cast<double>(counted) : 0.0);
+    loss[0] = static_cast<T>(total[1] > 0 ? total[0] / total[1] : 0.0);
   });
 }
 
 template <class Exec, class T>
 void cross_entropy_backward(Exec& ex, int64_t N, int64_t C, int64_t ignore, const T* z, const int64_t* t, const T* lse,
                             const T* g, T* dz) {
+  auto count = ex.template scratch<double>(1);
+  double* counted = count.get();  // rows that count (an exact integer in double)
+  ex.template reduce_rows<double>(
+      1, N, [=] SEQBOAT_HOST_DEVICE(int64_t, int64_t i) { return t[i] != ignore ? 1.0 : 0.0; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t, double sum) { counted[0] = sum; });
   ex.for_each(N * C, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
     const int64_t i = e / C, j = e % C;
     if (t[i] == ignore) {
       dz[e] = T(0);
       return;
     }
-    int64_t counted = 0;  // N is small next to N * C reads of z
-    for (int64_t r = 0; r < N; ++r) counted += t[r] != ignore;
-    const T scale = static_cast<T>(static_cast<double>(g[0]) / static_cast<double>(counted));
+    const T scale = static_cast<T>(static_cast<double>(g[0]) / counted[0]);
     dz[e] = scale * math_exp(z[e] - lse[i]) - (j == t[i] ? scale : T(0));  // through lse; the picked logit
   });
 }
@@ -138,33 +145,47 @@ void layer_norm_backward(Exec& ex, int64_t R, int64_t D, const T* x, const T* w,
         dx[r * D + j] = rstd[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);  // terms 1, 2, 3
       }
     });
-  if (dw || db)  // column sums over rows, in row order
-    ex.for_each(D, [=] SEQBOAT_HOST_DEVICE(int64_t j) {
-      double sw = 0, sb = 0;
-      for (int64_t r = 0; r < R; ++r) {
-        sw += g[r * D + j] * (x[r * D + j] - mean[r]) * rstd[r];
-        sb += g[r * D + j];
-      }
-      if (dw) dw[j] = static_cast<T>(sw);
-      if (db) db[j] = static_cast<T>(sb);
-    });
+  // Column sums over the rows (ex.reduce_rows), in double: dw[j] = sum_r g xhat,
+  // db[j] = sum_r g.
+  if (dw)
+    ex.template reduce_rows<double>(
+        D, R,
+        [=] SEQBOAT_HOST_DEVICE(int64_t j, int64_t r) {
+          return static_cast<double>(g[r * D + j] * (x[r * D + j] - mean[r]) * rstd[r]);
+        },
+        [=] SEQBOAT_HOST_DEVICE(int64_t j, double sum) { dw[j] = static_cast<T>(sum); });
+  if (db)
+    ex.template reduce_rows<double>(
+        D, R, [=] SEQBOAT_HOST_DEVICE(int64_t j, int64_t r) { return static_cast<double>(g[r * D + j]); },
+        [=] SEQBOAT_HOST_DEVICE(int64_t j, double sum) { db[j] = static_cast<T>(sum); });
 }
 
-// Statistics per channel in one work item each (two passes, double), then
-// the normalisation per element, then the running update per channel.
+// Statistics per channel (training: two column reductions in double, the
+// mean and then the variance about it), then the normalisation per element,
+// then the running update per channel.
 template <class Exec, class T>
 void batch_norm_forward(Exec& ex, const kernels::BatchNormArgs& a, const T* x, const T* w, const T* b, T* running_mean,
                         T* running_var, T* y, T* mean, T* rstd) {
   const int64_t M = a.M, C = a.C;
+  auto stats = ex.template scratch<double>(2 * C);
+  double* st = stats.get();  // st[c] = mean, st[C + c] = biased variance
+  if (a.training) {
+    ex.template reduce_rows<double>(
+        C, M, [=] SEQBOAT_HOST_DEVICE(int64_t c, int64_t m) { return static_cast<double>(x[m * C + c]); },
+        [=] SEQBOAT_HOST_DEVICE(int64_t c, double sum) { st[c] = sum / static_cast<double>(M); });
+    ex.template reduce_rows<double>(
+        C, M,
+        [=] SEQBOAT_HOST_DEVICE(int64_t c, int64_t m) {
+          const double d = x[m * C + c] - st[c];
+          return d * d;
+        },
+        [=] SEQBOAT_HOST_DEVICE(int64_t c, double sum) { st[C + c] = sum / static_cast<double>(M); });
+  }
   ex.for_each(C, [=] SEQBOAT_HOST_DEVICE(int64_t c) {
     double mu, var;
     if (a.training) {
-      mu = 0;
-      for (int64_t m = 0; m < M; ++m) mu += x[m * C + c];
-      mu /= static_cast<double>(M);
-      var = 0;
-      for (int64_t m = 0; m < M; ++m) var += (x[m * C + c] - mu) * (x[m * C + c] - mu);
-      var /= static_cast<double>(M);
+      mu = st[c];
+      var = st[C + c];
     } else {
       mu = running_mean[c * a.mean_stride];
       var = running_var[c * a.var_stride];
@@ -189,18 +210,19 @@ template <class Exec, class T>
 void batch_norm_backward(Exec& ex, int64_t M, int64_t C, bool through_stats, const T* x, const T* w, const T* mean,
                          const T* rstd, const T* g, T* dx, T* dw, T* db) {
   auto sums = ex.template scratch<double>(2 * C);
-  double* s = sums.get();  // s[c] = sum_g, s[C + c] = sum_gx
-  ex.for_each(C, [=] SEQBOAT_HOST_DEVICE(int64_t c) {
-    double sg = 0, sgx = 0;
-    for (int64_t m = 0; m < M; ++m) {
-      sg += g[m * C + c];
-      sgx += g[m * C + c] * (x[m * C + c] - mean[c]) * rstd[c];
-    }
-    s[c] = sg;
-    s[C + c] = sgx;
-    if (dw) dw[c] = static_cast<T>(sgx);
-    if (db) db[c] = static_cast<T>(sg);
-  });
+  double* s = sums.get();  // s[c] = sum_g, s[C + c] = sum_gx: row c < C sums g, row C + c sums g xhat
+  ex.template reduce_rows<double>(
+      2 * C, M,
+      [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t m) {
+        const int64_t c = r % C;
+        const T gv = g[m * C + c];
+        return static_cast<double>(r < C ? gv : gv * (x[m * C + c] - mean[c]) * rstd[c]);
+      },
+      [=] SEQBOAT_HOST_DEVICE(int64_t r, double sum) {
+        s[r] = sum;
+        if (r < C && db) db[r] = static_cast<T>(sum);
+        if (r >= C && dw) dw[r - C] = static_cast<T>(sum);
+      });
   if (!dx) return;
   const double inv_m = through_stats ? 1.0 / static_cast<double>(M) : 0.0;
   ex.for_each(M * C, [=] SEQBOAT_HOST_DEVICE(int64_t e) {

@@ -1,6 +1,7 @@
 // cuda/reduce_impl.h: CUDA kernels of ops/reduce.cpp (ops/kernels/reduce.h),
-// over an executor (cuda/exec.h). One work item per output element, summing
-// its row sequentially in the CPU backend's order.
+// over an executor (cuda/exec.h). Sums through ex.reduce_rows (a work item
+// per short row, a block of threads per long one); max per row in one work
+// item, in order, so that the first maximal element wins as on the CPU.
 #pragma once
 
 #include "cuda/exec.h"
@@ -11,20 +12,16 @@ namespace seqboat::cuda::impl {
 
 template <class Exec, class T>
 void sum_rows(Exec& ex, int64_t outer, int64_t inner, const T* x, T* out) {
-  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-    T acc = 0;
-    for (int64_t i = 0; i < inner; ++i) acc += x[r * inner + i];
-    out[r] = acc;
-  });
+  ex.template reduce_rows<T>(
+      outer, inner, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) { return x[r * inner + i]; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t r, T total) { out[r] = total; });
 }
 
 template <class Exec, class T>
 void sum_leading(Exec& ex, int64_t inner, int64_t outer, const T* x, T* out) {
-  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-    T acc = 0;
-    for (int64_t i = 0; i < inner; ++i) acc += x[i * outer + r];
-    out[r] = acc;
-  });
+  ex.template reduce_rows<T>(
+      outer, inner, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) { return x[i * outer + r]; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t r, T total) { out[r] = total; });
 }
 
 template <class Exec, class T>

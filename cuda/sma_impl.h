@@ -1,7 +1,7 @@
 // cuda/sma_impl.h: CUDA kernels of ops/sma.cpp (ops/kernels/sma.h), Sparse
 // Modular Activation, over an executor (cuda/exec.h). Formulas at the top of
 // ops/sma.cpp. The router is one work item per token (dtemp: the token terms
-// summed in order in one item); the plan is one item per batch row (a prefix
+// summed by ex.reduce_rows); the plan is one item per batch row (a prefix
 // count of its active tokens); the movers are one item per element.
 #pragma once
 
@@ -63,16 +63,15 @@ void sma_router_backward(Exec& ex, int64_t tokens, const T* u, const T* temp, co
       du[2 * n + 1] = dx1 / tau;
     });
   if (dtemp)
-    ex.for_each(1, [=] SEQBOAT_HOST_DEVICE(int64_t) {  // term 4: dtemp = -sum dx_k x_k, tokens in order
-      const T tau = math_exp(temp[0]);
-      T sum = 0;
-      for (int64_t n = 0; n < tokens; ++n) {
-        T x0, x1, dx0, dx1;
-        router_dx(u, tau, active, G, n, x0, x1, dx0, dx1);
-        sum -= dx0 * x0 + dx1 * x1;
-      }
-      dtemp[0] = sum;
-    });
+    ex.template reduce_rows<T>(  // term 4: dtemp = -sum over tokens of dx_k x_k
+        1, tokens,
+        [=] SEQBOAT_HOST_DEVICE(int64_t, int64_t n) {
+          const T tau = math_exp(temp[0]);
+          T x0, x1, dx0, dx1;
+          router_dx(u, tau, active, G, n, x0, x1, dx0, dx1);
+          return -(dx0 * x0 + dx1 * x1);
+        },
+        [=] SEQBOAT_HOST_DEVICE(int64_t, T sum) { dtemp[0] = sum; });
 }
 
 template <class Exec, class T>

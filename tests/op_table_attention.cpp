@@ -192,6 +192,12 @@ SEQBOAT_OP_CASES(sma_router_cases) {
         return V{router_logits(2, 6, g), randn({1}, g, 0.3)};
       },
       [](const V& x) { return sma_router(x[0], x[1], Tensor()).gate; });
+  table.add(
+      "sma_router/long_no_padding",  // dtemp summed over 320 tokens: the block path of reduce_rows
+      [](Generator& g) {
+        return V{router_logits(2, 160, g), randn({1}, g, 0.3)};
+      },
+      [](const V& x) { return sma_router(x[0], x[1], Tensor()).gate; });
 }
 
 SEQBOAT_OP_CASES(sma_move_cases) {

@@ -291,6 +291,20 @@ SEQBOAT_OP_CASES(reduce_cases) {
         return V{randn({3, 4}, g)};
       },
       [](const V& x) { return sum(transpose(x[0], 0, 1), {1}); });
+  // Rows of 256 terms or more take the block path of the CUDA kernels'
+  // reduce_rows (cuda/exec.h): lanes, then a block reduction.
+  table.add(
+      "sum/long_rows",
+      [](Generator& g) {
+        return V{randn({2, 300}, g)};
+      },
+      [](const V& x) { return sum(x[0], {1}); });
+  table.add(
+      "sum/long_leading",
+      [](Generator& g) {
+        return V{randn({300, 2}, g)};
+      },
+      [](const V& x) { return sum(x[0], {0}); });
   table.add(
       "mean/dim-1",
       [](Generator& g) {

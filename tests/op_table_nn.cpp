@@ -233,6 +233,12 @@ SEQBOAT_OP_CASES(cross_entropy_cases) {
       },
       [](const V& x) { return cross_entropy(transpose(x[0], 0, 1), x[1], 7); });
   table.add(
+      "cross_entropy/long_batch",  // 300 rows: the block path of reduce_rows (cuda/exec.h)
+      [](Generator& g) {
+        return V{randn({300, 2}, g, 2.0), targets_with_ignored(300, 2, {5, 17, 299}, -100, g)};
+      },
+      [](const V& x) { return cross_entropy(x[0], x[1]); });
+  table.add(
       "cross_entropy/all_ignored",
       [](Generator& g) {
         return V{randn({3, 4}, g), targets_with_ignored(3, 4, {0, 1, 2}, -100, g)};
@@ -259,6 +265,12 @@ SEQBOAT_OP_CASES(layer_norm_cases) {
         return V{randn({4, 5}, g), randn({5}, g)};
       },
       [](const V& x) { return layer_norm(x[0], x[1], Tensor(), 1e-3); });
+  table.add(
+      "layer_norm/long_batch",  // dw, db summed over 300 rows: the block path of reduce_rows
+      [](Generator& g) {
+        return V{randn({300, 2}, g), randn({2}, g), randn({2}, g)};
+      },
+      [](const V& x) { return layer_norm(x[0], x[1], x[2]); });
   table.add(
       "layer_norm/non_contiguous_affine",
       [](Generator& g) {
@@ -293,6 +305,12 @@ SEQBOAT_OP_CASES(batch_norm_cases) {
         return V{randn({4, 5}, g)};
       },
       [train](const V& x) { return train(transpose(x[0], 0, 1), Tensor(), Tensor()); });
+  table.add(
+      "batch_norm/train_long_batch",  // statistics and dw, db over 300 rows: the block path of reduce_rows
+      [](Generator& g) {
+        return V{randn({300, 2}, g), randn({2}, g), randn({2}, g)};
+      },
+      [train](const V& x) { return train(x[0], x[1], x[2]); });
   table.add(
       "batch_norm/train_no_running_stats",
       [](Generator& g) {

@@ -273,7 +273,8 @@ Row train_step_case(Device device, int reps) {
     opt.zero_grad();
   });
   row.L = 0;
-  row.note = "default ListOps model (2 layers, d_model 128), batch 32, dropout 0.1";
+  row.note = fmt::format("default ListOps model (2 layers, d_model 128), batch {}, dropout {}",
+                         cfg.at("batch_size").get<int64_t>(), cfg.at("model.dropout").get<double>());
   std::filesystem::remove_all(dir);
   return row;
 }

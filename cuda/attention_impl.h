@@ -3,11 +3,15 @@
 // window geometry and every formula are at the top of ops/attention.cpp; the
 // memory is O(B S window), never an S x S matrix.
 //
-// Work items: forward, one per query row (b, i) for its weights, then one per
-// output element (b, i, h); backward, one per query row for dpre (the softmax
-// or relu2 Jacobian of the row), one per element of dq, of dk and of dv (each
-// summing its window in order), and the bias gradient per batch row, then per
-// bias entry over the batch rows in order.
+// The scores and their gradients run in shared-memory tiles (ex.for_blocks):
+// a block takes up to 32 consecutive query rows and the keys their windows
+// cover; the forward loads q and k there, the backward G and v, 32 channels
+// per step. The rest is work items: the output per element (b, i, h), dq,
+// dk and dv per element (each summing its window in order), and the bias
+// gradient per block of query rows, then per bias entry over the blocks in
+// order. Where no tile fits in shared memory (a very wide window), the
+// scores fall back to a work item per query row that reads q and k from
+// global memory.
 #pragma once
 
 #include "cuda/exec.h"
@@ -50,24 +54,21 @@ SEQBOAT_HOST_DEVICE inline T coef_of(const AttnGeometry& a, T weight) {
   return a.activation == AttnActivation::Softmax ? weight : weight * weight;
 }
 
-// The weights of query row (b, i): softmax p over the visible keys (all 0 when
-// none is visible), or relu(pre) for relu2 (0 where not visible).
+// What a score slot holds before normalize_row: pre where the key is visible;
+// elsewhere -inf (softmax) or 0 (relu2, where relu(pre) is taken in place).
 template <class T>
-SEQBOAT_HOST_DEVICE inline void weights_row(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t i,
-                                            T* p) {
-  if (a.activation == AttnActivation::Relu2) {
-    for (int64_t t = 0; t < a.width; ++t) {
-      const int64_t j = a.key_of(i, t);
-      p[t] = key_visible(a, in, b, j) ? math_max(pre_activation(a, in, b, i, j), T(0)) : T(0);
-    }
-    return;
-  }
+SEQBOAT_HOST_DEVICE inline T masked_pre(const AttnGeometry& a, bool visible, T pre) {
+  if (a.activation == AttnActivation::Relu2) return visible ? math_max(pre, T(0)) : T(0);
+  return visible ? pre : T(-INFINITY);
+}
+
+// Softmax of the row in place (all 0 when no key is visible); relu2 rows are
+// already final.
+template <class T>
+SEQBOAT_HOST_DEVICE inline void normalize_row(const AttnGeometry& a, T* p) {
+  if (a.activation == AttnActivation::Relu2) return;
   T max_pre = -INFINITY;
-  for (int64_t t = 0; t < a.width; ++t) {
-    const int64_t j = a.key_of(i, t);
-    p[t] = key_visible(a, in, b, j) ? pre_activation(a, in, b, i, j) : -INFINITY;
-    max_pre = math_max(max_pre, p[t]);
-  }
+  for (int64_t t = 0; t < a.width; ++t) max_pre = math_max(max_pre, p[t]);
   if (max_pre == -INFINITY) {  // no visible key
     for (int64_t t = 0; t < a.width; ++t) p[t] = T(0);
     return;
@@ -78,6 +79,88 @@ SEQBOAT_HOST_DEVICE inline void weights_row(const AttnGeometry& a, const AttnInp
     total += p[t];
   }
   for (int64_t t = 0; t < a.width; ++t) p[t] /= total;
+}
+
+// The weights of query row (b, i): softmax p over the visible keys (all 0 when
+// none is visible), or relu(pre) for relu2 (0 where not visible).
+template <class T>
+SEQBOAT_HOST_DEVICE inline void weights_row(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t i,
+                                            T* p) {
+  for (int64_t t = 0; t < a.width; ++t) {
+    const int64_t j = a.key_of(i, t);
+    const bool visible = key_visible(a, in, b, j);
+    p[t] = masked_pre(a, visible, visible ? pre_activation(a, in, b, i, j) : T(0));
+  }
+  normalize_row(a, p);
+}
+
+// dpre of one query row from dcoef_t = G_i . v_j (in place): the softmax
+// Jacobian p (dcoef - sum p dcoef) (terms 1 and 2) or 2 relu(pre) dcoef (relu2).
+template <class T>
+SEQBOAT_HOST_DEVICE inline void dpre_from_dcoef(const AttnGeometry& a, const T* wrow, T* drow) {
+  if (a.activation == AttnActivation::Softmax) {
+    T p_dcoef = 0;
+    for (int64_t t = 0; t < a.width; ++t) p_dcoef += wrow[t] * drow[t];
+    for (int64_t t = 0; t < a.width; ++t) drow[t] = wrow[t] * drow[t] - wrow[t] * p_dcoef;
+  } else {
+    for (int64_t t = 0; t < a.width; ++t) drow[t] = T(2) * wrow[t] * drow[t];
+  }
+}
+
+// The shared-memory tiles: a block takes TQ consecutive query rows of one
+// batch row; their keys are the TQ + width - 1 consecutive slots from
+// q0 - reach, so query row qi of the tile meets key t at span row qi + t.
+struct AttnTile {
+  int64_t rows = 0;   // TQ, 0 when no tile fits: the kernels without shared memory run
+  int64_t span = 0;   // TQ + width - 1
+  int64_t tiles = 0;  // ceil(S / TQ) per batch row
+  int64_t chunk = 0;  // backward: channels of G and v per step
+};
+
+// Forward tile: q (TQ x Z), k (span x Z) and the scores (TQ x width). The
+// largest TQ (a power of two up to 32) whose tile fits in `limit` bytes.
+template <class T>
+AttnTile forward_tile(const AttnGeometry& a, size_t limit) {
+  AttnTile tile;
+  for (int64_t tq = 32; tq >= 1; tq /= 2) {
+    const int64_t span = tq + a.width - 1;
+    const size_t bytes = sizeof(T) * static_cast<size_t>(tq * a.zdim + span * a.zdim + tq * a.width);
+    if (bytes <= limit) {
+      tile.rows = tq;
+      tile.span = span;
+      tile.tiles = (a.slots + tq - 1) / tq;
+      return tile;
+    }
+  }
+  return tile;
+}
+template <class T>
+size_t forward_tile_bytes(const AttnGeometry& a, const AttnTile& t) {
+  return sizeof(T) * static_cast<size_t>(t.rows * a.zdim + t.span * a.zdim + t.rows * a.width);
+}
+
+// Backward tile for dpre: G (TQ x chunk), v (span x chunk) and the dcoef
+// accumulators (TQ x width), with chunk = 32 channels of H per step.
+template <class T>
+AttnTile backward_tile(const AttnGeometry& a, size_t limit) {
+  AttnTile tile;
+  const int64_t chunk = a.hdim < 32 ? (a.hdim > 0 ? a.hdim : 1) : 32;
+  for (int64_t tq = 32; tq >= 1; tq /= 2) {
+    const int64_t span = tq + a.width - 1;
+    const size_t bytes = sizeof(T) * static_cast<size_t>(tq * chunk + span * chunk + tq * a.width);
+    if (bytes <= limit) {
+      tile.rows = tq;
+      tile.span = span;
+      tile.tiles = (a.slots + tq - 1) / tq;
+      tile.chunk = chunk;
+      return tile;
+    }
+  }
+  return tile;
+}
+template <class T>
+size_t backward_tile_bytes(const AttnGeometry& a, const AttnTile& t) {
+  return sizeof(T) * static_cast<size_t>(t.rows * t.chunk + t.span * t.chunk + t.rows * a.width);
 }
 
 template <class Exec, class T>
@@ -95,9 +178,87 @@ void attention_valid_keys(Exec& ex, const AttnGeometry& a, const uint8_t* m, uin
   });
 }
 
+// Phases per tile: (1) load q and k into shared memory; (2) the scores, one
+// (query, key) pair per thread, z in order as pre_activation sums; (3) each
+// row normalised by one thread and saved as the weights; (4) out = sum_t
+// coef_t v_j, one (query, channel) per thread, v read straight from global
+// memory (consecutive threads read consecutive channels).
+template <class Exec, class T>
+void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const AttnTile& tile,
+                                   T* weights, T* out) {
+  const int64_t S = a.slots, Z = a.zdim, H = a.hdim, W = a.width, TQ = tile.rows, KS = tile.span,
+                tiles = tile.tiles;
+  const T c = static_cast<T>(a.q_scale);
+  // shared: q (TQ x Z) | k (KS x Z) | scores (TQ x W)
+  auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
+    T* qs = reinterpret_cast<T*>(raw);
+    T* ks = qs + TQ * Z;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, k0 = q0 - a.reach;
+    for (int64_t e = th; e < TQ * Z; e += kBlockThreads) {
+      const int64_t i = q0 + e / Z;
+      qs[e] = i < S ? in.q[(b * S + i) * in.q_row + e % Z] : T(0);
+    }
+    for (int64_t e = th; e < KS * Z; e += kBlockThreads) {
+      const int64_t j = k0 + e / Z;
+      ks[e] = j >= 0 && j < S ? in.k[(b * S + j) * in.k_row + e % Z] : T(0);
+    }
+  };
+  auto scores = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
+    const T* qs = reinterpret_cast<const T*>(raw);
+    const T* ks = qs + TQ * Z;
+    T* ps = reinterpret_cast<T*>(raw) + TQ * Z + KS * Z;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
+    for (int64_t e = th; e < TQ * W; e += kBlockThreads) {
+      const int64_t qi = e / W, t = e % W, i = q0 + qi;
+      if (i >= S) continue;
+      const int64_t j = a.key_of(i, t);
+      const bool visible = key_visible(a, in, b, j);
+      T pre = 0;
+      if (visible) {
+        T dot = 0;
+        for (int64_t z = 0; z < Z; ++z) dot += qs[qi * Z + z] * ks[(qi + t) * Z + z];
+        pre = c * dot;
+        if (in.w) pre += in.w[bias_slot(a, in, b, i, j)];
+      }
+      ps[e] = masked_pre(a, visible, pre);
+    }
+  };
+  auto normalize = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
+    T* ps = reinterpret_cast<T*>(raw) + TQ * Z + KS * Z;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
+    for (int64_t qi = th; qi < TQ; qi += kBlockThreads) {
+      const int64_t i = q0 + qi;
+      if (i >= S) continue;
+      normalize_row(a, ps + qi * W);
+      for (int64_t t = 0; t < W; ++t) weights[(b * S + i) * W + t] = ps[qi * W + t];
+    }
+  };
+  auto output = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
+    const T* ps = reinterpret_cast<const T*>(raw) + TQ * Z + KS * Z;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
+    for (int64_t e = th; e < TQ * H; e += kBlockThreads) {
+      const int64_t qi = e / H, h = e % H, i = q0 + qi;
+      if (i >= S) continue;
+      T acc = 0;
+      for (int64_t t = 0; t < W; ++t) {
+        const T coef = coef_of(a, ps[qi * W + t]);
+        if (coef != T(0)) acc += coef * in.v[(b * S + a.key_of(i, t)) * in.v_row + h];
+      }
+      out[(b * S + i) * H + h] = acc;
+    }
+  };
+  ex.for_blocks(a.batch * tiles, 1, forward_tile_bytes<T>(a, tile), load, scores, normalize, output);
+}
+
 template <class Exec, class T>
 void local_attention_forward(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, T* weights, T* out) {
   const int64_t S = a.slots, H = a.hdim, width = a.width;
+  const AttnTile tile = forward_tile<T>(a, Exec::shared_limit());
+  if (tile.rows > 0) {
+    local_attention_forward_tiled(ex, a, in, tile, weights, out);
+    return;
+  }
+  // Without a tile that fits: a work item per query row, then per output element.
   ex.for_each(a.batch * S,
               [=] SEQBOAT_HOST_DEVICE(int64_t bi) { weights_row(a, in, bi / S, bi % S, weights + bi * width); });
   ex.for_each(a.batch * S * H, [=] SEQBOAT_HOST_DEVICE(int64_t e) {  // o_i = sum_t coef_t v_j
@@ -112,12 +273,74 @@ void local_attention_forward(Exec& ex, const AttnGeometry& a, const AttnInputs<T
   });
 }
 
+// Query rows per partial vector of the bias gradient.
+constexpr int64_t kDwRows = 128;
+
+// dpre per tile, over H in steps of tile.chunk channels: (1) load G and v for
+// the step (zero the accumulators at step 0); (2) dcoef_t += G_i . v_j over the
+// step's channels, one (query, key) pair per thread, where the weight is
+// nonzero; (3) after the last step each row's Jacobian (dpre_from_dcoef) by
+// one thread, written to dpre.
+template <class Exec, class T>
+void dpre_tiled(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const AttnTile& tile, const T* weights,
+                const T* G, T* dpre) {
+  const int64_t S = a.slots, H = a.hdim, W = a.width, TQ = tile.rows, KS = tile.span, tiles = tile.tiles,
+                HC = tile.chunk;
+  const int64_t steps = (H + HC - 1) / HC;
+  // shared: G (TQ x HC) | v (KS x HC) | dcoef (TQ x W)
+  auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
+    T* gs = reinterpret_cast<T*>(raw);
+    T* vs = gs + TQ * HC;
+    T* ds = vs + KS * HC;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, k0 = q0 - a.reach, h0 = step * HC;
+    if (step == 0)
+      for (int64_t e = th; e < TQ * W; e += kBlockThreads) ds[e] = T(0);
+    for (int64_t e = th; e < TQ * HC; e += kBlockThreads) {
+      const int64_t i = q0 + e / HC, h = h0 + e % HC;
+      gs[e] = i < S && h < H ? G[(b * S + i) * H + h] : T(0);
+    }
+    for (int64_t e = th; e < KS * HC; e += kBlockThreads) {
+      const int64_t j = k0 + e / HC, h = h0 + e % HC;
+      vs[e] = j >= 0 && j < S && h < H ? in.v[(b * S + j) * in.v_row + h] : T(0);
+    }
+  };
+  auto accumulate = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
+    const T* gs = reinterpret_cast<const T*>(raw);
+    const T* vs = gs + TQ * HC;
+    T* ds = reinterpret_cast<T*>(raw) + TQ * HC + KS * HC;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
+    for (int64_t e = th; e < TQ * W; e += kBlockThreads) {
+      const int64_t qi = e / W, t = e % W, i = q0 + qi;
+      if (i >= S || weights[(b * S + i) * W + t] == T(0)) continue;
+      T dot = 0;
+      for (int64_t h = 0; h < HC; ++h) dot += gs[qi * HC + h] * vs[(qi + t) * HC + h];
+      ds[e] += dot;
+    }
+  };
+  auto finish = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
+    if (step != steps - 1) return;
+    T* ds = reinterpret_cast<T*>(raw) + TQ * HC + KS * HC;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
+    for (int64_t qi = th; qi < TQ; qi += kBlockThreads) {
+      const int64_t i = q0 + qi;
+      if (i >= S) continue;
+      T* drow = ds + qi * W;
+      dpre_from_dcoef(a, weights + (b * S + i) * W, drow);
+      for (int64_t t = 0; t < W; ++t) dpre[(b * S + i) * W + t] = drow[t];
+    }
+  };
+  ex.for_blocks(a.batch * tiles, steps, backward_tile_bytes<T>(a, tile), load, accumulate, finish);
+}
+
 template <class Exec, class T>
 void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const T* weights, const T* G,
                               T* dpre, T* dq, T* dk, T* dv, T* dw) {
   const int64_t B = a.batch, S = a.slots, Z = a.zdim, H = a.hdim, width = a.width, reach = a.reach;
   const T c = static_cast<T>(a.q_scale);
-  if (dpre)
+  const AttnTile tile = backward_tile<T>(a, Exec::shared_limit());
+  if (dpre && tile.rows > 0) {
+    dpre_tiled(ex, a, in, tile, weights, G, dpre);
+  } else if (dpre) {
     ex.for_each(B * S, [=] SEQBOAT_HOST_DEVICE(int64_t bi) {
       const int64_t b = bi / S, i = bi % S;
       const T* wrow = weights + bi * width;
@@ -131,14 +354,9 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
         }
         drow[t] = dot;
       }
-      if (a.activation == AttnActivation::Softmax) {
-        T p_dcoef = 0;
-        for (int64_t t = 0; t < width; ++t) p_dcoef += wrow[t] * drow[t];
-        for (int64_t t = 0; t < width; ++t) drow[t] = wrow[t] * drow[t] - wrow[t] * p_dcoef;  // terms 1 and 2
-      } else {
-        for (int64_t t = 0; t < width; ++t) drow[t] = T(2) * wrow[t] * drow[t];
-      }
+      dpre_from_dcoef(a, wrow, drow);  // terms 1 and 2
     });
+  }
   if (dq)  // term 3: dq_i = c sum_t dpre_t k_j
     ex.for_each(B * S * Z, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
       const int64_t z = e % Z, bi = e / Z, b = bi / S, i = bi % S;
@@ -173,25 +391,26 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
       }
       dv[e] = acc;
     });
-  if (dw) {  // term 6: dw[r] += dpre_t for r = r(i, j): per batch row in (i, t) order, then over rows in order
+  if (dw) {  // term 6: dw[r] += dpre_t for r = r(i, j): per block of kDwRows query rows in (i, t) order, then
+             // the blocks' partial vectors summed in order (ex.reduce_rows)
     const int64_t R = 2 * a.bias_m - 1;
-    auto partial = ex.template scratch<T>(B * R);
+    const int64_t per_row = (S + kDwRows - 1) / kDwRows, parts = B * per_row;
+    auto partial = ex.template scratch<T>(parts * R);
     T* part = partial.get();
-    ex.for_each(B, [=] SEQBOAT_HOST_DEVICE(int64_t b) {
-      T* pb = part + b * R;
+    ex.for_each(parts, [=] SEQBOAT_HOST_DEVICE(int64_t p) {
+      const int64_t b = p / per_row, i0 = (p % per_row) * kDwRows, i1 = math_min(i0 + kDwRows, S);
+      T* pb = part + p * R;
       for (int64_t r = 0; r < R; ++r) pb[r] = T(0);
-      for (int64_t i = 0; i < S; ++i)
+      for (int64_t i = i0; i < i1; ++i)
         for (int64_t t = 0; t < width; ++t) {
           const int64_t j = a.key_of(i, t);
           const T d = dpre[(b * S + i) * width + t];
           if (j >= 0 && j < S && d != T(0)) pb[bias_slot(a, in, b, i, j)] += d;
         }
     });
-    ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-      T acc = 0;
-      for (int64_t b = 0; b < B; ++b) acc += part[b * R + r];
-      dw[r] = acc;
-    });
+    ex.template reduce_rows<T>(
+        R, parts, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t q) { return part[q * R + r]; },
+        [=] SEQBOAT_HOST_DEVICE(int64_t r, T total) { dw[r] = total; });
   }
 }
 

@@ -10,6 +10,7 @@
 #include <cufft.h>
 
 #include <cub/block/block_reduce.cuh>
+#include <cub/block/block_scan.cuh>
 
 #include <map>
 #include <mutex>
@@ -43,6 +44,35 @@ __global__ void reduce_rows_kernel(int64_t rows, int64_t n, Term term, Store sto
     if (threadIdx.x == 0) store(r, total);
     __syncthreads();  // temp is reused for the next row
   }
+}
+
+// One block per row; the row in tiles of kBlockThreads items, each tile an
+// exclusive BlockScan plus the running total of the tiles before it.
+template <class Count, class Visit>
+__global__ void scan_rows_kernel(int64_t rows, int64_t n, Count count, Visit visit) {
+  using Scan = cub::BlockScan<int64_t, kBlockThreads>;
+  __shared__ typename Scan::TempStorage temp;
+  for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+    int64_t carried = 0;
+    for (int64_t base = 0; base < n; base += kBlockThreads) {
+      const int64_t i = base + threadIdx.x;
+      const int64_t c = i < n ? count(r, i) : 0;
+      int64_t before = 0, tile_total = 0;
+      Scan(temp).ExclusiveSum(c, before, tile_total);
+      if (i < n) visit(r, i, carried + before);
+      carried += tile_total;
+      __syncthreads();  // temp is reused for the next tile
+    }
+  }
+}
+
+// ex.for_blocks: the phases in order, a barrier after each (cuda/exec.h).
+template <class... Phases>
+__global__ void blocks_kernel(int64_t blocks, int64_t steps, Phases... phases) {
+  extern __shared__ __align__(16) unsigned char block_shared[];
+  for (int64_t block = blockIdx.x; block < blocks; block += gridDim.x)
+    for (int64_t step = 0; step < steps; ++step)
+      ((phases(block, step, static_cast<int>(threadIdx.x), block_shared), __syncthreads()), ...);
 }
 
 inline cudaStream_t cuda_stream() { return static_cast<cudaStream_t>(stream()); }
@@ -112,6 +142,38 @@ struct CudaExec {
     const int blocks = static_cast<int>(rows < (1 << 20) ? rows : (1 << 20));
     reduce_rows_kernel<Acc><<<blocks, kReduceThreads, 0, cuda_stream()>>>(rows, n, term, store);
     check_status(cudaGetLastError(), "kernel launch (reduce_rows)");
+  }
+
+  template <class Count, class Visit>
+  void scan_rows(int64_t rows, int64_t n, Count count, Visit visit) {
+    if (rows <= 0 || n <= 0) return;
+    const int blocks = static_cast<int>(rows < (1 << 20) ? rows : (1 << 20));
+    scan_rows_kernel<<<blocks, kBlockThreads, 0, cuda_stream()>>>(rows, n, count, visit);
+    check_status(cudaGetLastError(), "kernel launch (scan_rows)");
+  }
+
+  // The shared memory a block may opt in to on this device (227 KiB on Hopper).
+  static size_t shared_limit() {
+    static const size_t limit = [] {
+      int device = 0, bytes = 0;
+      check_status(cudaGetDevice(&device), "cudaGetDevice");
+      check_status(cudaDeviceGetAttribute(&bytes, cudaDevAttrMaxSharedMemoryPerBlockOptin, device),
+                   "cudaDeviceGetAttribute (shared memory per block)");
+      return static_cast<size_t>(bytes);
+    }();
+    return limit;
+  }
+
+  template <class... Phases>
+  void for_blocks(int64_t blocks, int64_t steps, size_t shared_bytes, Phases... phases) {
+    if (blocks <= 0 || steps <= 0) return;
+    if (shared_bytes > 48 * 1024)  // above the default a kernel must opt in
+      check_status(cudaFuncSetAttribute(blocks_kernel<Phases...>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                        static_cast<int>(shared_bytes)),
+                   "cudaFuncSetAttribute (dynamic shared memory)");
+    const int grid = static_cast<int>(blocks < (1 << 20) ? blocks : (1 << 20));
+    blocks_kernel<<<grid, kBlockThreads, shared_bytes, cuda_stream()>>>(blocks, steps, phases...);
+    check_status(cudaGetLastError(), "kernel launch (for_blocks)");
   }
 
   template <class T>

@@ -29,6 +29,28 @@
 // i = t, t + kReduceThreads, ... in order, then CUB's BlockReduce combines
 // the lanes (CudaExec); HostExec forms the same lanes and adds them in order.
 //
+// Prefix counts per row,
+//
+//   ex.scan_rows(rows, n, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) -> int64_t { return count_i; },
+//                [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i, int64_t before) { ... });
+//
+// calls the second function for every (r, i) with before = the sum of
+// count(r, i') over i' < i (an exclusive prefix sum of integers, exact in any
+// order): one block per row with CUB's BlockScan on the GPU, a loop on the host.
+//
+// Kernels that share data between threads use blocks of kBlockThreads threads
+// and `Exec::shared_limit()` bytes of shared memory at most:
+//
+//   ex.for_blocks(blocks, steps, shared_bytes, phase_1, phase_2, ...);
+//
+// runs, for each block and for step = 0 .. steps - 1, every phase in order,
+// each as phase(block, step, thread, shared) for thread = 0 .. kBlockThreads
+// - 1, with a barrier (__syncthreads) after each phase. The rule that makes
+// the host emulation exact: a phase may read what earlier phases (or earlier
+// steps) wrote to shared memory, and what the same thread wrote, never what
+// another thread writes in the same phase. HostExec runs the threads of a
+// phase one after another, which is one legal schedule of such a kernel.
+//
 // Determinism: every reduction has a fixed order that depends only on the
 // sizes (the sequential loops of a work item, the lanes of reduce_rows, a
 // block reduction whose tree is fixed by the block size), so results never
@@ -44,6 +66,8 @@ namespace seqboat::cuda {
 
 // Threads per row of ex.reduce_rows, and the row length from which it uses them.
 constexpr int kReduceThreads = 256;
+// Threads per block of ex.scan_rows and ex.for_blocks.
+constexpr int kBlockThreads = 128;
 
 // Math in the element type: the float versions on floats (as the CPU's
 // std::exp(float) does), on the host and on the device alike.

@@ -38,6 +38,32 @@ struct HostExec {
     }
   }
 
+  template <class Count, class Visit>
+  void scan_rows(int64_t rows, int64_t n, Count count, Visit visit) {
+    for (int64_t r = 0; r < rows; ++r) {
+      int64_t before = 0;
+      for (int64_t i = 0; i < n; ++i) {
+        const int64_t c = count(r, i);
+        visit(r, i, before);
+        before += c;
+      }
+    }
+  }
+
+  // Shared memory per block: what a GPU grants without opting in (48 KiB);
+  // tests lower it to take the kernels' paths without shared memory.
+  static inline size_t shared_bytes_limit = 48 * 1024;
+  static size_t shared_limit() { return shared_bytes_limit; }
+
+  template <class... Phases>
+  void for_blocks(int64_t blocks, int64_t steps, size_t shared_bytes, Phases... phases) {
+    std::vector<double> shared(shared_bytes / sizeof(double) + 1);  // 8-byte aligned
+    auto* raw = reinterpret_cast<unsigned char*>(shared.data());
+    for (int64_t block = 0; block < blocks; ++block)
+      for (int64_t step = 0; step < steps; ++step)
+        (run_phase(phases, block, step, raw), ...);
+  }
+
   template <class T>
   class Buffer {
    public:
@@ -76,6 +102,13 @@ struct HostExec {
     }
   }
 
+ private:
+  template <class Phase>
+  static void run_phase(Phase& phase, int64_t block, int64_t step, unsigned char* shared) {
+    for (int thread = 0; thread < kBlockThreads; ++thread) phase(block, step, thread, shared);
+  }
+
+ public:
   // out[b, f] = sum_t in[b, t] e^{-2 pi i f t / n}, f < n/2 + 1 (as cuFFT R2C).
   template <class T>
   void fft_r2c(int64_t batch, int64_t n, const T* in, Cplx<T>* out) {

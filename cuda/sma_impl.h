@@ -1,8 +1,8 @@
 // cuda/sma_impl.h: CUDA kernels of ops/sma.cpp (ops/kernels/sma.h), Sparse
 // Modular Activation, over an executor (cuda/exec.h). Formulas at the top of
 // ops/sma.cpp. The router is one work item per token (dtemp: the token terms
-// summed by ex.reduce_rows); the plan is one item per batch row (a prefix
-// count of its active tokens); the movers are one item per element.
+// summed by ex.reduce_rows); the plan is a prefix count of each row's
+// active tokens (ex.scan_rows); the movers are one item per element.
 #pragma once
 
 #include "cuda/exec.h"
@@ -76,32 +76,30 @@ void sma_router_backward(Exec& ex, int64_t tokens, const T* u, const T* temp, co
 
 template <class Exec, class T>
 void sma_count_active(Exec& ex, int64_t B, int64_t L, const uint8_t* a, int64_t* counts) {
-  ex.for_each(B, [=] SEQBOAT_HOST_DEVICE(int64_t b) {
-    int64_t c = 0;
-    for (int64_t t = 0; t < L; ++t) c += a[b * L + t] != 0;
-    counts[b] = c;
-  });
+  ex.template reduce_rows<int64_t>(
+      B, L, [=] SEQBOAT_HOST_DEVICE(int64_t b, int64_t t) -> int64_t { return a[b * L + t] != 0; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t b, int64_t total) { counts[b] = total; });
 }
 
 template <class Exec, class T>
 void sma_plan_fill(Exec& ex, const PlanShape& plan, const uint8_t* a, int64_t* index, uint8_t* valid) {
   const int64_t L = plan.length, S = plan.slots;
   const bool compressed = plan.compressed;
-  ex.for_each(plan.batch, [=] SEQBOAT_HOST_DEVICE(int64_t b) {
-    for (int64_t s = 0; s < S; ++s) {
-      index[b * S + s] = 0;
-      valid[b * S + s] = 0;
-    }
-    int64_t next_slot = 0;
-    for (int64_t t = 0; t < L; ++t) {
-      const bool on = a[b * L + t] != 0;
-      if (compressed && !on) continue;
-      const int64_t slot = compressed ? next_slot : t;
-      index[b * S + slot] = t;
-      valid[b * S + slot] = on;
-      ++next_slot;
-    }
+  ex.for_each(plan.batch * S, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
+    index[e] = 0;
+    valid[e] = 0;
   });
+  // Compressed, active token t goes to slot = the number of active tokens
+  // before it (a prefix count); uncompressed, token t stays in slot t.
+  ex.scan_rows(
+      plan.batch, L, [=] SEQBOAT_HOST_DEVICE(int64_t b, int64_t t) -> int64_t { return a[b * L + t] != 0; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t b, int64_t t, int64_t active_before) {
+        const bool on = a[b * L + t] != 0;
+        if (compressed && !on) return;
+        const int64_t slot = compressed ? active_before : t;
+        index[b * S + slot] = t;
+        valid[b * S + slot] = on;
+      });
 }
 
 // The token feeding slot s of row b, or -1 (see SmaRoute).

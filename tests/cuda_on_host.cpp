@@ -11,4 +11,9 @@ const kernels::BackendKernels& cuda_kernels_on_host() {
   return table;
 }
 
+HostSharedMemoryLimit::HostSharedMemoryLimit(size_t bytes) : saved_(cuda::HostExec::shared_bytes_limit) {
+  cuda::HostExec::shared_bytes_limit = bytes;
+}
+HostSharedMemoryLimit::~HostSharedMemoryLimit() { cuda::HostExec::shared_bytes_limit = saved_; }
+
 }  // namespace seqboat::testing

@@ -138,6 +138,22 @@ SEQBOAT_OP_CASES(local_attention_cases) {
           return local_attention(qkv[0], qkv[1], qkv[2], x[1], Tensor(), Tensor(),
                                  {2, causal, AttnActivation::Softmax});
         });
+  // Longer than one shared-memory tile of the CUDA kernels (32 query rows,
+  // cuda/attention_impl.h) and wider than one step of 32 channels of v: the
+  // second tile and the second step are partial.
+  for (bool causal : {true, false})
+    table.add(
+        fmt::format("local_attention/softmax/{}/window3/S37_H35_simple_bias", causal ? "causal" : "bidirectional"),
+        [](Generator& g) {
+          const int64_t S = 37, H = 35;
+          Tensor pos = empty({1, S}, DType::Int64);
+          for (int64_t s = 0; s < S; ++s) pos.data<int64_t>()[s] = 2 * s;
+          return V{randn({1, S, kZ}, g), randn({1, S, kZ}, g), randn({1, S, H}, g), randn({2 * kM - 1}, g, 0.7),
+                   pos};
+        },
+        [causal](const V& x) {
+          return local_attention(x[0], x[1], x[2], Tensor(), x[4], x[3], {3, causal, AttnActivation::Softmax});
+        });
 }
 
 namespace {

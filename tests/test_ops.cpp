@@ -169,6 +169,19 @@ TEST_CASE("op table: parity, cuda kernels on the host vs cpu") {
     }
 }
 
+// The attention kernels at other shared-memory sizes: none (the paths without
+// tiles, taken on a GPU for very wide windows) and 200 bytes (tiles of a few
+// query rows, so most cases span several tiles).
+TEST_CASE("op table: parity, cuda kernels on the host vs cpu, attention without tiles and with small tiles") {
+  for (size_t limit : {size_t{0}, size_t{200}})
+    for (const OpCase& c : op_table().cases())
+      if (c.name.rfind("local_attention/", 0) == 0) SUBCASE(fmt::format("{} bytes: {}", limit, c.name).c_str()) {
+          HostSharedMemoryLimit shared(limit);
+          check_cuda_logic(c, DType::Float64);
+          check_cuda_logic(c, DType::Float32);
+        }
+}
+
 TEST_CASE("op table: grad, cuda device") {
   static int64_t entries = 0;
   for (const OpCase& c : op_table().cases()) SUBCASE(c.name.c_str()) {

@@ -238,15 +238,33 @@ void embedding_forward(Exec& ex, int64_t n, int64_t D, const int64_t* idx, const
   ex.for_each(n * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) { y[e] = w[idx[e / D] * D + e % D]; });
 }
 
-// dW[v, j] = sum over i with idx[i] == v of g[i, j], in order of i: one work
-// item per element of dW, so no two items write the same place.
+// dW[v, j] = sum over i with idx[i] == v of g[i, j], in order of i. The
+// positions are bucketed by index first (a counting sort: counts per v, their
+// prefix offsets, then each v's positions in order by a prefix count), so
+// each element of dW sums only its own rows: O(V n + n D) work instead of
+// every element scanning all n indices. One work item per element of dW: no
+// two items write the same place.
 template <class Exec, class T>
 void embedding_backward(Exec& ex, int64_t n, int64_t V, int64_t D, const int64_t* idx, const T* g, T* dw) {
+  auto buckets = ex.template scratch<int64_t>(2 * V + n);
+  int64_t* count = buckets.get();  // count[v]: positions with index v
+  int64_t* start = count + V;      // start[v]: where v's positions begin in `order`
+  int64_t* order = start + V;      // the positions, grouped by index, ascending within a group
+  ex.template reduce_rows<int64_t>(
+      V, n, [=] SEQBOAT_HOST_DEVICE(int64_t v, int64_t i) -> int64_t { return idx[i] == v; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t v, int64_t total) { count[v] = total; });
+  ex.scan_rows(
+      1, V, [=] SEQBOAT_HOST_DEVICE(int64_t, int64_t v) { return count[v]; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t, int64_t v, int64_t before) { start[v] = before; });
+  ex.scan_rows(
+      V, n, [=] SEQBOAT_HOST_DEVICE(int64_t v, int64_t i) -> int64_t { return idx[i] == v; },
+      [=] SEQBOAT_HOST_DEVICE(int64_t v, int64_t i, int64_t before) {
+        if (idx[i] == v) order[start[v] + before] = i;
+      });
   ex.for_each(V * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
     const int64_t v = e / D, j = e % D;
     T acc = 0;
-    for (int64_t i = 0; i < n; ++i)
-      if (idx[i] == v) acc += g[i * D + j];
+    for (int64_t k = start[v]; k < start[v] + count[v]; ++k) acc += g[order[k] * D + j];
     dw[e] = acc;
   });
 }

@@ -110,57 +110,49 @@ SEQBOAT_HOST_DEVICE inline void dpre_from_dcoef(const AttnGeometry& a, const T* 
 // The shared-memory tiles: a block takes TQ consecutive query rows of one
 // batch row; their keys are the TQ + width - 1 consecutive slots from
 // q0 - reach, so query row qi of the tile meets key t at span row qi + t.
+// Rows of q, k, G and v in shared memory are padded by one element: the
+// threads of a warp read span rows qi + t, qi + t + 1, ... at the same
+// column, which a stride of Z (or 32) elements would put in one bank.
 struct AttnTile {
-  int64_t rows = 0;   // TQ, 0 when no tile fits: the kernels without shared memory run
-  int64_t span = 0;   // TQ + width - 1
-  int64_t tiles = 0;  // ceil(S / TQ) per batch row
-  int64_t chunk = 0;  // backward: channels of G and v per step
+  int64_t rows = 0;    // TQ, 0 when no tile fits: the kernels without shared memory run
+  int64_t span = 0;    // TQ + width - 1
+  int64_t tiles = 0;   // ceil(S / TQ) per batch row
+  int64_t chunk = 0;   // backward: channels of G and v per step
+  int64_t stride = 0;  // elements per row of q and k (forward) or G and v (backward): Z + 1 or chunk + 1
+  size_t bytes = 0;    // shared memory per block
 };
 
-// Forward tile: q (TQ x Z), k (span x Z) and the scores (TQ x width). The
-// largest TQ (a power of two up to 32) whose tile fits in `limit` bytes.
+// The largest TQ (a power of two up to 32) whose tile fits in `limit`
+// bytes: rows of `cols` channels for the TQ queries and the span, and the
+// TQ x width scores.
 template <class T>
-AttnTile forward_tile(const AttnGeometry& a, size_t limit) {
+AttnTile fit_tile(const AttnGeometry& a, int64_t cols, size_t limit) {
   AttnTile tile;
+  const int64_t stride = cols + 1;
   for (int64_t tq = 32; tq >= 1; tq /= 2) {
     const int64_t span = tq + a.width - 1;
-    const size_t bytes = sizeof(T) * static_cast<size_t>(tq * a.zdim + span * a.zdim + tq * a.width);
+    const size_t bytes = sizeof(T) * static_cast<size_t>((tq + span) * stride + tq * a.width);
     if (bytes <= limit) {
       tile.rows = tq;
       tile.span = span;
       tile.tiles = (a.slots + tq - 1) / tq;
+      tile.chunk = cols;
+      tile.stride = stride;
+      tile.bytes = bytes;
       return tile;
     }
   }
   return tile;
-}
-template <class T>
-size_t forward_tile_bytes(const AttnGeometry& a, const AttnTile& t) {
-  return sizeof(T) * static_cast<size_t>(t.rows * a.zdim + t.span * a.zdim + t.rows * a.width);
 }
 
-// Backward tile for dpre: G (TQ x chunk), v (span x chunk) and the dcoef
-// accumulators (TQ x width), with chunk = 32 channels of H per step.
+// Forward: q and k, Z channels. Backward (dpre): G and v, 32 channels per step.
 template <class T>
-AttnTile backward_tile(const AttnGeometry& a, size_t limit) {
-  AttnTile tile;
-  const int64_t chunk = a.hdim < 32 ? (a.hdim > 0 ? a.hdim : 1) : 32;
-  for (int64_t tq = 32; tq >= 1; tq /= 2) {
-    const int64_t span = tq + a.width - 1;
-    const size_t bytes = sizeof(T) * static_cast<size_t>(tq * chunk + span * chunk + tq * a.width);
-    if (bytes <= limit) {
-      tile.rows = tq;
-      tile.span = span;
-      tile.tiles = (a.slots + tq - 1) / tq;
-      tile.chunk = chunk;
-      return tile;
-    }
-  }
-  return tile;
+AttnTile forward_tile(const AttnGeometry& a, size_t limit) {
+  return fit_tile<T>(a, a.zdim, limit);
 }
 template <class T>
-size_t backward_tile_bytes(const AttnGeometry& a, const AttnTile& t) {
-  return sizeof(T) * static_cast<size_t>(t.rows * t.chunk + t.span * t.chunk + t.rows * a.width);
+AttnTile backward_tile(const AttnGeometry& a, size_t limit) {
+  return fit_tile<T>(a, a.hdim < 32 ? (a.hdim > 0 ? a.hdim : 1) : 32, limit);
 }
 
 template <class Exec, class T>
@@ -180,33 +172,34 @@ void attention_valid_keys(Exec& ex, const AttnGeometry& a, const uint8_t* m, uin
 
 // Phases per tile: (1) load q and k into shared memory; (2) the scores, one
 // (query, key) pair per thread, z in order as pre_activation sums; (3) each
-// row normalised by one thread and saved as the weights; (4) out = sum_t
+// row normalised by one thread; (4) the weights saved, one element per
+// thread (the tile's rows are contiguous in `weights`); (5) out = sum_t
 // coef_t v_j, one (query, channel) per thread, v read straight from global
 // memory (consecutive threads read consecutive channels).
 template <class Exec, class T>
 void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const AttnTile& tile,
                                    T* weights, T* out) {
   const int64_t S = a.slots, Z = a.zdim, H = a.hdim, W = a.width, TQ = tile.rows, KS = tile.span,
-                tiles = tile.tiles;
+                tiles = tile.tiles, ZP = tile.stride;
   const T c = static_cast<T>(a.q_scale);
-  // shared: q (TQ x Z) | k (KS x Z) | scores (TQ x W)
+  // shared: q (TQ x ZP) | k (KS x ZP) | scores (TQ x W)
   auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     T* qs = reinterpret_cast<T*>(raw);
-    T* ks = qs + TQ * Z;
+    T* ks = qs + TQ * ZP;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, k0 = q0 - a.reach;
     for (int64_t e = th; e < TQ * Z; e += kBlockThreads) {
-      const int64_t i = q0 + e / Z;
-      qs[e] = i < S ? in.q[(b * S + i) * in.q_row + e % Z] : T(0);
+      const int64_t qi = e / Z, z = e % Z, i = q0 + qi;
+      qs[qi * ZP + z] = i < S ? in.q[(b * S + i) * in.q_row + z] : T(0);
     }
     for (int64_t e = th; e < KS * Z; e += kBlockThreads) {
-      const int64_t j = k0 + e / Z;
-      ks[e] = j >= 0 && j < S ? in.k[(b * S + j) * in.k_row + e % Z] : T(0);
+      const int64_t kj = e / Z, z = e % Z, j = k0 + kj;
+      ks[kj * ZP + z] = j >= 0 && j < S ? in.k[(b * S + j) * in.k_row + z] : T(0);
     }
   };
   auto scores = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     const T* qs = reinterpret_cast<const T*>(raw);
-    const T* ks = qs + TQ * Z;
-    T* ps = reinterpret_cast<T*>(raw) + TQ * Z + KS * Z;
+    const T* ks = qs + TQ * ZP;
+    T* ps = reinterpret_cast<T*>(raw) + (TQ + KS) * ZP;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t e = th; e < TQ * W; e += kBlockThreads) {
       const int64_t qi = e / W, t = e % W, i = q0 + qi;
@@ -216,7 +209,7 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
       T pre = 0;
       if (visible) {
         T dot = 0;
-        for (int64_t z = 0; z < Z; ++z) dot += qs[qi * Z + z] * ks[(qi + t) * Z + z];
+        for (int64_t z = 0; z < Z; ++z) dot += qs[qi * ZP + z] * ks[(qi + t) * ZP + z];
         pre = c * dot;
         if (in.w) pre += in.w[bias_slot(a, in, b, i, j)];
       }
@@ -224,17 +217,18 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
     }
   };
   auto normalize = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    T* ps = reinterpret_cast<T*>(raw) + TQ * Z + KS * Z;
-    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
-    for (int64_t qi = th; qi < TQ; qi += kBlockThreads) {
-      const int64_t i = q0 + qi;
-      if (i >= S) continue;
-      normalize_row(a, ps + qi * W);
-      for (int64_t t = 0; t < W; ++t) weights[(b * S + i) * W + t] = ps[qi * W + t];
-    }
+    T* ps = reinterpret_cast<T*>(raw) + (TQ + KS) * ZP;
+    const int64_t q0 = (blk % tiles) * TQ;
+    for (int64_t qi = th; qi < TQ; qi += kBlockThreads)
+      if (q0 + qi < S) normalize_row(a, ps + qi * W);
+  };
+  auto store = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
+    const T* ps = reinterpret_cast<const T*>(raw) + (TQ + KS) * ZP;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, rows = math_min(TQ, S - q0);
+    for (int64_t e = th; e < rows * W; e += kBlockThreads) weights[(b * S + q0) * W + e] = ps[e];
   };
   auto output = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    const T* ps = reinterpret_cast<const T*>(raw) + TQ * Z + KS * Z;
+    const T* ps = reinterpret_cast<const T*>(raw) + (TQ + KS) * ZP;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t e = th; e < TQ * H; e += kBlockThreads) {
       const int64_t qi = e / H, h = e % H, i = q0 + qi;
@@ -247,7 +241,7 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
       out[(b * S + i) * H + h] = acc;
     }
   };
-  ex.for_blocks(a.batch * tiles, 1, forward_tile_bytes<T>(a, tile), load, scores, normalize, output);
+  ex.for_blocks(a.batch * tiles, 1, tile.bytes, load, scores, normalize, store, output);
 }
 
 template <class Exec, class T>
@@ -279,57 +273,59 @@ constexpr int64_t kDwRows = 128;
 // dpre per tile, over H in steps of tile.chunk channels: (1) load G and v for
 // the step (zero the accumulators at step 0); (2) dcoef_t += G_i . v_j over the
 // step's channels, one (query, key) pair per thread, where the weight is
-// nonzero; (3) after the last step each row's Jacobian (dpre_from_dcoef) by
-// one thread, written to dpre.
+// nonzero; after the last step (3) each row's Jacobian (dpre_from_dcoef) by
+// one thread and (4) dpre written, one element per thread (the tile's rows
+// are contiguous). With H = 0 there is one step of zeros: dpre is 0.
 template <class Exec, class T>
 void dpre_tiled(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const AttnTile& tile, const T* weights,
                 const T* G, T* dpre) {
   const int64_t S = a.slots, H = a.hdim, W = a.width, TQ = tile.rows, KS = tile.span, tiles = tile.tiles,
-                HC = tile.chunk;
-  const int64_t steps = (H + HC - 1) / HC;
-  // shared: G (TQ x HC) | v (KS x HC) | dcoef (TQ x W)
+                HC = tile.chunk, HP = tile.stride;
+  const int64_t steps = H > 0 ? (H + HC - 1) / HC : 1;
+  // shared: G (TQ x HP) | v (KS x HP) | dcoef (TQ x W)
   auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
     T* gs = reinterpret_cast<T*>(raw);
-    T* vs = gs + TQ * HC;
-    T* ds = vs + KS * HC;
+    T* vs = gs + TQ * HP;
+    T* ds = vs + KS * HP;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, k0 = q0 - a.reach, h0 = step * HC;
     if (step == 0)
       for (int64_t e = th; e < TQ * W; e += kBlockThreads) ds[e] = T(0);
     for (int64_t e = th; e < TQ * HC; e += kBlockThreads) {
-      const int64_t i = q0 + e / HC, h = h0 + e % HC;
-      gs[e] = i < S && h < H ? G[(b * S + i) * H + h] : T(0);
+      const int64_t qi = e / HC, hh = e % HC, i = q0 + qi, h = h0 + hh;
+      gs[qi * HP + hh] = i < S && h < H ? G[(b * S + i) * H + h] : T(0);
     }
     for (int64_t e = th; e < KS * HC; e += kBlockThreads) {
-      const int64_t j = k0 + e / HC, h = h0 + e % HC;
-      vs[e] = j >= 0 && j < S && h < H ? in.v[(b * S + j) * in.v_row + h] : T(0);
+      const int64_t kj = e / HC, hh = e % HC, j = k0 + kj, h = h0 + hh;
+      vs[kj * HP + hh] = j >= 0 && j < S && h < H ? in.v[(b * S + j) * in.v_row + h] : T(0);
     }
   };
   auto accumulate = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     const T* gs = reinterpret_cast<const T*>(raw);
-    const T* vs = gs + TQ * HC;
-    T* ds = reinterpret_cast<T*>(raw) + TQ * HC + KS * HC;
+    const T* vs = gs + TQ * HP;
+    T* ds = reinterpret_cast<T*>(raw) + (TQ + KS) * HP;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t e = th; e < TQ * W; e += kBlockThreads) {
       const int64_t qi = e / W, t = e % W, i = q0 + qi;
       if (i >= S || weights[(b * S + i) * W + t] == T(0)) continue;
       T dot = 0;
-      for (int64_t h = 0; h < HC; ++h) dot += gs[qi * HC + h] * vs[(qi + t) * HC + h];
+      for (int64_t h = 0; h < HC; ++h) dot += gs[qi * HP + h] * vs[(qi + t) * HP + h];
       ds[e] += dot;
     }
   };
-  auto finish = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
+  auto jacobian = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
     if (step != steps - 1) return;
-    T* ds = reinterpret_cast<T*>(raw) + TQ * HC + KS * HC;
+    T* ds = reinterpret_cast<T*>(raw) + (TQ + KS) * HP;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
-    for (int64_t qi = th; qi < TQ; qi += kBlockThreads) {
-      const int64_t i = q0 + qi;
-      if (i >= S) continue;
-      T* drow = ds + qi * W;
-      dpre_from_dcoef(a, weights + (b * S + i) * W, drow);
-      for (int64_t t = 0; t < W; ++t) dpre[(b * S + i) * W + t] = drow[t];
-    }
+    for (int64_t qi = th; qi < TQ; qi += kBlockThreads)
+      if (q0 + qi < S) dpre_from_dcoef(a, weights + (b * S + q0 + qi) * W, ds + qi * W);
   };
-  ex.for_blocks(a.batch * tiles, steps, backward_tile_bytes<T>(a, tile), load, accumulate, finish);
+  auto store = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
+    if (step != steps - 1) return;
+    const T* ds = reinterpret_cast<const T*>(raw) + (TQ + KS) * HP;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, rows = math_min(TQ, S - q0);
+    for (int64_t e = th; e < rows * W; e += kBlockThreads) dpre[(b * S + q0) * W + e] = ds[e];
+  };
+  ex.for_blocks(a.batch * tiles, steps, tile.bytes, load, accumulate, jacobian, store);
 }
 
 template <class Exec, class T>
@@ -392,7 +388,7 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
       dv[e] = acc;
     });
   if (dw) {  // term 6: dw[r] += dpre_t for r = r(i, j): per block of kDwRows query rows in (i, t) order, then
-             // the blocks' partial vectors summed in order (ex.reduce_rows)
+             // the blocks' partial vectors summed column by column (ex.reduce_cols)
     const int64_t R = 2 * a.bias_m - 1;
     const int64_t per_row = (S + kDwRows - 1) / kDwRows, parts = B * per_row;
     auto partial = ex.template scratch<T>(parts * R);
@@ -408,7 +404,7 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
           if (j >= 0 && j < S && d != T(0)) pb[bias_slot(a, in, b, i, j)] += d;
         }
     });
-    ex.template reduce_rows<T>(
+    ex.template reduce_cols<T>(
         R, parts, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t q) { return part[q * R + r]; },
         [=] SEQBOAT_HOST_DEVICE(int64_t r, T total) { dw[r] = total; });
   }

@@ -46,6 +46,30 @@ __global__ void reduce_rows_kernel(int64_t rows, int64_t n, Term term, Store sto
   }
 }
 
+// ex.reduce_cols: block (tile, chunk) sums 32 consecutive columns over one
+// chunk of rows; thread (lane, x) takes column tile * 32 + x and rows
+// chunk * kColChunk + lane, + kColLanes, ...; lane 0 adds the lanes in order.
+template <class Acc, class Term>
+__global__ void reduce_cols_kernel(int64_t cols, int64_t n, int64_t tiles, int64_t chunks, Term term, Acc* partial) {
+  __shared__ Acc lanes[kColLanes][32];
+  const int x = static_cast<int>(threadIdx.x % 32), lane = static_cast<int>(threadIdx.x / 32);
+  for (int64_t blk = blockIdx.x; blk < tiles * chunks; blk += gridDim.x) {
+    const int64_t c = (blk % tiles) * 32 + x, k = blk / tiles;
+    const int64_t i0 = k * kColChunk, i1 = i0 + kColChunk < n ? i0 + kColChunk : n;
+    Acc part = 0;
+    if (c < cols)
+      for (int64_t i = i0 + lane; i < i1; i += kColLanes) part += term(c, i);
+    lanes[lane][x] = part;
+    __syncthreads();
+    if (lane == 0 && c < cols) {
+      Acc chunk = 0;
+      for (int l = 0; l < kColLanes; ++l) chunk += lanes[l][x];
+      partial[k * cols + c] = chunk;
+    }
+    __syncthreads();  // lanes is reused for the next block
+  }
+}
+
 // One block per row; the row in tiles of kBlockThreads items, each tile an
 // exclusive BlockScan plus the running total of the tiles before it.
 template <class Count, class Visit>
@@ -142,6 +166,23 @@ struct CudaExec {
     const int blocks = static_cast<int>(rows < (1 << 20) ? rows : (1 << 20));
     reduce_rows_kernel<Acc><<<blocks, kReduceThreads, 0, cuda_stream()>>>(rows, n, term, store);
     check_status(cudaGetLastError(), "kernel launch (reduce_rows)");
+  }
+
+  template <class Acc, class Term, class Store>
+  void reduce_cols(int64_t cols, int64_t n, Term term, Store store) {
+    if (cols <= 0) return;
+    const int64_t chunks = n > 0 ? (n + kColChunk - 1) / kColChunk : 1, tiles = (cols + 31) / 32;
+    Buffer<Acc> partial(chunks * cols);
+    Acc* part = partial.get();
+    const int64_t wanted = tiles * chunks;
+    const int grid = static_cast<int>(wanted < (1 << 20) ? wanted : (1 << 20));
+    reduce_cols_kernel<Acc><<<grid, 32 * kColLanes, 0, cuda_stream()>>>(cols, n, tiles, chunks, term, part);
+    check_status(cudaGetLastError(), "kernel launch (reduce_cols)");
+    for_each(cols, [=] __device__(int64_t c) {  // the chunks in order
+      Acc total = 0;
+      for (int64_t k = 0; k < chunks; ++k) total += part[k * cols + c];
+      store(c, total);
+    });
   }
 
   template <class Count, class Visit>

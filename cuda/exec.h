@@ -29,6 +29,19 @@
 // i = t, t + kReduceThreads, ... in order, then CUB's BlockReduce combines
 // the lanes (CudaExec); HostExec forms the same lanes and adds them in order.
 //
+// Column sums, where term(c, i) and term(c + 1, i) are neighbours in memory
+// (sums over the rows of a row-major matrix),
+//
+//   ex.template reduce_cols<Acc>(cols, n, term, store)
+//
+// compute the same totals in an order both executors share exactly: the rows
+// in chunks of kColChunk; within a chunk, kColLanes row lanes (lane l takes
+// rows l, l + kColLanes, ... in order) added in lane order; then the chunks'
+// partial sums in chunk order. On the GPU a warp holds 32 consecutive
+// columns (coalesced reads) and a block kColLanes warps, one per lane.
+// (reduce_rows's final combination is CUB's tree, which HostExec does not
+// copy: there the two agree up to the order of summation.)
+//
 // Prefix counts per row,
 //
 //   ex.scan_rows(rows, n, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) -> int64_t { return count_i; },
@@ -66,6 +79,9 @@ namespace seqboat::cuda {
 
 // Threads per row of ex.reduce_rows, and the row length from which it uses them.
 constexpr int kReduceThreads = 256;
+// ex.reduce_cols: row lanes per chunk, and rows per chunk.
+constexpr int kColLanes = 8;
+constexpr int64_t kColChunk = 1024;
 // Threads per block of ex.scan_rows and ex.for_blocks.
 constexpr int kBlockThreads = 128;
 

@@ -38,6 +38,25 @@ struct HostExec {
     }
   }
 
+  template <class Acc, class Term, class Store>
+  void reduce_cols(int64_t cols, int64_t n, Term term, Store store) {
+    const int64_t chunks = n > 0 ? (n + kColChunk - 1) / kColChunk : 1;
+    for (int64_t c = 0; c < cols; ++c) {
+      Acc total = 0;
+      for (int64_t k = 0; k < chunks; ++k) {
+        const int64_t i0 = k * kColChunk, i1 = i0 + kColChunk < n ? i0 + kColChunk : n;
+        Acc chunk = 0;
+        for (int lane = 0; lane < kColLanes; ++lane) {
+          Acc part = 0;
+          for (int64_t i = i0 + lane; i < i1; i += kColLanes) part += term(c, i);
+          chunk += part;
+        }
+        total += chunk;
+      }
+      store(c, total);
+    }
+  }
+
   template <class Count, class Visit>
   void scan_rows(int64_t rows, int64_t n, Count count, Visit visit) {
     for (int64_t r = 0; r < rows; ++r) {

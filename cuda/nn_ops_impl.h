@@ -3,8 +3,9 @@
 // embedding, dropout. Formulas (and the backward terms) in ops/nn_ops.h.
 // A work item owns a line, a row or an output element and sums sequentially,
 // in the CPU backend's order, with the same double accumulators; the long
-// sums (the cross-entropy mean, per-channel statistics and parameter
-// gradients over all rows) go through ex.reduce_rows, in double.
+// sums go through ex.reduce_rows (the cross-entropy mean, bucket counts) or
+// ex.reduce_cols (per-channel statistics and parameter gradients over all
+// rows), in double.
 #pragma once
 
 #include "cuda/exec.h"
@@ -145,22 +146,22 @@ void layer_norm_backward(Exec& ex, int64_t R, int64_t D, const T* x, const T* w,
         dx[r * D + j] = rstd[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);  // terms 1, 2, 3
       }
     });
-  // Column sums over the rows (ex.reduce_rows), in double: dw[j] = sum_r g xhat,
+  // Column sums over the rows (ex.reduce_cols), in double: dw[j] = sum_r g xhat,
   // db[j] = sum_r g.
   if (dw)
-    ex.template reduce_rows<double>(
+    ex.template reduce_cols<double>(
         D, R,
         [=] SEQBOAT_HOST_DEVICE(int64_t j, int64_t r) {
           return static_cast<double>(g[r * D + j] * (x[r * D + j] - mean[r]) * rstd[r]);
         },
         [=] SEQBOAT_HOST_DEVICE(int64_t j, double sum) { dw[j] = static_cast<T>(sum); });
   if (db)
-    ex.template reduce_rows<double>(
+    ex.template reduce_cols<double>(
         D, R, [=] SEQBOAT_HOST_DEVICE(int64_t j, int64_t r) { return static_cast<double>(g[r * D + j]); },
         [=] SEQBOAT_HOST_DEVICE(int64_t j, double sum) { db[j] = static_cast<T>(sum); });
 }
 
-// Statistics per channel (training: two column reductions in double, the
+// Statistics per channel (training: two column sums in double, the
 // mean and then the variance about it), then the normalisation per element,
 // then the running update per channel.
 template <class Exec, class T>
@@ -170,10 +171,10 @@ void batch_norm_forward(Exec& ex, const kernels::BatchNormArgs& a, const T* x, c
   auto stats = ex.template scratch<double>(2 * C);
   double* st = stats.get();  // st[c] = mean, st[C + c] = biased variance
   if (a.training) {
-    ex.template reduce_rows<double>(
+    ex.template reduce_cols<double>(
         C, M, [=] SEQBOAT_HOST_DEVICE(int64_t c, int64_t m) { return static_cast<double>(x[m * C + c]); },
         [=] SEQBOAT_HOST_DEVICE(int64_t c, double sum) { st[c] = sum / static_cast<double>(M); });
-    ex.template reduce_rows<double>(
+    ex.template reduce_cols<double>(
         C, M,
         [=] SEQBOAT_HOST_DEVICE(int64_t c, int64_t m) {
           const double d = x[m * C + c] - st[c];
@@ -211,7 +212,7 @@ void batch_norm_backward(Exec& ex, int64_t M, int64_t C, bool through_stats, con
                          const T* rstd, const T* g, T* dx, T* dw, T* db) {
   auto sums = ex.template scratch<double>(2 * C);
   double* s = sums.get();  // s[c] = sum_g, s[C + c] = sum_gx: row c < C sums g, row C + c sums g xhat
-  ex.template reduce_rows<double>(
+  ex.template reduce_cols<double>(
       2 * C, M,
       [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t m) {
         const int64_t c = r % C;

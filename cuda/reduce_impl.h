@@ -1,7 +1,8 @@
 // cuda/reduce_impl.h: CUDA kernels of ops/reduce.cpp (ops/kernels/reduce.h),
-// over an executor (cuda/exec.h). Sums through ex.reduce_rows (a work item
-// per short row, a block of threads per long one); max per row in one work
-// item, in order, so that the first maximal element wins as on the CPU.
+// over an executor (cuda/exec.h). Sums over rows through ex.reduce_rows (a
+// work item per short row, a block of threads per long one), over leading
+// dims through ex.reduce_cols (coalesced column sums); max per row in one
+// work item, in order, so that the first maximal element wins as on the CPU.
 #pragma once
 
 #include "cuda/exec.h"
@@ -19,7 +20,7 @@ void sum_rows(Exec& ex, int64_t outer, int64_t inner, const T* x, T* out) {
 
 template <class Exec, class T>
 void sum_leading(Exec& ex, int64_t inner, int64_t outer, const T* x, T* out) {
-  ex.template reduce_rows<T>(
+  ex.template reduce_cols<T>(
       outer, inner, [=] SEQBOAT_HOST_DEVICE(int64_t r, int64_t i) { return x[i * outer + r]; },
       [=] SEQBOAT_HOST_DEVICE(int64_t r, T total) { out[r] = total; });
 }

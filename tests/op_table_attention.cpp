@@ -138,6 +138,17 @@ SEQBOAT_OP_CASES(local_attention_cases) {
           return local_attention(qkv[0], qkv[1], qkv[2], x[1], Tensor(), Tensor(),
                                  {2, causal, AttnActivation::Softmax});
         });
+  // v without channels: the output is empty and dq, dk, dw are 0.
+  table.add(
+      "local_attention/softmax/causal/window2/v_without_channels",
+      [](Generator& g) {
+        Tensor pos = empty({kB, kS}, DType::Int64);
+        for (int64_t n = 0; n < kB * kS; ++n) pos.data<int64_t>()[n] = n % kS;
+        return V{randn({kB, kS, kZ}, g), randn({kB, kS, kZ}, g), randn({kB, kS, 0}, g), randn({2 * kM - 1}, g), pos};
+      },
+      [](const V& x) {
+        return local_attention(x[0], x[1], x[2], Tensor(), x[4], x[3], {2, true, AttnActivation::Softmax});
+      });
   // Longer than one shared-memory tile of the CUDA kernels (32 query rows,
   // cuda/attention_impl.h) and wider than one step of 32 channels of v: the
   // second tile and the second step are partial.

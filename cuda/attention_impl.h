@@ -110,15 +110,16 @@ SEQBOAT_HOST_DEVICE inline void dpre_from_dcoef(const AttnGeometry& a, const T* 
 // The shared-memory tiles: a block takes TQ consecutive query rows of one
 // batch row; their keys are the TQ + width - 1 consecutive slots from
 // q0 - reach, so query row qi of the tile meets key t at span row qi + t.
-// Rows of q, k, G and v in shared memory are padded by one element: the
+// Rows of q, k, G and v in shared memory have an odd stride (cols | 1): the
 // threads of a warp read span rows qi + t, qi + t + 1, ... at the same
-// column, which a stride of Z (or 32) elements would put in one bank.
+// column, which an even stride such as Z = 64 or 32 channels would put in
+// a few banks (an odd stride spreads 4- and 8-byte elements over all).
 struct AttnTile {
   int64_t rows = 0;    // TQ, 0 when no tile fits: the kernels without shared memory run
   int64_t span = 0;    // TQ + width - 1
   int64_t tiles = 0;   // ceil(S / TQ) per batch row
   int64_t chunk = 0;   // backward: channels of G and v per step
-  int64_t stride = 0;  // elements per row of q and k (forward) or G and v (backward): Z + 1 or chunk + 1
+  int64_t stride = 0;  // elements per row of q and k (forward) or G and v (backward): Z or chunk, made odd
   size_t bytes = 0;    // shared memory per block
 };
 
@@ -128,7 +129,7 @@ struct AttnTile {
 template <class T>
 AttnTile fit_tile(const AttnGeometry& a, int64_t cols, size_t limit) {
   AttnTile tile;
-  const int64_t stride = cols + 1;
+  const int64_t stride = cols | 1;  // odd
   for (int64_t tq = 32; tq >= 1; tq /= 2) {
     const int64_t span = tq + a.width - 1;
     const size_t bytes = sizeof(T) * static_cast<size_t>((tq + span) * stride + tq * a.width);

@@ -34,10 +34,12 @@
 //
 //   ex.template reduce_cols<Acc>(cols, n, term, store)
 //
-// compute the same totals in an order both executors share exactly: the rows
-// in chunks of kColChunk; within a chunk, kColLanes row lanes (lane l takes
+// compute the same totals in an order both executors share: the rows in
+// chunks of kColChunk; within a chunk, kColLanes row lanes (lane l takes
 // rows l, l + kColLanes, ... in order) added in lane order; then the chunks'
-// partial sums in chunk order. On the GPU a warp holds 32 consecutive
+// partial sums in chunk order. (The same additions in the same order; a
+// term itself may still round differently where nvcc and the host compiler
+// contract a * b + c into an FMA differently.) On the GPU a warp holds 32 consecutive
 // columns (coalesced reads) and a block kColLanes warps, one per lane.
 // (reduce_rows's final combination is CUB's tree, which HostExec does not
 // copy: there the two agree up to the order of summation.)

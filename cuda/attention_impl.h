@@ -146,6 +146,20 @@ AttnTile fit_tile(const AttnGeometry& a, int64_t cols, size_t limit) {
   return tile;
 }
 
+// Shared rows r = 0 .. rows - 1 (stride elements apart) from slots first + r
+// of batch row b of `src` (slot s at (b S + s) * row_step), channels col0 ..
+// col0 + cols - 1; 0 for slots outside [0, S) and channels from col_end on.
+// Thread th of the block takes elements th, th + kBlockThreads, ...
+template <class T>
+SEQBOAT_HOST_DEVICE inline void load_tile_rows(T* dst, int64_t stride, int64_t rows, int64_t cols, const T* src,
+                                               int64_t row_step, int64_t b, int64_t S, int64_t first, int64_t col0,
+                                               int64_t col_end, int th) {
+  for (int64_t e = th; e < rows * cols; e += kBlockThreads) {
+    const int64_t r = e / cols, c = e % cols, j = first + r, h = col0 + c;
+    dst[r * stride + c] = j >= 0 && j < S && h < col_end ? src[(b * S + j) * row_step + h] : T(0);
+  }
+}
+
 // Forward: q and k, Z channels. Backward (dpre): G and v, 32 channels per step.
 template <class T>
 AttnTile forward_tile(const AttnGeometry& a, size_t limit) {
@@ -187,15 +201,9 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
   auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     T* qs = reinterpret_cast<T*>(raw);
     T* ks = qs + TQ * ZP;
-    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, k0 = q0 - a.reach;
-    for (int64_t e = th; e < TQ * Z; e += kBlockThreads) {
-      const int64_t qi = e / Z, z = e % Z, i = q0 + qi;
-      qs[qi * ZP + z] = i < S ? in.q[(b * S + i) * in.q_row + z] : T(0);
-    }
-    for (int64_t e = th; e < KS * Z; e += kBlockThreads) {
-      const int64_t kj = e / Z, z = e % Z, j = k0 + kj;
-      ks[kj * ZP + z] = j >= 0 && j < S ? in.k[(b * S + j) * in.k_row + z] : T(0);
-    }
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
+    load_tile_rows(qs, ZP, TQ, Z, in.q, in.q_row, b, S, q0, 0, Z, th);
+    load_tile_rows(ks, ZP, KS, Z, in.k, in.k_row, b, S, q0 - a.reach, 0, Z, th);
   };
   auto scores = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     const T* qs = reinterpret_cast<const T*>(raw);
@@ -288,17 +296,11 @@ void dpre_tiled(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const 
     T* gs = reinterpret_cast<T*>(raw);
     T* vs = gs + TQ * HP;
     T* ds = vs + KS * HP;
-    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, k0 = q0 - a.reach, h0 = step * HC;
+    const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, h0 = step * HC;
     if (step == 0)
       for (int64_t e = th; e < TQ * W; e += kBlockThreads) ds[e] = T(0);
-    for (int64_t e = th; e < TQ * HC; e += kBlockThreads) {
-      const int64_t qi = e / HC, hh = e % HC, i = q0 + qi, h = h0 + hh;
-      gs[qi * HP + hh] = i < S && h < H ? G[(b * S + i) * H + h] : T(0);
-    }
-    for (int64_t e = th; e < KS * HC; e += kBlockThreads) {
-      const int64_t kj = e / HC, hh = e % HC, j = k0 + kj, h = h0 + hh;
-      vs[kj * HP + hh] = j >= 0 && j < S && h < H ? in.v[(b * S + j) * in.v_row + h] : T(0);
-    }
+    load_tile_rows(gs, HP, TQ, HC, G, H, b, S, q0, h0, H, th);
+    load_tile_rows(vs, HP, KS, HC, in.v, in.v_row, b, S, q0 - a.reach, h0, H, th);
   };
   auto accumulate = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     const T* gs = reinterpret_cast<const T*>(raw);

@@ -160,6 +160,31 @@ SEQBOAT_HOST_DEVICE inline void load_tile_rows(T* dst, int64_t stride, int64_t r
   }
 }
 
+// A tile's shared memory: TQ query rows, then span rows (both `stride`
+// elements apart), then the TQ x width (query, key) pairs.
+template <class T>
+struct TileMemory {
+  T* query_rows;
+  T* span_rows;
+  T* pairs;
+};
+template <class T>
+SEQBOAT_HOST_DEVICE inline TileMemory<T> tile_memory(unsigned char* raw, const AttnTile& tile) {
+  T* base = reinterpret_cast<T*>(raw);
+  return {base, base + tile.rows * tile.stride, base + (tile.rows + tile.span) * tile.stride};
+}
+
+// Query row qi of the tile . span row qi + t (where query qi meets key t),
+// over the first n channels, in channel order.
+template <class T>
+SEQBOAT_HOST_DEVICE inline T pair_dot(const TileMemory<T>& m, const AttnTile& tile, int64_t qi, int64_t t, int64_t n) {
+  const T* x = m.query_rows + qi * tile.stride;
+  const T* y = m.span_rows + (qi + t) * tile.stride;
+  T dot = 0;
+  for (int64_t z = 0; z < n; ++z) dot += x[z] * y[z];
+  return dot;
+}
+
 // Forward: q and k, Z channels. Backward (dpre): G and v, 32 channels per step.
 template <class T>
 AttnTile forward_tile(const AttnGeometry& a, size_t limit) {
@@ -199,45 +224,39 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
   const T c = static_cast<T>(a.q_scale);
   // shared: q (TQ x ZP) | k (KS x ZP) | scores (TQ x W)
   auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    T* qs = reinterpret_cast<T*>(raw);
-    T* ks = qs + TQ * ZP;
+    const TileMemory<T> m = tile_memory<T>(raw, tile);
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
-    load_tile_rows(qs, ZP, TQ, Z, in.q, in.q_row, b, S, q0, 0, Z, th);
-    load_tile_rows(ks, ZP, KS, Z, in.k, in.k_row, b, S, q0 - a.reach, 0, Z, th);
+    load_tile_rows(m.query_rows, ZP, TQ, Z, in.q, in.q_row, b, S, q0, 0, Z, th);
+    load_tile_rows(m.span_rows, ZP, KS, Z, in.k, in.k_row, b, S, q0 - a.reach, 0, Z, th);
   };
   auto scores = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    const T* qs = reinterpret_cast<const T*>(raw);
-    const T* ks = qs + TQ * ZP;
-    T* ps = reinterpret_cast<T*>(raw) + (TQ + KS) * ZP;
+    const TileMemory<T> m = tile_memory<T>(raw, tile);
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t e = th; e < TQ * W; e += kBlockThreads) {
-      const int64_t qi = e / W, t = e % W, i = q0 + qi;
+      const int64_t qi = e / W, t = e % W, i = q0 + qi, j = a.key_of(i, t);
       if (i >= S) continue;
-      const int64_t j = a.key_of(i, t);
       const bool visible = key_visible(a, in, b, j);
       T pre = 0;
       if (visible) {
-        T dot = 0;
-        for (int64_t z = 0; z < Z; ++z) dot += qs[qi * ZP + z] * ks[(qi + t) * ZP + z];
-        pre = c * dot;
+        pre = c * pair_dot(m, tile, qi, t, Z);
         if (in.w) pre += in.w[bias_slot(a, in, b, i, j)];
       }
-      ps[e] = masked_pre(a, visible, pre);
+      m.pairs[e] = masked_pre(a, visible, pre);
     }
   };
   auto normalize = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    T* ps = reinterpret_cast<T*>(raw) + (TQ + KS) * ZP;
+    T* ps = tile_memory<T>(raw, tile).pairs;
     const int64_t q0 = (blk % tiles) * TQ;
     for (int64_t qi = th; qi < TQ; qi += kBlockThreads)
       if (q0 + qi < S) normalize_row(a, ps + qi * W);
   };
   auto store = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    const T* ps = reinterpret_cast<const T*>(raw) + (TQ + KS) * ZP;
+    const T* ps = tile_memory<T>(raw, tile).pairs;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, rows = math_min(TQ, S - q0);
     for (int64_t e = th; e < rows * W; e += kBlockThreads) weights[(b * S + q0) * W + e] = ps[e];
   };
   auto output = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    const T* ps = reinterpret_cast<const T*>(raw) + (TQ + KS) * ZP;
+    const T* ps = tile_memory<T>(raw, tile).pairs;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t e = th; e < TQ * H; e += kBlockThreads) {
       const int64_t qi = e / H, h = e % H, i = q0 + qi;
@@ -293,38 +312,31 @@ void dpre_tiled(Exec& ex, const AttnGeometry& a, const AttnInputs<T>& in, const 
   const int64_t steps = H > 0 ? (H + HC - 1) / HC : 1;
   // shared: G (TQ x HP) | v (KS x HP) | dcoef (TQ x W)
   auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
-    T* gs = reinterpret_cast<T*>(raw);
-    T* vs = gs + TQ * HP;
-    T* ds = vs + KS * HP;
+    const TileMemory<T> m = tile_memory<T>(raw, tile);
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, h0 = step * HC;
     if (step == 0)
-      for (int64_t e = th; e < TQ * W; e += kBlockThreads) ds[e] = T(0);
-    load_tile_rows(gs, HP, TQ, HC, G, H, b, S, q0, h0, H, th);
-    load_tile_rows(vs, HP, KS, HC, in.v, in.v_row, b, S, q0 - a.reach, h0, H, th);
+      for (int64_t e = th; e < TQ * W; e += kBlockThreads) m.pairs[e] = T(0);
+    load_tile_rows(m.query_rows, HP, TQ, HC, G, H, b, S, q0, h0, H, th);
+    load_tile_rows(m.span_rows, HP, KS, HC, in.v, in.v_row, b, S, q0 - a.reach, h0, H, th);
   };
   auto accumulate = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
-    const T* gs = reinterpret_cast<const T*>(raw);
-    const T* vs = gs + TQ * HP;
-    T* ds = reinterpret_cast<T*>(raw) + (TQ + KS) * HP;
+    const TileMemory<T> m = tile_memory<T>(raw, tile);
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t e = th; e < TQ * W; e += kBlockThreads) {
-      const int64_t qi = e / W, t = e % W, i = q0 + qi;
-      if (i >= S || weights[(b * S + i) * W + t] == T(0)) continue;
-      T dot = 0;
-      for (int64_t h = 0; h < HC; ++h) dot += gs[qi * HP + h] * vs[(qi + t) * HP + h];
-      ds[e] += dot;
+      const int64_t qi = e / W, i = q0 + qi;
+      if (i < S && weights[(b * S + i) * W + e % W] != T(0)) m.pairs[e] += pair_dot(m, tile, qi, e % W, HC);
     }
   };
   auto jacobian = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
     if (step != steps - 1) return;
-    T* ds = reinterpret_cast<T*>(raw) + (TQ + KS) * HP;
+    T* ds = tile_memory<T>(raw, tile).pairs;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ;
     for (int64_t qi = th; qi < TQ; qi += kBlockThreads)
       if (q0 + qi < S) dpre_from_dcoef(a, weights + (b * S + q0 + qi) * W, ds + qi * W);
   };
   auto store = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t step, int th, unsigned char* raw) {
     if (step != steps - 1) return;
-    const T* ds = reinterpret_cast<const T*>(raw) + (TQ + KS) * HP;
+    const T* ds = tile_memory<T>(raw, tile).pairs;
     const int64_t b = blk / tiles, q0 = (blk % tiles) * TQ, rows = math_min(TQ, S - q0);
     for (int64_t e = th; e < rows * W; e += kBlockThreads) dpre[(b * S + q0) * W + e] = ds[e];
   };

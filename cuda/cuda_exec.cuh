@@ -99,6 +99,9 @@ __global__ void blocks_kernel(int64_t blocks, int64_t steps, Phases... phases) {
       ((phases(block, step, static_cast<int>(threadIdx.x), block_shared), __syncthreads()), ...);
 }
 
+// Blocks for a grid-stride kernel over `wanted` units: one each, at most 2^20.
+inline int grid_blocks(int64_t wanted) { return static_cast<int>(wanted < (1 << 20) ? wanted : (1 << 20)); }
+
 inline cudaStream_t cuda_stream() { return static_cast<cudaStream_t>(stream()); }
 
 inline const char* cublas_status_name(cublasStatus_t s) {
@@ -163,7 +166,7 @@ struct CudaExec {
       });
       return;
     }
-    const int blocks = static_cast<int>(rows < (1 << 20) ? rows : (1 << 20));
+    const int blocks = grid_blocks(rows);
     reduce_rows_kernel<Acc><<<blocks, kReduceThreads, 0, cuda_stream()>>>(rows, n, term, store);
     check_status(cudaGetLastError(), "kernel launch (reduce_rows)");
   }
@@ -174,8 +177,7 @@ struct CudaExec {
     const int64_t chunks = n > 0 ? (n + kColChunk - 1) / kColChunk : 1, tiles = (cols + 31) / 32;
     Buffer<Acc> partial(chunks * cols);
     Acc* part = partial.get();
-    const int64_t wanted = tiles * chunks;
-    const int grid = static_cast<int>(wanted < (1 << 20) ? wanted : (1 << 20));
+    const int grid = grid_blocks(tiles * chunks);
     reduce_cols_kernel<Acc><<<grid, 32 * kColLanes, 0, cuda_stream()>>>(cols, n, tiles, chunks, term, part);
     check_status(cudaGetLastError(), "kernel launch (reduce_cols)");
     for_each(cols, [=] __device__(int64_t c) {  // the chunks in order
@@ -188,7 +190,7 @@ struct CudaExec {
   template <class Count, class Visit>
   void scan_rows(int64_t rows, int64_t n, Count count, Visit visit) {
     if (rows <= 0 || n <= 0) return;
-    const int blocks = static_cast<int>(rows < (1 << 20) ? rows : (1 << 20));
+    const int blocks = grid_blocks(rows);
     scan_rows_kernel<<<blocks, kBlockThreads, 0, cuda_stream()>>>(rows, n, count, visit);
     check_status(cudaGetLastError(), "kernel launch (scan_rows)");
   }
@@ -212,7 +214,7 @@ struct CudaExec {
       check_status(cudaFuncSetAttribute(blocks_kernel<Phases...>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                         static_cast<int>(shared_bytes)),
                    "cudaFuncSetAttribute (dynamic shared memory)");
-    const int grid = static_cast<int>(blocks < (1 << 20) ? blocks : (1 << 20));
+    const int grid = grid_blocks(blocks);
     blocks_kernel<<<grid, kBlockThreads, shared_bytes, cuda_stream()>>>(blocks, steps, phases...);
     check_status(cudaGetLastError(), "kernel launch (for_blocks)");
   }

@@ -358,14 +358,6 @@ class LMTask : public Task {
     model_->to(device_ = device);
   }
 
-  static std::string source_root() {
-#ifdef SEQBOAT_SOURCE_DIR
-    return SEQBOAT_SOURCE_DIR;
-#else
-    return ".";
-#endif
-  }
-
   nn::Module& model() override { return *model_; }
   std::vector<nn::SeqBoatLayer*> layers() override {
     std::vector<nn::SeqBoatLayer*> out;
@@ -437,6 +429,14 @@ std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DTy
                                 Splits splits) {
   if (cfg.at("task") == "lm") return std::make_unique<LMTask>(cfg, dt, gen, device, splits);
   return std::make_unique<ClassificationTask>(cfg, out_dir, dt, gen, device, splits);
+}
+
+std::string source_root() {
+#ifdef SEQBOAT_SOURCE_DIR
+  return SEQBOAT_SOURCE_DIR;
+#else
+  return ".";
+#endif
 }
 
 }  // namespace seqboat::train

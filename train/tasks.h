@@ -76,4 +76,8 @@ ClassificationData load_classification_data(const nlohmann::json& cfg, const std
 Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const std::vector<int64_t>& idx);
 std::string token_label(const std::string& task, int32_t id);
 
+// The source tree this binary was built from (the default lm corpus), or "."
+// when the build did not record it.
+std::string source_root();
+
 }  // namespace seqboat::train

@@ -82,7 +82,7 @@ int cmd_inspect(const std::vector<std::string>& argv) {
   if (task == "lm") {
     std::vector<std::string> paths = cfg.at("data.paths").get<std::vector<std::string>>();
     data::ByteCorpus corpus =
-        paths.empty() ? data::ByteCorpus::from_source_tree(SEQBOAT_SOURCE_DIR) : data::ByteCorpus::from_files(paths);
+        paths.empty() ? data::ByteCorpus::from_source_tree(train::source_root()) : data::ByteCorpus::from_files(paths);
     const int64_t len = std::min<int64_t>(cfg.at("lm.seq_len").get<int64_t>(), static_cast<int64_t>(corpus.size()) - 1);
     if (len < 1) throw std::runtime_error("inspect: the lm corpus is too short to show a window (1 byte)");
     for (int i = 0; i < 64; ++i) {

@@ -10,6 +10,7 @@
 
 #include "data/example.h"
 #include "tensor/file_read.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::data {
 
@@ -52,12 +53,13 @@ ByteCorpus ByteCorpus::from_files(const std::vector<std::string>& paths) {
 
 ByteCorpus ByteCorpus::from_source_tree(const std::string& root) {
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) throw std::runtime_error(fmt::format("byte corpus: '{}' is not a directory", root));
+  if (!fs::is_directory(root, ec))
+    throw std::runtime_error(fmt::format("byte corpus: {} is not a directory", quote_text(root)));
   std::vector<std::string> files;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
-  if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list '{}': {}", root, ec.message()));
+  if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list {}: {}", quote_text(root), ec.message()));
   for (; it != end; it.increment(ec)) {
-    if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list '{}': {}", root, ec.message()));
+    if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list {}: {}", quote_text(root), ec.message()));
     const fs::path& p = it->path();
     const std::string name = p.filename().string();
     if (it->is_directory(ec)) {
@@ -68,11 +70,12 @@ ByteCorpus ByteCorpus::from_source_tree(const std::string& root) {
   }
   std::sort(files.begin(), files.end());
   if (files.empty())
-    throw std::runtime_error(fmt::format("byte corpus: empty corpus (no .md/.h/.cpp/.cu/.txt/.json under '{}')", root));
+    throw std::runtime_error(
+        fmt::format("byte corpus: empty corpus (no .md/.h/.cpp/.cu/.txt/.json under {})", quote_text(root)));
   std::vector<uint8_t> bytes;
   for (const auto& f : files) append_file(f, bytes);
   if (bytes.empty())
-    throw std::runtime_error(fmt::format("byte corpus: empty corpus (all files under '{}' empty)", root));
+    throw std::runtime_error(fmt::format("byte corpus: empty corpus (all files under {} empty)", quote_text(root)));
   return ByteCorpus(std::move(bytes));
 }
 

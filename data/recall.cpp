@@ -40,14 +40,19 @@ std::vector<SeqExample> make_recall(const RecallConfig& cfg, int n, uint64_t see
 
   const int len = recall_seq_len(cfg);
   const int32_t vbase = recall_value_base(cfg);
+  // Partial Fisher-Yates from the identity permutation: the first n_pairs
+  // entries become distinct keys. The swaps are undone after each example
+  // (instead of refilling all n_keys entries), so the work per example is
+  // O(n_pairs) whatever the key vocabulary; the draws are the same.
   std::vector<int32_t> keys(static_cast<size_t>(cfg.n_keys));
+  std::iota(keys.begin(), keys.end(), 0);
+  std::vector<int> swapped(static_cast<size_t>(cfg.n_pairs));
   std::vector<SeqExample> out(static_cast<size_t>(n));
   for (auto& ex : out) {
-    // Partial Fisher-Yates: the first n_pairs entries become distinct keys.
-    std::iota(keys.begin(), keys.end(), 0);
     for (int i = 0; i < cfg.n_pairs; ++i) {
       const int j = i + static_cast<int>(uniform_below(rng, static_cast<uint64_t>(cfg.n_keys - i)));
       std::swap(keys[i], keys[j]);
+      swapped[i] = j;
     }
     ex.tokens.assign(static_cast<size_t>(len), kRecallPad);
     std::vector<int> values(static_cast<size_t>(cfg.n_pairs));
@@ -60,6 +65,7 @@ std::vector<SeqExample> make_recall(const RecallConfig& cfg, int n, uint64_t see
     ex.tokens[2 * cfg.n_pairs] = kRecallSep;
     ex.tokens[2 * cfg.n_pairs + 1] = kRecallKeyBase + keys[q];
     ex.label = values[q];
+    for (int i = cfg.n_pairs - 1; i >= 0; --i) std::swap(keys[i], keys[swapped[i]]);  // back to the identity
   }
   return out;
 }

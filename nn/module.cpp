@@ -7,6 +7,7 @@
 
 #include "autograd/autograd.h"
 #include "ops/shape.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::nn {
 
@@ -78,7 +79,7 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
     }
     const Tensor& src = it->second;
     if (src.shape() != t->shape())
-      fail(fmt::format("load_state_dict: '{}' has shape {} in the state but {} in the module", name,
+      fail(fmt::format("load_state_dict: {} has shape {} in the state but {} in the module", quote_text(name),
                        shape_str(src.shape()), shape_str(t->shape())));
     copy_into(*t, src.dtype() == t->dtype() ? src.detach() : src.detach().to(t->dtype()));
   }
@@ -86,9 +87,10 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
   std::vector<std::string> unexpected;
   for (auto& [name, t] : state)
     if (!known.count(name)) unexpected.push_back(name);
+  // Lists clipped (quoted_list): a file may name 100,000 unknown tensors.
   if (!missing.empty() || !unexpected.empty())
-    fail(fmt::format("load_state_dict: missing [{}]; unexpected [{}]", fmt::join(missing, ", "),
-                     fmt::join(unexpected, ", ")));
+    fail(fmt::format("load_state_dict: {} missing [{}]; {} unexpected [{}]", missing.size(), quoted_list(missing),
+                     unexpected.size(), quoted_list(unexpected)));
 }
 
 void Module::zero_grad() {

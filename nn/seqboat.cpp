@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <type_traits>
 
 #include "nn/decoding.h"
 #include "tensor/json_text.h"
@@ -25,8 +26,21 @@ namespace {
 template <class T>
 T get_key(const json& j, const char* where, const std::string& key) {
   if (!j.contains(key)) throw std::invalid_argument(fmt::format("{} config: missing key '{}'", where, key));
+  const json& v = j.at(key);
+  // JSON numbers are checked before conversion: an integer key takes an
+  // integral JSON number that fits int64 (3.9 is not truncated, 1e300 is not
+  // converted), a number key a finite one.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+      throw std::invalid_argument(
+          fmt::format("{} config: key '{}' must be an integer, got {}", where, key, json_excerpt(v)));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      throw std::invalid_argument(
+          fmt::format("{} config: key '{}' must be a finite number, got {}", where, key, json_excerpt(v)));
+  }
   try {
-    return j.at(key).get<T>();
+    return v.get<T>();
   } catch (const json::exception&) {
     throw std::invalid_argument(
         fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
@@ -47,8 +61,8 @@ void reject_unknown(const json& j, const char* where, const std::set<std::string
   if (!j.is_object()) throw std::invalid_argument(fmt::format("{} config: expected a JSON object", where));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
-      throw std::invalid_argument(
-          fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(), fmt::join(known, ", ")));
+      throw std::invalid_argument(fmt::format("{} config: unknown key {}; valid keys: {}", where, quote_text(it.key()),
+                                              fmt::join(known, ", ")));
 }
 
 // Sizes from a config file (a golden file's metadata): positive and at most
@@ -62,6 +76,17 @@ void require_positive(const char* where, const char* key, int64_t v) {
         fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
 }
 
+// Rates and scales from a config file: a dropout probability in [0, 1), a
+// temperature scale in (0, 1e6] (the router divides by it).
+void require_rates(const char* where, std::initializer_list<std::pair<const char*, double>> rates, double scale) {
+  for (auto [key, v] : rates)
+    if (!(v >= 0 && v < 1))
+      throw std::invalid_argument(fmt::format("{} config: '{}' must be from 0 to below 1, got {}", where, key, v));
+  if (!(scale > 0 && scale <= 1e6))
+    throw std::invalid_argument(
+        fmt::format("{} config: 'init_temp_scale' must be above 0 and at most 1e6, got {}", where, scale));
+}
+
 class SimpleRelPosBias : public Module {
  public:
   explicit SimpleRelPosBias(Tensor* w) { register_parameter("rel_pos_bias", w); }
@@ -72,13 +97,13 @@ class SimpleRelPosBias : public Module {
 AttnActivation parse_activation(const std::string& s) {
   if (s == "softmax") return AttnActivation::Softmax;
   if (s == "relu2") return AttnActivation::Relu2;
-  throw std::invalid_argument(fmt::format("attention_activation '{}' is not one of: softmax, relu2", s));
+  throw std::invalid_argument(fmt::format("attention_activation {} is not one of: softmax, relu2", quote_text(s)));
 }
 
 RelPosType parse_rel_pos(const std::string& s) {
   if (s == "simple") return RelPosType::Simple;
   if (s == "rotary") return RelPosType::Rotary;
-  throw std::invalid_argument(fmt::format("rel_pos_bias '{}' is not one of: simple, rotary", s));
+  throw std::invalid_argument(fmt::format("rel_pos_bias {} is not one of: simple, rotary", quote_text(s)));
 }
 
 // ---------------------------------------------------------------- MultiHeadEMA
@@ -166,6 +191,9 @@ LayerConfig LayerConfig::from_json(const json& j) {
     throw std::invalid_argument(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
   if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2)
     throw std::invalid_argument("SeqBoatLayer config: rotary needs an even zdim");
+  require_rates(
+      w, {{"dropout", c.dropout}, {"attention_dropout", c.attention_dropout}, {"hidden_dropout", c.hidden_dropout}},
+      c.init_temp_scale);
   return c;
 }
 
@@ -296,6 +324,7 @@ ModelConfig ModelConfig::from_json(const json& j) {
                       {"mem_size", c.mem_size}})
     if (v < 0 || v > kMaxModuleSize)
       throw std::invalid_argument(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
+  require_rates(w, {{"dropout", c.dropout}}, c.init_temp_scale);
   return c;
 }
 

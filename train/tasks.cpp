@@ -72,22 +72,24 @@ json listops_generator_settings(const json& cfg) {
   return g;
 }
 
-// Generates the listops splits into dir unless the files there were made with
-// these settings. generator.json is written last: a run killed while
-// generating leaves no stamp, so the next one generates again.
-void ensure_generated_listops(const json& cfg, const fs::path& dir) {
-  const json settings = listops_generator_settings(cfg);
+// Whether dir holds the three splits and a generator.json recording these
+// settings (unreadable or malformed: no).
+bool generated_listops_fresh(const json& settings, const fs::path& dir) {
   const fs::path stamp = dir / "generator.json";
-  bool fresh = fs::exists(dir / "basic_train.tsv") && fs::exists(dir / "basic_val.tsv") &&
-               fs::exists(dir / "basic_test.tsv") && fs::exists(stamp);
-  if (fresh) {
-    try {
-      fresh = parse_json_text(read_file_limited(stamp.string(), 1 << 20, "generator stamp"), "stamp") == settings;
-    } catch (const std::exception&) {
-      fresh = false;  // unreadable or malformed: generate again
-    }
+  if (!fs::exists(dir / "basic_train.tsv") || !fs::exists(dir / "basic_val.tsv") ||
+      !fs::exists(dir / "basic_test.tsv") || !fs::exists(stamp))
+    return false;
+  try {
+    return parse_json_text(read_file_limited(stamp.string(), 1 << 20, "generator stamp"), "stamp") == settings;
+  } catch (const std::exception&) {
+    return false;
   }
-  if (fresh) return;
+}
+
+// The listops splits generated in memory as the files dir would hold,
+// generator.json last: a run killed while writing leaves no stamp, so the
+// next one generates again.
+std::vector<PendingFile> generate_listops_files(const json& settings, const fs::path& dir) {
   data::ListOpsGenConfig g;
   g.max_depth = settings["listops.max_depth"].get<int>();  // ranges checked by validate_config: all fit int
   g.max_args = settings["listops.max_args"].get<int>();
@@ -97,17 +99,22 @@ void ensure_generated_listops(const json& cfg, const fs::path& dir) {
   g.n_val = settings["listops.n_val"].get<int>();
   g.n_test = settings["listops.n_test"].get<int>();
   g.seed = settings["seed"].get<uint64_t>();
-  std::error_code ec;
-  fs::remove(stamp, ec);
-  data::write_listops_splits(dir.string(), g);
-  write_file_atomic(stamp.string(), settings.dump(2) + "\n");
+  const data::ListOpsSplits s = data::generate_listops(g);
+  return {{(dir / "basic_train.tsv").string(), data::listops_tsv_text(s.train)},
+          {(dir / "basic_val.tsv").string(), data::listops_tsv_text(s.val)},
+          {(dir / "basic_test.tsv").string(), data::listops_tsv_text(s.test)},
+          {(dir / "generator.json").string(), settings.dump(2) + "\n"}};
+}
+
+std::vector<data::SeqExample> checked_split(std::vector<data::SeqExample> ex, const std::string& path,
+                                            const char* split) {
+  if (ex.empty()) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path, split));
+  return ex;
 }
 
 std::vector<data::SeqExample> read_split(const fs::path& dir, const char* split) {
   const fs::path path = dir / fmt::format("basic_{}.tsv", split);
-  std::vector<data::SeqExample> ex = data::read_listops_tsv(path.string());
-  if (ex.empty()) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path.string(), split));
-  return ex;
+  return checked_split(data::read_listops_tsv(path.string()), path.string(), split);
 }
 
 }  // namespace
@@ -117,13 +124,22 @@ ClassificationData load_classification_data(const json& cfg, const std::string& 
   const std::string task = cfg.at("task");
   if (task == "listops") {
     std::string dir = cfg.at("data.dir");
-    if (dir.empty()) {
-      dir = (fs::path(out_dir) / "data").string();
-      ensure_generated_listops(cfg, dir);
+    const json settings = listops_generator_settings(cfg);
+    if (dir.empty() && !generated_listops_fresh(settings, fs::path(out_dir) / "data")) {
+      d.pending = generate_listops_files(settings, fs::path(out_dir) / "data");
+      const char* names[] = {"train", "val", "test"};
+      std::vector<data::SeqExample>* parts[] = {&d.train, &d.val, &d.test};
+      const bool wanted[] = {splits.train, splits.val, splits.test};
+      for (int i = 0; i < 3; ++i)
+        if (wanted[i])
+          *parts[i] = checked_split(data::parse_listops_tsv(d.pending[i].bytes, d.pending[i].path), d.pending[i].path,
+                                    names[i]);
+    } else {
+      if (dir.empty()) dir = (fs::path(out_dir) / "data").string();
+      if (splits.train) d.train = read_split(dir, "train");
+      if (splits.val) d.val = read_split(dir, "val");
+      if (splits.test) d.test = read_split(dir, "test");
     }
-    if (splits.train) d.train = read_split(dir, "train");
-    if (splits.val) d.val = read_split(dir, "val");
-    if (splits.test) d.test = read_split(dir, "test");
     d.vocab = data::kListOpsVocab;
     d.classes = data::kListOpsClasses;
   } else if (task == "recall") {
@@ -219,15 +235,7 @@ class ClassificationTask : public Task {
     model_ = std::make_shared<nn::SeqBoatModel>(model_config(cfg, data_.vocab, data_.classes), dt, gen);
     model_->to(device_ = device);
     batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train.size()) / batch_);
-    if (shuffle_args_)  // fail now, naming the example, rather than at the step that draws it
-      for (size_t i = 0; i < data_.train.size(); ++i) try {
-          data::eval_listops(data_.train[i].tokens);
-        } catch (const std::invalid_argument& e) {
-          throw std::runtime_error(
-              fmt::format("listops.shuffle_args needs well-formed expressions, but training example {} is not: {} (set "
-                          "listops.shuffle_args=false to train on it as it is)",
-                          i + 1, e.what()));
-        }
+    pending_ = std::move(data_.pending);
   }
 
   nn::Module& model() override { return *model_; }
@@ -257,6 +265,11 @@ class ClassificationTask : public Task {
     std::vector<int64_t> all(idx.size());
     for (size_t i = 0; i < all.size(); ++i) all[i] = static_cast<int64_t>(i);
     return make_classification_batch(shuffled, all);
+  }
+
+  Batch dummy_batch() const override {
+    const std::vector<data::SeqExample> ex = {{std::vector<int32_t>(8, 1), 0}};
+    return make_classification_batch(ex, {0});
   }
 
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
@@ -373,6 +386,14 @@ class LMTask : public Task {
     return sample(*train_, rng_);
   }
 
+  Batch dummy_batch() const override {
+    const int64_t L = std::min<int64_t>(seq_len_, 8);
+    Batch b;
+    b.tokens = from_vector_i64(std::vector<int64_t>(static_cast<size_t>(L), 0), {1, L});
+    b.labels = from_vector_i64(std::vector<int64_t>(static_cast<size_t>(L), 0), {1, L});
+    return b;
+  }
+
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
     Tensor logits = model_->forward(b.tokens.to(device_), rng);  // (B, L, V)
     Tensor flat = reshape(logits, {-1, logits.size(-1)});
@@ -424,6 +445,33 @@ class LMTask : public Task {
 };
 
 }  // namespace
+
+void Task::probe() {
+  NoGradGuard no_grad;
+  nn::Module& m = model();
+  const bool was_training = m.is_training();
+  m.eval();
+  DropoutRng unused;  // eval mode draws no dropout
+  try {
+    loss(dummy_batch(), unused, nullptr, nullptr);
+  } catch (...) {
+    m.train(was_training);
+    throw;
+  }
+  m.train(was_training);
+}
+
+void write_pending_files(const std::vector<PendingFile>& files) {
+  for (const PendingFile& f : files) {
+    const fs::path parent = fs::path(f.path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec)
+      throw std::runtime_error(
+          fmt::format("cannot create directory {}: {}", quote_text(parent.string()), ec.message()));
+    write_file_atomic(f.path, f.bytes);
+  }
+}
 
 std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device,
                                 Splits splits) {

@@ -18,6 +18,7 @@
 #include "train/config.h"
 #include "train/metrics.h"
 #include "train/routing_stats.h"
+#include "train/run_dir.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -99,69 +100,60 @@ class Progress {
 
 }  // namespace
 
-// The files of a run in its directory; a directory holding any of them holds a
-// run that a new one would destroy.
-constexpr const char* kRunFiles[] = {"checkpoint.safetensors", "metrics.jsonl", "config.json"};
+namespace {
 
-TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
-  // Everything that can be checked is checked before the output directory is
-  // touched: a failed command must not destroy the run that is already there.
-  validate_config(cfg);
-  const Device device = parse_device(cfg.value("device", "cpu"));
-  if (!device_available(device))
-    throw std::runtime_error(fmt::format("device {}: {}", device_name(device), device_unavailable_reason(device)));
+// What --resume continues from, checked against the run's config before
+// anything is written.
+nn::Checkpoint load_resume_checkpoint(const json& cfg, const fs::path& ckpt_path, int64_t total) {
+  const std::string where = quote_text(ckpt_path.string());
+  nn::Checkpoint c = nn::load_checkpoint(ckpt_path.string());
+  const json saved = parse_run_config(c.config_json, fmt::format("checkpoint {}", where));
+  for (auto it = cfg.begin(); it != cfg.end(); ++it)
+    if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
+        saved.at(it.key()) != it.value())
+      throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
+                                           json_excerpt(saved.at(it.key())), json_excerpt(it.value())));
+  if (c.step > total)
+    throw std::runtime_error(fmt::format("{}: checkpoint step {} is beyond the run's {} steps", where, c.step, total));
+  if (c.rng_states.size() != 2)
+    throw std::runtime_error(
+        fmt::format("{}: 'rng' metadata holds {} generator states, expected 2", where, c.rng_states.size()));
+  // Training on from weights or optimizer moments that are not finite is
+  // pointless: the first step's loss would be NaN.
+  for (const auto* part : {&c.model, &c.optimizer}) {
+    const std::string bad = nn::first_nonfinite(*part);
+    if (!bad.empty()) throw std::runtime_error(fmt::format("{}: not finite, cannot resume: {}", where, bad));
+  }
+  return c;
+}
+
+// Loads a resumed checkpoint's tensors into the model and the optimizer; a
+// mismatch is the file's fault (exit code 1), named.
+void load_resumed_state(const nn::Checkpoint& c, const fs::path& ckpt_path, nn::Module& model, nn::Optimizer& opt) {
+  try {
+    model.load_state_dict(c.model);
+    opt.load_state_dict(c.optimizer);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: its tensors do not fit the model its config describes: {}",
+                                         quote_text(ckpt_path.string()), e.what()));
+  }
+}
+
+}  // namespace
+
+// The run, once the directory may change: the generated data, config.json,
+// metrics.jsonl, then the training loop; the first checkpoint commits `dir`.
+static TrainSummary train_in_directory(const json& cfg, const TrainOptions& opt, Task& task_ref, nn::Optimizer& opt_ref,
+                                       const nn::LrSchedule& schedule, DropoutRng& dropout_rng, int64_t start,
+                                       RunDirTransaction& dir) {
+  Task* task = &task_ref;
+  nn::Module& model = task->model();
+  nn::Optimizer* optimizer = &opt_ref;
   const fs::path out(opt.out_dir);
   const fs::path ckpt_path = out / "checkpoint.safetensors";
   const int64_t total = cfg.at("steps");
-
-  std::optional<nn::Checkpoint> resumed;
-  if (opt.resume) {
-    if (!fs::exists(ckpt_path))
-      throw std::runtime_error(fmt::format("--resume: no checkpoint at '{}'", ckpt_path.string()));
-    resumed = nn::load_checkpoint(ckpt_path.string());
-    const json saved = parse_run_config(resumed->config_json, fmt::format("checkpoint '{}'", ckpt_path.string()));
-    for (auto it = cfg.begin(); it != cfg.end(); ++it)
-      if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
-          saved.at(it.key()) != it.value())
-        throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
-                                             json_excerpt(saved.at(it.key())), json_excerpt(it.value())));
-    if (resumed->step > total)
-      throw std::runtime_error(fmt::format("{}: checkpoint step {} is beyond the run's {} steps", ckpt_path.string(),
-                                           resumed->step, total));
-    if (resumed->rng_states.size() != 2)
-      throw std::runtime_error(fmt::format("{}: 'rng' metadata holds {} generator states, expected 2",
-                                           ckpt_path.string(), resumed->rng_states.size()));
-  } else if (!opt.overwrite) {
-    for (const char* f : kRunFiles)
-      if (fs::exists(out / f))
-        throw std::invalid_argument(fmt::format(
-            "output directory '{}' already holds a run ({} exists); use --resume to continue it, --overwrite to "
-            "replace it, or another --out",
-            out.string(), f));
-  }
-
-  fs::create_directories(out);
-  int threads = cfg.at("threads");
-  if (threads > 0) set_cpu_threads(threads);
-
-  const uint64_t seed = cfg.at("seed");
-  Generator init_gen(seed);
-  DropoutRng dropout_rng{seed + 1, 0};
-  std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen, device);
-  nn::Module& model = task->model();
-  std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
-  nn::LrSchedule schedule{cfg.at("lr"), cfg.at("warmup_steps"), total, nn::parse_decay(cfg.at("decay")),
-                          cfg.at("min_lr_ratio")};
-
-  int64_t start = 0;
-  if (resumed) {
-    model.load_state_dict(resumed->model);
-    optimizer->load_state_dict(resumed->optimizer);
-    start = resumed->step;
-    dropout_rng = DropoutRng{resumed->rng_states[0][0], resumed->rng_states[0][1]};
-    task->set_sampler_state(resumed->rng_states[1]);
-    resumed.reset();
-  }
+  const Device device = task->device();
+  write_pending_files(task->pending_files());
   write_file_atomic((out / "config.json").string(), cfg.dump(2) + "\n");
   MetricsLog metrics(out / "metrics.jsonl", opt.resume, start);
   if (opt.resume) metrics.write({{"event", "resume"}, {"step", start}});
@@ -176,6 +168,7 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
     c.config_json = cfg.dump();
     c.extra["task"] = cfg.at("task").get<std::string>();
     nn::save_checkpoint(ckpt_path.string(), c);
+    dir.commit();  // the new run stands on its own from here
   };
 
   const bool tty = opt.progress_bar && isatty(STDOUT_FILENO);
@@ -271,6 +264,69 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   }
   metrics.write(fin);
   return s;
+}
+
+TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
+  // 1. Everything that can be checked is checked before the output directory
+  // is touched: a failed command must not change the run that is already
+  // there, nor leave a half-made one.
+  validate_config(cfg);
+  const Device device = parse_device(cfg.value("device", "cpu"));
+  if (!device_available(device))
+    throw std::runtime_error(fmt::format("device {}: {}", device_name(device), device_unavailable_reason(device)));
+  const fs::path out(opt.out_dir);
+  const fs::path ckpt_path = out / "checkpoint.safetensors";
+  const int64_t total = cfg.at("steps");
+  check_run_dir(out, opt.resume, opt.overwrite);
+  std::optional<nn::Checkpoint> resumed;
+  if (opt.resume) resumed = load_resume_checkpoint(cfg, ckpt_path, total);
+
+  int threads = cfg.at("threads");
+  if (threads > 0) set_cpu_threads(threads);
+  const uint64_t seed = cfg.at("seed");
+  Generator init_gen(seed);
+  DropoutRng dropout_rng{seed + 1, 0};
+  // The data (read, or generated in memory) and the model, built and run
+  // once on a dummy batch: what only building or running it reveals fails
+  // here.
+  std::unique_ptr<Task> task = make_task(cfg, out.string(), DType::Float32, init_gen, device);
+  nn::Module& model = task->model();
+  std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
+  nn::LrSchedule schedule{cfg.at("lr"), cfg.at("warmup_steps"), total, nn::parse_decay(cfg.at("decay")),
+                          cfg.at("min_lr_ratio")};
+  int64_t start = 0;
+  if (resumed) {
+    load_resumed_state(*resumed, ckpt_path, model, *optimizer);
+    start = resumed->step;
+    dropout_rng = DropoutRng{resumed->rng_states[0][0], resumed->rng_states[0][1]};
+    task->set_sampler_state(resumed->rng_states[1]);
+    resumed.reset();
+  }
+  try {
+    task->probe();
+  } catch (const std::exception& e) {
+    throw UsageError(
+        fmt::format("the model this config describes cannot run (one forward pass on a dummy batch "
+                    "failed): {}",
+                    e.what()));
+  }
+
+  // 2. The directory, as a transaction (train/run_dir.h): until the first
+  // checkpoint, a failure puts back what was there.
+  RunDirTransaction dir(out,
+                        opt.resume      ? RunDirTransaction::Mode::Resume
+                        : opt.overwrite ? RunDirTransaction::Mode::Overwrite
+                                        : RunDirTransaction::Mode::Fresh,
+                        !task->pending_files().empty());
+  try {
+    return train_in_directory(cfg, opt, *task, *optimizer, schedule, dropout_rng, start, dir);
+  } catch (const std::exception& e) {
+    const std::string problem = dir.rollback();  // a no-op once the first checkpoint committed
+    if (!problem.empty())
+      throw std::runtime_error(
+          fmt::format("{}; and putting back what {} held failed: {}", e.what(), quote_text(out.string()), problem));
+    throw;
+  }
 }
 
 }  // namespace seqboat::train

@@ -3,6 +3,7 @@
 #include <nanobind/stl/string.h>
 
 #include "bindings.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::python {
 
@@ -11,7 +12,8 @@ DType parse_dtype(const std::string& name) {
   if (name == "float64") return DType::Float64;
   if (name == "int64") return DType::Int64;
   if (name == "uint8") return DType::UInt8;
-  throw std::invalid_argument(fmt::format("unknown dtype '{}'; expected float32, float64, int64 or uint8", name));
+  throw std::invalid_argument(
+      fmt::format("unknown dtype {}; expected float32, float64, int64 or uint8", quote_text(name)));
 }
 
 static nb::dlpack::dtype dlpack_dtype(DType dt, bool as_bool) {

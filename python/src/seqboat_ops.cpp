@@ -12,6 +12,7 @@
 #include "ops/gradcheck.h"
 #include "ops/sma.h"
 #include "ops/ssm.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::python {
 
@@ -22,13 +23,15 @@ static ConvAlgo parse_algo(const std::string& s) {
   if (s == "direct") return ConvAlgo::Direct;
   if (s == "toeplitz") return ConvAlgo::Toeplitz;
   if (s == "fft") return ConvAlgo::FFT;
-  throw std::invalid_argument(fmt::format("ssm_conv: algo '{}' is not one of: auto, direct, toeplitz, fft", s));
+  throw std::invalid_argument(
+      fmt::format("ssm_conv: algo {} is not one of: auto, direct, toeplitz, fft", quote_text(s)));
 }
 
 static AttnActivation parse_attn_activation(const std::string& s) {
   if (s == "softmax") return AttnActivation::Softmax;
   if (s == "relu2") return AttnActivation::Relu2;
-  throw std::invalid_argument(fmt::format("local_attention: activation '{}' is not one of: softmax, relu2", s));
+  throw std::invalid_argument(
+      fmt::format("local_attention: activation {} is not one of: softmax, relu2", quote_text(s)));
 }
 
 static void bind_ssm_and_attention(nb::module_& m) {

@@ -9,7 +9,7 @@
 #include <cstring>
 
 #include "cli.h"
-#include "cuda/memory.h"
+#include "device/memory.h"
 #include "data/listops.h"
 #include "ops/backend.h"
 #include "tensor/safe_text.h"

@@ -549,11 +549,11 @@ void write_listops_tsv(const std::string& path, const std::vector<ListOpsRecord>
 }
 
 void write_listops_splits(const std::string& dir, const ListOpsGenConfig& cfg) {
+  const ListOpsSplits s = generate_listops(cfg);  // first: settings it cannot satisfy leave no directory behind
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
   if (ec)
     throw std::runtime_error(fmt::format("listops: cannot create directory {}: {}", quote_text(dir), ec.message()));
-  const ListOpsSplits s = generate_listops(cfg);
   const std::filesystem::path d(dir);
   write_listops_tsv((d / "basic_train.tsv").string(), s.train);
   write_listops_tsv((d / "basic_val.tsv").string(), s.val);

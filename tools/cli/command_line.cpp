@@ -128,6 +128,7 @@ int run_command_line(const std::vector<std::string>& args) {
     fmt::print(stderr, "{} {}\nRun `seqboat {} --help` for its options.\n", prefix, safe_message(e.what()), name);
     return 2;
   } catch (const std::exception& e) {
+    if (std::ferror(stdout)) return check_stdout(name, 1);  // fmt::print threw: the output could not be written
     fmt::print(stderr, "{} error: {}\n", prefix, safe_message(error_text(e)));
     return exit_code_for(e);
   }

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include <filesystem>
+#include <map>
 #include <new>
 #include <nlohmann/json.hpp>
 
@@ -154,4 +155,23 @@ TEST_CASE("error_text: standard-library exceptions become sentences; exit codes"
   CHECK(exit_code_for(UsageError("x")) == 2);
   CHECK(exit_code_for(std::runtime_error("x")) == 1);
   CHECK(exit_code_for(std::invalid_argument("x")) == 1);  // a library's argument error on a file's data
+}
+
+TEST_CASE("the CLI fuzz harness's seed corpus covers every documented option and config key") {
+  // tests/fuzz/make_cli_seeds.py writes one seed per option and key from
+  // --help; run it again when this fails. Seeds by command (their first word).
+  std::map<std::string, std::string> by_command;
+  for (const auto& e :
+       std::filesystem::directory_iterator(std::string(SEQBOAT_SOURCE_DIR) + "/tests/fuzz/corpus/fuzz_cli")) {
+    const std::string seed = seqboat::testing::read_all(e.path());
+    by_command[seed.substr(0, seed.find('\0'))] += seed + '\n';
+  }
+  for (const auto& [name, c] : commands()) {
+    const std::string& seeds = by_command[name];
+    CHECK_MESSAGE(!seeds.empty(), name);
+    for (const OptionSpec& o : c.spec().options)
+      CHECK_MESSAGE(seeds.find("--" + o.name) != std::string::npos, name << " --" << o.name);
+  }
+  for (const train::ConfigKey& k : train::config_keys())
+    CHECK_MESSAGE(by_command["train"].find(k.name + "=") != std::string::npos, k.name);
 }

@@ -461,6 +461,32 @@ void Task::probe() {
   m.train(was_training);
 }
 
+void probe_config_model(const json& cfg) {
+  NoGradGuard no_grad;
+  Generator gen(0);
+  DropoutRng unused;  // eval mode draws no dropout
+  const std::string task = cfg.at("task");
+  const int64_t L = 8;
+  if (task == "lm") {
+    nn::SeqBoatLM lm(model_config(cfg, data::kByteVocab, data::kByteVocab), DType::Float32, gen);
+    lm.eval();
+    lm.forward(zeros({1, L}, DType::Int64), unused);
+    return;
+  }
+  int64_t vocab = data::kListOpsVocab, classes = data::kListOpsClasses;
+  if (task == "recall") {
+    data::RecallConfig rc;  // ranges checked by validate_config: all fit int
+    rc.n_pairs = cfg.at("recall.n_pairs").get<int>();
+    rc.n_keys = cfg.at("recall.n_keys").get<int>();
+    rc.n_values = cfg.at("recall.n_values").get<int>();
+    vocab = data::recall_vocab(rc);
+    classes = data::recall_classes(rc);
+  }
+  nn::SeqBoatModel m(model_config(cfg, vocab, classes), DType::Float32, gen);
+  m.eval();
+  m.forward(full({1, L}, 1, DType::Int64), zeros({1, L}, DType::UInt8), unused);
+}
+
 void write_pending_files(const std::vector<PendingFile>& files) {
   for (const PendingFile& f : files) {
     const fs::path parent = fs::path(f.path).parent_path();

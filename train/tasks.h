@@ -78,6 +78,11 @@ struct Splits {
 std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen,
                                 Device device = Device::CPU, Splits splits = {});
 nn::ModelConfig model_config(const nlohmann::json& cfg, int64_t vocab, int64_t classes);
+// The model a validated config describes, built alone (no data) in float32
+// on the CPU and run once on a dummy batch, as run_training does before it
+// touches a run directory. A config that validate_config accepts must pass;
+// the CLI fuzz harness checks that for small models.
+void probe_config_model(const nlohmann::json& cfg);
 
 // Classification data for inspection and evaluation.
 struct ClassificationData {

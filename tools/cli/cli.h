@@ -6,9 +6,12 @@
 // option, --set or config).
 #pragma once
 
+#include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
+#include "data/listops.h"
 #include "options.h"
 #include "tensor/dtype.h"
 
@@ -26,11 +29,13 @@ const std::vector<std::pair<std::string, Command>>& commands();
 // The whole command line without the program name: exit code of the command.
 int run_command_line(const std::vector<std::string>& args);
 
-// The checks of a command line that need no file and no model (the CLI fuzz
-// harness's target): the command's options, and for `train` the resolved
-// config through validate_config (a --config FILE is read). Throws
-// UsageError.
-void check_command_line(const std::vector<std::string>& args);
+// The checks of a command line that need no data and no model (the CLI fuzz
+// harness's target): the command's options; for `train` the resolved config
+// through validate_config, returned (else null); for `data` the generator's
+// settings together. A --config FILE's text comes from read_config (default:
+// the file). Throws UsageError.
+nlohmann::json check_command_line(const std::vector<std::string>& args,
+                                  const std::function<std::string(const std::string&)>& read_config = {});
 
 // The text of an exception for a one-line message: seqboat's own errors as
 // they are; standard-library exceptions, whose text is not a sentence
@@ -50,6 +55,9 @@ int device_error(const char* cmd, Device device);
 // unless the user set it or OMP_WAIT_POLICY) and re-executes the command
 // once so that libgomp sees it (tools/cli/omp_wait.cpp says why).
 void apply_omp_wait_policy(char** argv);
+
+// `seqboat data listops`'s generator settings from its (checked) options.
+data::ListOpsGenConfig listops_gen_options(const ParsedArgs& a);
 
 const CommandSpec& train_spec();
 const CommandSpec& eval_spec();

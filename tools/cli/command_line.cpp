@@ -88,19 +88,26 @@ static const Command* find_command(const std::string& name) {
   return nullptr;
 }
 
-void check_command_line(const std::vector<std::string>& args) {
+nlohmann::json check_command_line(const std::vector<std::string>& args,
+                                  const std::function<std::string(const std::string&)>& read_config) {
   if (args.empty()) throw UsageError("no command");
   const Command* c = find_command(args[0]);
   if (!c) throw UsageError(fmt::format("unknown command {}", quote_text(args[0])));
-  const std::vector<std::string> rest(args.begin() + 1, args.end());
-  const ParsedArgs a = parse_command_line(c->spec(), rest);
-  if (a.help) return;
+  const ParsedArgs a = parse_command_line(c->spec(), std::vector<std::string>(args.begin() + 1, args.end()));
+  if (a.help) return nullptr;
   if (args[0] == "train") {
-    if (a.has("resume") && a.has("overwrite")) throw UsageError("train: --resume and --overwrite exclude each other");
+    if (a.has("resume") && a.has("overwrite")) throw UsageError("--resume and --overwrite exclude each other");
     std::vector<std::string> sets = a.all("set");
     if (a.has("device")) sets.push_back("device=" + a.text("device"));
-    (void)train::resolve_config(a.text("task"), a.text("config"), sets);
+    const std::string file = a.text("config");
+    if (read_config && !file.empty())
+      return train::resolve_config_text(a.text("task"), read_config(file), file, sets);
+    return train::resolve_config(a.text("task"), file, sets);
   }
+  if (args[0] == "data") {
+    data::check_listops_gen_config(listops_gen_options(a));
+  }
+  return nullptr;
 }
 
 int run_command_line(const std::vector<std::string>& args) {

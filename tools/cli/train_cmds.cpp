@@ -182,7 +182,7 @@ const CommandSpec& data_spec() {
   return s;
 }
 
-int cmd_data(const ParsedArgs& a) {
+data::ListOpsGenConfig listops_gen_options(const ParsedArgs& a) {
   data::ListOpsGenConfig g;
   g.n_train = static_cast<int>(a.integer("n-train", g.n_train));  // ranges (checked): all fit int
   g.n_val = static_cast<int>(a.integer("n-val", g.n_val));
@@ -192,6 +192,11 @@ int cmd_data(const ParsedArgs& a) {
   g.max_args = static_cast<int>(a.integer("max-args", g.max_args));
   g.min_length = static_cast<int>(a.integer("min-length", g.min_length));
   g.max_length = static_cast<int>(a.integer("max-length", g.max_length));
+  return g;
+}
+
+int cmd_data(const ParsedArgs& a) {
+  const data::ListOpsGenConfig g = listops_gen_options(a);
   data::check_listops_gen_config(g);  // the settings together (UsageError)
   data::write_listops_splits(a.text("out"), g);
   fmt::print("wrote {}/basic_{{train,val,test}}.tsv ({} / {} / {} examples)\n", safe_text(a.text("out")), g.n_train,

@@ -12,7 +12,7 @@
 #include <limits>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "kernels/ssm.h"
 
 namespace seqboat::cpu {
@@ -30,7 +30,6 @@ bool parallel(const AttnGeometry& a) { return a.batch * a.slots * a.width * (a.z
 
 // (B, S) UInt8, 1 where key slot j is valid: 1 - key_mask, with the softmax
 // rule that a batch row without any valid key is made fully valid.
-template <class T>
 void attention_valid_keys(const AttnGeometry& a, const uint8_t* m, uint8_t* ok) {
   const int64_t B = a.batch, S = a.slots;
   if (!m) {
@@ -210,71 +209,15 @@ void local_attention_backward(const AttnGeometry& a, const AttnInputs<T>& in, co
   if (dw) backward_bias(a, in, dpre, dw);
 }
 
-// ---------------------------------------------------------------- reference
-
-// The full (S, S) score matrix of batch row b, written the obvious way.
-template <class T>
-void reference_row_scores(const AttnGeometry& a, const AttnInputs<T>& in, const uint8_t* key_mask, int64_t b,
-                          std::vector<T>& score) {
-  const int64_t S = a.slots;
-  bool row_has_valid_key = false;
-  for (int64_t j = 0; j < S; ++j) row_has_valid_key = row_has_valid_key || !key_mask || key_mask[b * S + j] == 0;
-  const bool unmask_row = !row_has_valid_key && a.activation == AttnActivation::Softmax;
-  std::vector<uint8_t> visible(static_cast<size_t>(S * S));
-  for (int64_t i = 0; i < S; ++i)
-    for (int64_t j = 0; j < S; ++j) {
-      const int64_t d = i - j;
-      const bool in_window = a.causal ? (d >= 0 && d <= a.window) : (std::abs(d) <= a.window);
-      const bool valid = unmask_row || !key_mask || key_mask[b * S + j] == 0;
-      visible[i * S + j] = in_window && valid;
-      T pre = T(a.q_scale) * dot(in.q + (b * S + i) * in.q_row, in.k + (b * S + j) * in.k_row, a.zdim);
-      if (in.w) pre += in.w[rel_pos_index(a.bias_m, in.pos[b * S + i], in.pos[b * S + j])];
-      score[i * S + j] = pre;
-    }
-  for (int64_t i = 0; i < S; ++i) {
-    T* row = score.data() + i * S;
-    const uint8_t* vis = visible.data() + i * S;
-    if (a.activation == AttnActivation::Relu2) {
-      for (int64_t j = 0; j < S; ++j) row[j] = vis[j] ? std::max(row[j], T(0)) * std::max(row[j], T(0)) : T(0);
-      continue;
-    }
-    T max_pre = -std::numeric_limits<T>::infinity(), total = 0;
-    for (int64_t j = 0; j < S; ++j)
-      if (vis[j]) max_pre = std::max(max_pre, row[j]);
-    for (int64_t j = 0; j < S; ++j) {
-      row[j] = vis[j] ? std::exp(row[j] - max_pre) : T(0);
-      total += row[j];
-    }
-    for (int64_t j = 0; j < S; ++j) row[j] = total > T(0) ? row[j] / total : T(0);
-  }
-}
-
-template <class T>
-void local_attention_reference(const AttnGeometry& a, const AttnInputs<T>& in, const uint8_t* mask, T* o) {
-  const int64_t S = a.slots, H = a.hdim;
-  std::vector<T> score(static_cast<size_t>(S * S));
-  std::fill(o, o + a.batch * S * H, T(0));
-  for (int64_t b = 0; b < a.batch; ++b) {
-    reference_row_scores(a, in, mask, b, score);
-    for (int64_t i = 0; i < S; ++i)  // o = score @ v
-      for (int64_t j = 0; j < S; ++j)
-        for (int64_t h = 0; h < H; ++h) o[(b * S + i) * H + h] += score[i * S + j] * in.v[(b * S + j) * in.v_row + h];
-  }
-}
-
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.local_attention_forward = local_attention_forward<T>;
-  k.local_attention_backward = local_attention_backward<T>;
-  k.local_attention_reference = local_attention_reference<T>;
-}
-
 }  // namespace
 
 void add_attention_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  k.u8.attention_valid_keys = attention_valid_keys<uint8_t>;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.local_attention_forward = local_attention_forward<T>;
+    t.local_attention_backward = local_attention_backward<T>;
+  });
+  k.untyped.attention_valid_keys = attention_valid_keys;
 }
 
 }  // namespace seqboat::cpu

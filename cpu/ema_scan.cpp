@@ -14,7 +14,7 @@
 #include <cmath>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 
 namespace seqboat::cpu {
@@ -280,19 +280,16 @@ void ema_scan_step(const EmaScanShape& s, const T* x_t, const T* x_old, const T*
   (void)K;
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.ema_scan_forward = ema_scan_forward<T>;
-  k.ema_scan_backward = ema_scan_backward<T>;
-  k.ema_scan_state = ema_scan_state<T>;
-  k.ema_scan_step = ema_scan_step<T>;
-}
-
 }  // namespace
 
 void add_ema_scan_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_scan_forward = ema_scan_forward<T>;
+    t.ema_scan_backward = ema_scan_backward<T>;
+    t.ema_scan_state = ema_scan_state<T>;
+    t.ema_scan_step = ema_scan_step<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 #include "kernels/philox.h"
 
@@ -304,7 +304,6 @@ void embedding_backward(int64_t n, int64_t V, int64_t D, const int64_t* idx, con
 
 // One Philox block per four elements (chunks are multiples of 4, so a block
 // never straddles two).
-template <class T>
 void dropout_mask(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
   for_chunks(n, [&](int64_t lo, int64_t hi) {
@@ -320,27 +319,24 @@ void apply_keep(int64_t n, const T* x, const uint8_t* keep, T scale, T* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = keep[i] ? x[i] * scale : T(0);
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.softmax_forward = softmax_forward<T>;
-  k.softmax_backward = softmax_backward<T>;
-  k.cross_entropy_forward = cross_entropy_forward<T>;
-  k.cross_entropy_backward = cross_entropy_backward<T>;
-  k.layer_norm_forward = layer_norm_forward<T>;
-  k.layer_norm_backward = layer_norm_backward<T>;
-  k.batch_norm_forward = batch_norm_forward<T>;
-  k.batch_norm_backward = batch_norm_backward<T>;
-  k.embedding_forward = embedding_forward<T>;
-  k.embedding_backward = embedding_backward<T>;
-  k.apply_keep = apply_keep<T>;
-}
-
 }  // namespace
 
-void add_nn_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  k.u8.dropout_mask = dropout_mask<uint8_t>;
+void add_nn_ops_kernels(kernels::BackendKernels& k) {
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.softmax_forward = softmax_forward<T>;
+    t.softmax_backward = softmax_backward<T>;
+    t.cross_entropy_forward = cross_entropy_forward<T>;
+    t.cross_entropy_backward = cross_entropy_backward<T>;
+    t.layer_norm_forward = layer_norm_forward<T>;
+    t.layer_norm_backward = layer_norm_backward<T>;
+    t.batch_norm_forward = batch_norm_forward<T>;
+    t.batch_norm_backward = batch_norm_backward<T>;
+    t.embedding_forward = embedding_forward<T>;
+    t.embedding_backward = embedding_backward<T>;
+    t.apply_keep = apply_keep<T>;
+  });
+  k.untyped.dropout_mask = dropout_mask;
 }
 
 }  // namespace seqboat::cpu

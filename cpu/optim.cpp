@@ -3,7 +3,7 @@
 // update is computed in double per element; sums run serially in index order.
 #include <cmath>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 
 namespace seqboat::cpu {
 
@@ -58,20 +58,17 @@ bool all_finite(int64_t n, const T* x) {
   return true;
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.adamw_step = adamw_step<T>;
-  k.sgd_step = sgd_step<T>;
-  k.sum_of_squares = sum_of_squares<T>;
-  k.scale_inplace = scale_inplace<T>;
-  k.all_finite = all_finite<T>;
-}
-
 }  // namespace
 
 void add_optim_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.adamw_step = adamw_step<T>;
+    t.sgd_step = sgd_step<T>;
+    t.sum_of_squares = sum_of_squares<T>;
+    t.scale_inplace = scale_inplace<T>;
+    t.all_finite = all_finite<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

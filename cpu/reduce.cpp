@@ -2,7 +2,7 @@
 // rows the op prepared; see kernels/reduce.h).
 #include <algorithm>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 
 namespace seqboat::cpu {
 
@@ -44,19 +44,16 @@ void place_at_index(int64_t outer, int64_t inner, const int64_t* index, const T*
   for (int64_t r = 0; r < outer; ++r) out[r * inner + index[r]] = g[r];
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.sum_rows = sum_rows<T>;
-  k.sum_leading = sum_leading<T>;
-  k.max_rows = max_rows<T>;
-  k.place_at_index = place_at_index<T>;
-}
-
 }  // namespace
 
 void add_reduce_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sum_rows = sum_rows<T>;
+    t.sum_leading = sum_leading<T>;
+    t.max_rows = max_rows<T>;
+    t.place_at_index = place_at_index<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 
 namespace seqboat::cpu {
@@ -71,7 +71,6 @@ void sma_router_backward(int64_t tokens, const T* u, const T* temp, const uint8_
   router_backward<T>(u, std::exp(temp[0]), active, G, tokens, du, dtemp);
 }
 
-template <class T>
 void sma_count_active(int64_t B, int64_t L, const uint8_t* a, int64_t* counts) {
   for (int64_t b = 0; b < B; ++b)
     counts[b] = std::count_if(a + b * L, a + (b + 1) * L, [](uint8_t x) { return x != 0; });
@@ -79,7 +78,6 @@ void sma_count_active(int64_t B, int64_t L, const uint8_t* a, int64_t* counts) {
 
 // S < L: row b's active tokens in order in slots 0 .. count_b - 1; otherwise
 // slot s = token s, valid where active.
-template <class T>
 void sma_plan_fill(const PlanShape& plan, const uint8_t* a, int64_t* index, uint8_t* valid) {
   const int64_t B = plan.batch, L = plan.length, S = plan.slots;
   std::fill(index, index + B * S, int64_t{0});
@@ -121,20 +119,17 @@ void sma_move_rows(const PlanShape& plan, int64_t C, SmaRoute route, bool to_slo
     }
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.sma_router_forward = sma_router_forward<T>;
-  k.sma_router_backward = sma_router_backward<T>;
-  k.sma_move_rows = sma_move_rows<T>;
-}
-
 }  // namespace
 
 void add_sma_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  k.u8.sma_count_active = sma_count_active<uint8_t>;
-  k.u8.sma_plan_fill = sma_plan_fill<uint8_t>;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sma_router_forward = sma_router_forward<T>;
+    t.sma_router_backward = sma_router_backward<T>;
+    t.sma_move_rows = sma_move_rows<T>;
+  });
+  k.untyped.sma_count_active = sma_count_active;
+  k.untyped.sma_plan_fill = sma_plan_fill;
 }
 
 }  // namespace seqboat::cpu

@@ -1,7 +1,6 @@
-// cpu/ssm.cpp: CPU kernels of ops/ssm.cpp: the EMA kernel, the SSM
-// convolution (three exact algorithms), rotary embedding and the
-// relative-position bias gather. The maths, term by term, is at the top of
-// ops/ssm.cpp; this file is about how the CPU evaluates it.
+// cpu/ssm.cpp: CPU kernels of ops/ssm.cpp: the EMA kernel and the SSM
+// convolution (three exact algorithms). The maths, term by term, is at the
+// top of ops/ssm.cpp; this file is about how the CPU evaluates it.
 //
 // ssm_conv: three primitives cover forward and backward: past conv, future
 // conv, lagged products. Direct evaluates them in O(L Lk) per sequence. FFT
@@ -27,7 +26,7 @@
 #include <unsupported/Eigen/FFT>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 
 namespace seqboat::cpu {
 
@@ -36,7 +35,6 @@ namespace {
 using kernels::ConvAlgo;
 using kernels::ConvGeometry;
 using kernels::EmaShape;
-using kernels::rel_pos_index;
 template <class T>
 using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 template <class T>
@@ -415,44 +413,6 @@ ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g) {
   return direct <= fft ? ConvAlgo::Direct : ConvAlgo::FFT;
 }
 
-// ---------------------------------------------------------------- rotary
-
-// out = x with every pair (2m, 2m+1) rotated by sign * pos * freq[m].
-template <class T>
-void rotate_pairs(const T* x, const int64_t* positions, int64_t rows, int64_t Z, double sign, T* out) {
-  std::vector<double> freq(static_cast<size_t>(Z / 2));
-  for (int64_t m = 0; m < Z / 2; ++m) freq[m] = std::pow(10000.0, -2.0 * static_cast<double>(m) / Z);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* v = x + r * Z;
-    T* o = out + r * Z;
-    for (int64_t m = 0; m < Z / 2; ++m) {
-      const double theta = sign * static_cast<double>(positions[r]) * freq[m];
-      const T c = T(std::cos(theta)), s = T(std::sin(theta));
-      o[2 * m] = v[2 * m] * c - v[2 * m + 1] * s;
-      o[2 * m + 1] = v[2 * m] * s + v[2 * m + 1] * c;
-    }
-  }
-}
-
-template <class T>
-void rel_pos_bias_gather_forward(int64_t B, int64_t S, int64_t Tk, int64_t M, const T* w, const int64_t* q,
-                                 const int64_t* k, T* o) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < S; ++i)
-      for (int64_t j = 0; j < Tk; ++j) o[(b * S + i) * Tk + j] = w[rel_pos_index(M, q[b * S + i], k[b * Tk + j])];
-}
-
-// dw[r] += G[b,i,j], serial in (b, i, j) order: deterministic.
-template <class T>
-void rel_pos_bias_gather_backward(int64_t B, int64_t S, int64_t Tk, int64_t M, const T* g, const int64_t* q,
-                                  const int64_t* k, T* dw) {
-  std::fill(dw, dw + 2 * M - 1, T(0));
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < S; ++i)
-      for (int64_t j = 0; j < Tk; ++j) dw[rel_pos_index(M, q[b * S + i], k[b * Tk + j])] += g[(b * S + i) * Tk + j];
-}
-
 template <class T>
 void ssm_conv_backward(const ConvGeometry& g, const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad, T* dx,
                        T* dk) {
@@ -461,33 +421,19 @@ void ssm_conv_backward(const ConvGeometry& g, const T* G, const T* kernel, const
   else ssm_conv_backward_fft<T>(G, kernel, x0_seq, pad, g, dx, dk);
 }
 
-template <class T>
-ConvAlgo ssm_conv_algo(const ConvGeometry& g) {
-  return resolve_algo(ConvAlgo::Auto, g);
-}
-
-template <class T>
-void rotary(int64_t rows, int64_t Z, double sign, const int64_t* positions, const T* x, T* out) {
-  rotate_pairs<T>(x, positions, rows, Z, sign, out);
-}
-
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.ema_kernel_forward = ema_kernel_forward<T>;
-  k.ema_kernel_backward = ema_kernel_backward<T>;
-  k.ssm_conv_algo = ssm_conv_algo<T>;
-  k.ssm_conv_forward = ssm_conv_forward<T>;
-  k.ssm_conv_backward = ssm_conv_backward<T>;
-  k.rotary = rotary<T>;
-  k.rel_pos_bias_gather_forward = rel_pos_bias_gather_forward<T>;
-  k.rel_pos_bias_gather_backward = rel_pos_bias_gather_backward<T>;
-}
+ConvAlgo ssm_conv_auto_algo(const ConvGeometry& g) { return resolve_algo(ConvAlgo::Auto, g); }
 
 }  // namespace
 
 void add_ssm_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_kernel_forward = ema_kernel_forward<T>;
+    t.ema_kernel_backward = ema_kernel_backward<T>;
+    t.ssm_conv_forward = ssm_conv_forward<T>;
+    t.ssm_conv_backward = ssm_conv_backward<T>;
+  });
+  k.ssm_conv_auto_algo = ssm_conv_auto_algo;
 }
 
 }  // namespace seqboat::cpu

@@ -195,7 +195,7 @@ AttnTile backward_tile(const AttnGeometry& a, size_t limit) {
   return fit_tile<T>(a, a.hdim < 32 ? (a.hdim > 0 ? a.hdim : 1) : 32, limit);
 }
 
-template <class Exec, class T>
+template <class Exec>
 void attention_valid_keys(Exec& ex, const AttnGeometry& a, const uint8_t* m, uint8_t* ok) {
   const int64_t S = a.slots;
   const bool softmax = a.activation == AttnActivation::Softmax;
@@ -426,17 +426,14 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
 }
 
 // The attention kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_attention_kernels(kernels::TypedKernels<T>& k) {
-  k.local_attention_forward = &Bound<&local_attention_forward<Exec, T>>::call;
-  k.local_attention_backward = &Bound<&local_attention_backward<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_attention_kernels(kernels::BackendKernels& k) {
-  fill_attention_kernels<Exec>(k.f32);
-  fill_attention_kernels<Exec>(k.f64);
-  k.u8.attention_valid_keys = &Bound<&attention_valid_keys<Exec, uint8_t>>::call;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.local_attention_forward = &Bound<&local_attention_forward<Exec, T>>::call;
+    t.local_attention_backward = &Bound<&local_attention_backward<Exec, T>>::call;
+  });
+  k.untyped.attention_valid_keys = &Bound<&attention_valid_keys<Exec>>::call;
 }
 
 }  // namespace seqboat::cuda::impl

@@ -336,18 +336,16 @@ void ema_scan_step(Exec& ex, const EmaScanShape& s, const T* x_t, const T* x_old
   });
 }
 
-template <class Exec, class T>
-void fill_ema_scan_kernels(kernels::TypedKernels<T>& k) {
-  k.ema_scan_forward = &Bound<&ema_scan_forward<Exec, T>>::call;
-  k.ema_scan_backward = &Bound<&ema_scan_backward<Exec, T>>::call;
-  k.ema_scan_state = &Bound<&ema_scan_state<Exec, T>>::call;
-  k.ema_scan_step = &Bound<&ema_scan_step<Exec, T>>::call;
-}
-
+// The ema_scan kernels of executor Exec, for the kernel table.
 template <class Exec>
 void add_ema_scan_kernels(kernels::BackendKernels& k) {
-  fill_ema_scan_kernels<Exec>(k.f32);
-  fill_ema_scan_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_scan_forward = &Bound<&ema_scan_forward<Exec, T>>::call;
+    t.ema_scan_backward = &Bound<&ema_scan_backward<Exec, T>>::call;
+    t.ema_scan_state = &Bound<&ema_scan_state<Exec, T>>::call;
+    t.ema_scan_step = &Bound<&ema_scan_step<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

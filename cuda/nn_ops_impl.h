@@ -1,4 +1,4 @@
-// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (kernels/nn.h) over
+// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (kernels/nn_ops.h) over
 // an executor (cuda/exec.h): softmax, cross_entropy, layer_norm, batch_norm,
 // embedding, dropout. Formulas (and the backward terms) in ops/nn_ops.h.
 // A work item owns a line, a row or an output element and sums sequentially,
@@ -9,7 +9,7 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "kernels/nn.h"
+#include "kernels/nn_ops.h"
 #include "kernels/philox.h"
 #include "kernels/table.h"
 
@@ -271,7 +271,7 @@ void embedding_backward(Exec& ex, int64_t n, int64_t V, int64_t D, const int64_t
 }
 
 // One work item per Philox block of four elements.
-template <class Exec, class T>
+template <class Exec>
 void dropout_mask(Exec& ex, uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
   ex.for_each((n + 3) / 4, [=] SEQBOAT_HOST_DEVICE(int64_t blk) {
@@ -285,27 +285,24 @@ void apply_keep(Exec& ex, int64_t n, const T* x, const uint8_t* keep, T scale, T
   ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t i) { y[i] = keep[i] ? x[i] * scale : T(0); });
 }
 
-// The nn kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_nn_kernels(kernels::TypedKernels<T>& k) {
-  k.softmax_forward = &Bound<&softmax_forward<Exec, T>>::call;
-  k.softmax_backward = &Bound<&softmax_backward<Exec, T>>::call;
-  k.cross_entropy_forward = &Bound<&cross_entropy_forward<Exec, T>>::call;
-  k.cross_entropy_backward = &Bound<&cross_entropy_backward<Exec, T>>::call;
-  k.layer_norm_forward = &Bound<&layer_norm_forward<Exec, T>>::call;
-  k.layer_norm_backward = &Bound<&layer_norm_backward<Exec, T>>::call;
-  k.batch_norm_forward = &Bound<&batch_norm_forward<Exec, T>>::call;
-  k.batch_norm_backward = &Bound<&batch_norm_backward<Exec, T>>::call;
-  k.embedding_forward = &Bound<&embedding_forward<Exec, T>>::call;
-  k.embedding_backward = &Bound<&embedding_backward<Exec, T>>::call;
-  k.apply_keep = &Bound<&apply_keep<Exec, T>>::call;
-}
-
+// The nn_ops kernels of executor Exec, for the kernel table.
 template <class Exec>
-void add_nn_kernels(kernels::BackendKernels& k) {
-  fill_nn_kernels<Exec>(k.f32);
-  fill_nn_kernels<Exec>(k.f64);
-  k.u8.dropout_mask = &Bound<&dropout_mask<Exec, uint8_t>>::call;
+void add_nn_ops_kernels(kernels::BackendKernels& k) {
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.softmax_forward = &Bound<&softmax_forward<Exec, T>>::call;
+    t.softmax_backward = &Bound<&softmax_backward<Exec, T>>::call;
+    t.cross_entropy_forward = &Bound<&cross_entropy_forward<Exec, T>>::call;
+    t.cross_entropy_backward = &Bound<&cross_entropy_backward<Exec, T>>::call;
+    t.layer_norm_forward = &Bound<&layer_norm_forward<Exec, T>>::call;
+    t.layer_norm_backward = &Bound<&layer_norm_backward<Exec, T>>::call;
+    t.batch_norm_forward = &Bound<&batch_norm_forward<Exec, T>>::call;
+    t.batch_norm_backward = &Bound<&batch_norm_backward<Exec, T>>::call;
+    t.embedding_forward = &Bound<&embedding_forward<Exec, T>>::call;
+    t.embedding_backward = &Bound<&embedding_backward<Exec, T>>::call;
+    t.apply_keep = &Bound<&apply_keep<Exec, T>>::call;
+  });
+  k.untyped.dropout_mask = &Bound<&dropout_mask<Exec>>::call;
 }
 
 }  // namespace seqboat::cuda::impl

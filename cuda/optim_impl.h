@@ -84,19 +84,16 @@ bool all_finite(Exec& ex, int64_t n, const T* x) {
 }
 
 // The optim kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_optim_kernels(kernels::TypedKernels<T>& k) {
-  k.adamw_step = &Bound<&adamw_step<Exec, T>>::call;
-  k.sgd_step = &Bound<&sgd_step<Exec, T>>::call;
-  k.sum_of_squares = &Bound<&sum_of_squares<Exec, T>>::call;
-  k.scale_inplace = &Bound<&scale_inplace<Exec, T>>::call;
-  k.all_finite = &Bound<&all_finite<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_optim_kernels(kernels::BackendKernels& k) {
-  fill_optim_kernels<Exec>(k.f32);
-  fill_optim_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.adamw_step = &Bound<&adamw_step<Exec, T>>::call;
+    t.sgd_step = &Bound<&sgd_step<Exec, T>>::call;
+    t.sum_of_squares = &Bound<&sum_of_squares<Exec, T>>::call;
+    t.scale_inplace = &Bound<&scale_inplace<Exec, T>>::call;
+    t.all_finite = &Bound<&all_finite<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

@@ -47,18 +47,15 @@ void place_at_index(Exec& ex, int64_t outer, int64_t inner, const int64_t* index
 }
 
 // The reduce kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_reduce_kernels(kernels::TypedKernels<T>& k) {
-  k.sum_rows = &Bound<&sum_rows<Exec, T>>::call;
-  k.sum_leading = &Bound<&sum_leading<Exec, T>>::call;
-  k.max_rows = &Bound<&max_rows<Exec, T>>::call;
-  k.place_at_index = &Bound<&place_at_index<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_reduce_kernels(kernels::BackendKernels& k) {
-  fill_reduce_kernels<Exec>(k.f32);
-  fill_reduce_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sum_rows = &Bound<&sum_rows<Exec, T>>::call;
+    t.sum_leading = &Bound<&sum_leading<Exec, T>>::call;
+    t.max_rows = &Bound<&max_rows<Exec, T>>::call;
+    t.place_at_index = &Bound<&place_at_index<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

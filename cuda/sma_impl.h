@@ -74,14 +74,14 @@ void sma_router_backward(Exec& ex, int64_t tokens, const T* u, const T* temp, co
         [=] SEQBOAT_HOST_DEVICE(int64_t, T sum) { dtemp[0] = sum; });
 }
 
-template <class Exec, class T>
+template <class Exec>
 void sma_count_active(Exec& ex, int64_t B, int64_t L, const uint8_t* a, int64_t* counts) {
   ex.template reduce_rows<int64_t>(
       B, L, [=] SEQBOAT_HOST_DEVICE(int64_t b, int64_t t) -> int64_t { return a[b * L + t] != 0; },
       [=] SEQBOAT_HOST_DEVICE(int64_t b, int64_t total) { counts[b] = total; });
 }
 
-template <class Exec, class T>
+template <class Exec>
 void sma_plan_fill(Exec& ex, const PlanShape& plan, const uint8_t* a, int64_t* index, uint8_t* valid) {
   const int64_t L = plan.length, S = plan.slots;
   const bool compressed = plan.compressed;
@@ -127,19 +127,16 @@ void sma_move_rows(Exec& ex, const PlanShape& plan, int64_t C, SmaRoute route, b
 }
 
 // The sma kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_sma_kernels(kernels::TypedKernels<T>& k) {
-  k.sma_router_forward = &Bound<&sma_router_forward<Exec, T>>::call;
-  k.sma_router_backward = &Bound<&sma_router_backward<Exec, T>>::call;
-  k.sma_move_rows = &Bound<&sma_move_rows<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_sma_kernels(kernels::BackendKernels& k) {
-  fill_sma_kernels<Exec>(k.f32);
-  fill_sma_kernels<Exec>(k.f64);
-  k.u8.sma_count_active = &Bound<&sma_count_active<Exec, uint8_t>>::call;
-  k.u8.sma_plan_fill = &Bound<&sma_plan_fill<Exec, uint8_t>>::call;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sma_router_forward = &Bound<&sma_router_forward<Exec, T>>::call;
+    t.sma_router_backward = &Bound<&sma_router_backward<Exec, T>>::call;
+    t.sma_move_rows = &Bound<&sma_move_rows<Exec, T>>::call;
+  });
+  k.untyped.sma_count_active = &Bound<&sma_count_active<Exec>>::call;
+  k.untyped.sma_plan_fill = &Bound<&sma_plan_fill<Exec>>::call;
 }
 
 }  // namespace seqboat::cuda::impl

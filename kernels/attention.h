@@ -2,11 +2,25 @@
 // attention (window geometry and formulas in ops/attention.cpp).
 #pragma once
 
+#include <string_view>
+
 #include "kernels/common.h"
 
 namespace seqboat::kernels {
 
 enum class AttnActivation { Softmax, Relu2 };
+// Their names, as configs and the command line spell them, by enum value.
+inline constexpr const char* kAttnActivationNames[] = {"softmax", "relu2"};
+inline const char* activation_name(AttnActivation a) { return kAttnActivationNames[static_cast<int>(a)]; }
+// The activation named `name`; false when there is none.
+inline bool parse_activation(std::string_view name, AttnActivation& out) {
+  for (int i = 0; i < 2; ++i)
+    if (name == kAttnActivationNames[i]) {
+      out = static_cast<AttnActivation>(i);
+      return true;
+    }
+  return false;
+}
 
 // Checked arguments and the window geometry: query slot i considers the
 // `width` key slots j = i - reach + t, t = 0 .. width - 1.
@@ -40,8 +54,7 @@ struct AttnInputs {
 };
 
 // valid (B, S) = 1 - key_mask (all 1 when key_mask is null); for softmax a
-// batch row with no valid key at all is made fully valid. Registered under UInt8.
-template <class T>
+// batch row with no valid key at all is made fully valid.
 using AttnValidKeysFn = void(const AttnGeometry& a, const uint8_t* key_mask, uint8_t* valid);
 // out (B, S, H) and the saved weights (B, S, width): p (softmax) or relu(pre) (relu2).
 template <class T>
@@ -51,9 +64,12 @@ using LocalAttentionFn = void(const AttnGeometry& a, const AttnInputs<T>& in, T*
 template <class T>
 using LocalAttentionBackwardFn = void(const AttnGeometry& a, const AttnInputs<T>& in, const T* weights, const T* G,
                                       T* dpre, T* dq, T* dk, T* dv, T* dw);
-// The same forward from the full (S, S) masked score matrix, written the
-// obvious way (tests compare against it); in.valid unused, key_mask may be null.
-template <class T>
-using LocalAttentionReferenceFn = void(const AttnGeometry& a, const AttnInputs<T>& in, const uint8_t* key_mask, T* out);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h): K a typed
+// kernel (a slot per element type), U an untyped one.
+#define SEQBOAT_KERNELS_attention(K, U)                               \
+  U(attention, attention_valid_keys, AttnValidKeysFn)                 \
+  K(attention, local_attention_forward, LocalAttentionFn)             \
+  K(attention, local_attention_backward, LocalAttentionBackwardFn)

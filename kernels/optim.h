@@ -32,3 +32,11 @@ template <class T>
 using AllFiniteFn = bool(int64_t n, const T* x);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h).
+#define SEQBOAT_KERNELS_optim(K, U)         \
+  K(optim, adamw_step, AdamWFn)             \
+  K(optim, sgd_step, SgdFn)                 \
+  K(optim, sum_of_squares, SumOfSquaresFn)  \
+  K(optim, scale_inplace, ScaleFn)          \
+  K(optim, all_finite, AllFiniteFn)

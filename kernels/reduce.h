@@ -23,3 +23,10 @@ template <class T>
 using PlaceAtIndexFn = void(int64_t outer, int64_t inner, const int64_t* index, const T* g, T* out);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h).
+#define SEQBOAT_KERNELS_reduce(K, U)         \
+  K(reduce, sum_rows, SumRowsFn)             \
+  K(reduce, sum_leading, SumLeadingFn)       \
+  K(reduce, max_rows, MaxRowsFn)             \
+  K(reduce, place_at_index, PlaceAtIndexFn)

@@ -20,11 +20,9 @@ struct PlanShape {
   int64_t batch = 0, length = 0, slots = 0;
   bool compressed = false;
 };
-// counts[b] = number of active tokens of row b of active (B, L). UInt8.
-template <class T>
+// counts[b] = number of active tokens of row b of active (B, L).
 using SmaCountActiveFn = void(int64_t B, int64_t L, const uint8_t* active, int64_t* counts);
-// slot_index, slot_valid (B, S) of the plan (zeroed by the kernel). UInt8.
-template <class T>
+// slot_index, slot_valid (B, S) of the plan (zeroed by the kernel).
 using SmaPlanFillFn = void(const PlanShape& plan, const uint8_t* active, int64_t* slot_index, uint8_t* slot_valid);
 
 // Which token feeds slot s of row b: Compress (slot_index where compressed
@@ -39,3 +37,12 @@ using SmaMoveRowsFn = void(const PlanShape& plan, int64_t C, SmaRoute route, boo
                            const uint8_t* slot_valid, const T* src, T* dst);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h): K a typed
+// kernel (a slot per element type), U an untyped one.
+#define SEQBOAT_KERNELS_sma(K, U)                   \
+  K(sma, sma_router_forward, SmaRouterFn)           \
+  K(sma, sma_router_backward, SmaRouterBackwardFn)  \
+  U(sma, sma_count_active, SmaCountActiveFn)        \
+  U(sma, sma_plan_fill, SmaPlanFillFn)              \
+  K(sma, sma_move_rows, SmaMoveRowsFn)

@@ -12,6 +12,7 @@
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/nn_ops.h"
+#include "ops/position.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
 
@@ -70,9 +71,11 @@ class SimpleRelPosBias : public Module {
 }  // namespace
 
 AttnActivation parse_activation(const std::string& s) {
-  if (s == "softmax") return AttnActivation::Softmax;
-  if (s == "relu2") return AttnActivation::Relu2;
-  throw std::invalid_argument(fmt::format("attention_activation '{}' is not one of: softmax, relu2", s));
+  AttnActivation a;
+  if (!kernels::parse_activation(s, a))
+    throw std::invalid_argument(fmt::format("attention_activation {} is not one of: {}", quote_text(s),
+                                            fmt::join(kernels::kAttnActivationNames, ", ")));
+  return a;
 }
 
 RelPosType parse_rel_pos(const std::string& s) {

@@ -9,6 +9,7 @@
 
 #include "nn/layers.h"
 #include "ops/attention.h"
+#include "ops/ema_scan.h"
 #include "ops/sma.h"
 #include "ops/ssm.h"
 

@@ -90,6 +90,19 @@ inline Tensor randmask(const Shape& s, double p, Generator& g) {
   return t;
 }
 
+// (B, L) UInt8 padding mask: row 0 padded at t = 1 and the last position
+// (when L >= 3), row 1 fully padded, any further rows unpadded.
+inline Tensor padding_with_full_row(int64_t B, int64_t L) {
+  Tensor m = zeros({B, L}, DType::UInt8);
+  if (L >= 3) {
+    m.set({0, 1}, 1);
+    m.set({0, L - 1}, 1);
+  }
+  if (B > 1)
+    for (int64_t t = 0; t < L; ++t) m.set({1, t}, 1);
+  return m;
+}
+
 }  // namespace seqboat::testing
 
 #define SEQBOAT_OP_CASES(name)                                         \

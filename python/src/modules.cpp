@@ -18,7 +18,6 @@ using namespace nb::literals;
 
 static const char* norm_name(nn::NormType t) { return t == nn::NormType::LayerNorm ? "layernorm" : "batchnorm"; }
 static const char* rel_pos_name(nn::RelPosType t) { return t == nn::RelPosType::Simple ? "simple" : "rotary"; }
-static const char* activation_name(AttnActivation a) { return a == AttnActivation::Softmax ? "softmax" : "relu2"; }
 static nlohmann::json optional_int(const std::optional<int64_t>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
@@ -31,7 +30,7 @@ static nlohmann::json layer_config_json(const nn::LayerConfig& c) {
           {"dropout", c.dropout},
           {"attention_dropout", c.attention_dropout},
           {"hidden_dropout", c.hidden_dropout},
-          {"attention_activation", activation_name(c.attention_activation)},
+          {"attention_activation", kernels::activation_name(c.attention_activation)},
           {"bidirectional", c.bidirectional},
           {"window_size", c.window_size},
           {"truncation", optional_int(c.truncation)},
@@ -58,7 +57,7 @@ static nlohmann::json model_config_json(const nn::ModelConfig& c) {
           {"init_temp_scale", c.init_temp_scale},
           {"norm_type", norm_name(c.norm_type)},
           {"rel_pos_bias", rel_pos_name(c.rel_pos_bias)},
-          {"attention_activation", activation_name(c.attention_activation)},
+          {"attention_activation", kernels::activation_name(c.attention_activation)},
           {"truncation", optional_int(c.truncation)},
           {"vocab_size", c.vocab_size}};
 }

@@ -1,4 +1,4 @@
-// kernels/nn.h: kernels of ops/nn_ops.cpp (formulas, term by term, in
+// kernels/nn_ops.h: kernels of ops/nn_ops.cpp (formulas, term by term, in
 // ops/nn_ops.h). Buffers are contiguous.
 #pragma once
 
@@ -63,11 +63,26 @@ template <class T>
 using EmbeddingBackwardFn = void(int64_t n, int64_t V, int64_t D, const int64_t* idx, const T* g, T* dw);
 
 // keep[i] = 1 where the Philox draw of element i of dropout call `offset`
-// is >= p (kernels/philox.h); registered under UInt8.
-template <class T>
+// is >= p (kernels/philox.h).
 using DropoutMaskFn = void(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep);
 // y[i] = keep[i] ? x[i] scale : 0
 template <class T>
 using ApplyKeepFn = void(int64_t n, const T* x, const uint8_t* keep, T scale, T* y);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h): K a typed
+// kernel (a slot per element type), U an untyped one.
+#define SEQBOAT_KERNELS_nn_ops(K, U)                         \
+  K(nn_ops, softmax_forward, SoftmaxFn)                      \
+  K(nn_ops, softmax_backward, SoftmaxBackwardFn)             \
+  K(nn_ops, cross_entropy_forward, CrossEntropyFn)           \
+  K(nn_ops, cross_entropy_backward, CrossEntropyBackwardFn)  \
+  K(nn_ops, layer_norm_forward, LayerNormFn)                 \
+  K(nn_ops, layer_norm_backward, LayerNormBackwardFn)        \
+  K(nn_ops, batch_norm_forward, BatchNormFn)                 \
+  K(nn_ops, batch_norm_backward, BatchNormBackwardFn)        \
+  K(nn_ops, embedding_forward, EmbeddingFn)                  \
+  K(nn_ops, embedding_backward, EmbeddingBackwardFn)         \
+  U(nn_ops, dropout_mask, DropoutMaskFn)                     \
+  K(nn_ops, apply_keep, ApplyKeepFn)

@@ -145,13 +145,7 @@ void layer_norm_forward(int64_t R, int64_t D, double eps, const T* x, const T* w
 #pragma omp parallel for schedule(static) if (R * D > kParallelWork)
   for (int64_t r = 0; r < R; ++r) {
     const T* xr = x + r * D;
-    double s = 0, ss = 0;
-    for (int64_t j = 0; j < D; ++j) s += xr[j];
-    const double mu = s / static_cast<double>(D);
-    for (int64_t j = 0; j < D; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
-    const double rs = 1.0 / std::sqrt(ss / static_cast<double>(D) + eps);
-    mean[r] = static_cast<T>(mu);
-    rstd[r] = static_cast<T>(rs);
+    kernels::layer_norm_stats_row(xr, D, eps, mean[r], rstd[r]);
     for (int64_t j = 0; j < D; ++j) {
       const T xhat = (xr[j] - mean[r]) * rstd[r];
       y[r * D + j] = xhat * (w ? w[j] : T(1)) + (b ? b[j] : T(0));
@@ -165,22 +159,7 @@ void layer_norm_backward_dx(const T* x, const T* w, const T* mean, const T* rstd
                             int64_t D) {
 #pragma omp parallel for schedule(static) if (R * D > kParallelWork)
   for (int64_t r = 0; r < R; ++r) {
-    const T *xr = x + r * D, *gr = g + r * D;
-    double sum_dxhat = 0, sum_dxhat_xhat = 0;
-    for (int64_t j = 0; j < D; ++j) {
-      const T dxhat = gr[j] * (w ? w[j] : T(1));
-      sum_dxhat += dxhat;
-      sum_dxhat_xhat += dxhat * (xr[j] - mean[r]) * rstd[r];
-    }
-    const T mean_dxhat = static_cast<T>(sum_dxhat / static_cast<double>(D));
-    const T mean_dxhat_xhat = static_cast<T>(sum_dxhat_xhat / static_cast<double>(D));
-    for (int64_t j = 0; j < D; ++j) {
-      const T xhat = (xr[j] - mean[r]) * rstd[r];
-      const T dxhat = gr[j] * (w ? w[j] : T(1));
-      dx[r * D + j] = rstd[r] * (dxhat                       // term 1: direct
-                                 - mean_dxhat                // term 2: through mu
-                                 - xhat * mean_dxhat_xhat);  // term 3: through rstd
-    }
+    kernels::layer_norm_dx_row(x + r * D, w, mean[r], rstd[r], g + r * D, dx + r * D, D);
   }
 }
 

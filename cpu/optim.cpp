@@ -12,31 +12,13 @@ namespace {
 template <class T>
 void adamw_step(int64_t n, const kernels::AdamScalars& s, T* p, const T* g, T* m, T* v) {
 #pragma omp parallel for if (n > (1 << 16))
-  for (int64_t k = 0; k < n; ++k) {
-    double pk = p[k] - s.decay * p[k];
-    double gk = g[k];
-    double mk = s.beta1 * m[k] + (1 - s.beta1) * gk;
-    double vk = s.beta2 * v[k] + (1 - s.beta2) * gk * gk;
-    pk -= s.lr * (mk / s.bias1) / (std::sqrt(vk / s.bias2) + s.eps);
-    m[k] = static_cast<T>(mk);
-    v[k] = static_cast<T>(vk);
-    p[k] = static_cast<T>(pk);
-  }
+  for (int64_t k = 0; k < n; ++k) kernels::adamw_update(s, p, g, m, v, k);
 }
 
 template <class T>
 void sgd_step(int64_t n, const kernels::SgdScalars& s, T* p, const T* g, T* buf) {
 #pragma omp parallel for if (n > (1 << 16))
-  for (int64_t k = 0; k < n; ++k) {
-    double gk = g[k] + s.weight_decay * p[k];
-    double step = gk;
-    if (buf != nullptr) {
-      double b = s.first ? gk : s.momentum * buf[k] + gk;
-      buf[k] = static_cast<T>(b);
-      step = s.nesterov ? gk + s.momentum * b : b;
-    }
-    p[k] = static_cast<T>(p[k] - s.lr * step);
-  }
+  for (int64_t k = 0; k < n; ++k) kernels::sgd_update(s, p, g, buf, k);
 }
 
 template <class T>

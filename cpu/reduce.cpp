@@ -30,9 +30,7 @@ template <class T>
 void max_rows(int64_t outer, int64_t inner, const T* x, T* out, int64_t* index) {
   for (int64_t r = 0; r < outer; ++r) {
     const T* row = x + r * inner;
-    int64_t best = 0;
-    for (int64_t i = 1; i < inner; ++i)
-      if (row[i] > row[best]) best = i;  // first maximal element wins ties
+    const int64_t best = kernels::argmax_row(row, inner);
     if (out) out[r] = row[best];
     index[r] = best;
   }

@@ -15,27 +15,12 @@ namespace {
 using kernels::PlanShape;
 using kernels::SmaRoute;
 
-// Both softmax probabilities of one token.
-template <class T>
-struct RouteProbs {
-  T p0, p1;
-};
-
-template <class T>
-RouteProbs<T> route_probs(T x0, T x1) {
-  const T m = std::max(x0, x1);
-  const T e0 = std::exp(x0 - m), e1 = std::exp(x1 - m);
-  return {e0 / (e0 + e1), e1 / (e0 + e1)};
-}
+using kernels::route_source;
+using kernels::RouterGrad;
 
 template <class T>
 void router_forward(const T* u, T tau, const uint8_t* pad, int64_t tokens, T* gate, uint8_t* active, T* prob) {
-  for (int64_t n = 0; n < tokens; ++n) {
-    const RouteProbs<T> P = route_probs(u[2 * n] / tau, u[2 * n + 1] / tau);
-    active[n] = P.p1 > P.p0 && !(pad && pad[n]);
-    gate[n] = active[n] ? P.p1 : T(0);
-    prob[n] = std::max(P.p0, P.p1);
-  }
+  for (int64_t n = 0; n < tokens; ++n) kernels::route_token(u, tau, pad, n, gate, active, prob);
 }
 
 // du (tokens, 2) and dtemp (either may be null).
@@ -43,18 +28,12 @@ template <class T>
 void router_backward(const T* u, T tau, const uint8_t* active, const T* G, int64_t tokens, T* du, T* dtemp) {
   T dtemp_sum = 0;
   for (int64_t n = 0; n < tokens; ++n) {
-    const T x0 = u[2 * n] / tau, x1 = u[2 * n + 1] / tau;
-    T dx0 = 0, dx1 = 0;
-    if (active[n]) {
-      const RouteProbs<T> P = route_probs(x0, x1);
-      dx1 = G[n] * P.p1 * P.p0;   // term 1: dP1/dx_1 = P1 P0
-      dx0 = -G[n] * P.p1 * P.p0;  // term 2: dP1/dx_0 = -P1 P0
-    }
+    const RouterGrad<T> r = kernels::router_dx(u, tau, active, G, n);
     if (du) {
-      du[2 * n] = dx0 / tau;  // term 3
-      du[2 * n + 1] = dx1 / tau;
+      du[2 * n] = r.dx0 / tau;  // term 3
+      du[2 * n + 1] = r.dx1 / tau;
     }
-    dtemp_sum -= dx0 * x0 + dx1 * x1;  // term 4: dx_k/dtemp = -x_k
+    dtemp_sum -= r.dx0 * r.x0 + r.dx1 * r.x1;  // term 4: dx_k/dtemp = -x_k
   }
   if (dtemp) *dtemp = dtemp_sum;
 }
@@ -93,14 +72,6 @@ void sma_plan_fill(const PlanShape& plan, const uint8_t* a, int64_t* index, uint
       ++next_slot;
     }
   }
-}
-
-// Token feeding slot s of row b, or -1 (see SmaRoute).
-int64_t route_source(const PlanShape& plan, SmaRoute route, const int64_t* index, const uint8_t* valid, int64_t b,
-                     int64_t s) {
-  const int64_t bs = b * plan.slots + s;
-  if (route == SmaRoute::Compress && !plan.compressed) return s;
-  return valid[bs] ? index[bs] : -1;
 }
 
 template <class T>

@@ -111,13 +111,7 @@ template <class Exec, class T>
 void layer_norm_forward(Exec& ex, int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean,
                         T* rstd) {
   ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-    const T* xr = x + r * D;
-    double s = 0, ss = 0;
-    for (int64_t j = 0; j < D; ++j) s += xr[j];
-    const double mu = s / static_cast<double>(D);
-    for (int64_t j = 0; j < D; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
-    mean[r] = static_cast<T>(mu);
-    rstd[r] = static_cast<T>(1.0 / sqrt(ss / static_cast<double>(D) + eps));
+    kernels::layer_norm_stats_row(x + r * D, D, eps, mean[r], rstd[r]);
   });
   ex.for_each(R * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
     const int64_t r = e / D, j = e % D;
@@ -131,20 +125,7 @@ void layer_norm_backward(Exec& ex, int64_t R, int64_t D, const T* x, const T* w,
                          const T* g, T* dx, T* dw, T* db) {
   if (dx)
     ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-      const T *xr = x + r * D, *gr = g + r * D;
-      double sum_dxhat = 0, sum_dxhat_xhat = 0;
-      for (int64_t j = 0; j < D; ++j) {
-        const T dxhat = gr[j] * (w ? w[j] : T(1));
-        sum_dxhat += dxhat;
-        sum_dxhat_xhat += dxhat * (xr[j] - mean[r]) * rstd[r];
-      }
-      const T mean_dxhat = static_cast<T>(sum_dxhat / static_cast<double>(D));
-      const T mean_dxhat_xhat = static_cast<T>(sum_dxhat_xhat / static_cast<double>(D));
-      for (int64_t j = 0; j < D; ++j) {
-        const T xhat = (xr[j] - mean[r]) * rstd[r];
-        const T dxhat = gr[j] * (w ? w[j] : T(1));
-        dx[r * D + j] = rstd[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);  // terms 1, 2, 3
-      }
+      kernels::layer_norm_dx_row(x + r * D, w, mean[r], rstd[r], g + r * D, dx + r * D, D);
     });
   // Column sums over the rows (ex.reduce_cols), in double: dw[j] = sum_r g xhat,
   // db[j] = sum_r g.

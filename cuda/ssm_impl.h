@@ -24,26 +24,15 @@ using kernels::EmaShape;
 
 // ---------------------------------------------------------------- ema_kernel
 
-template <class T>
-struct EmaCoeffs {
-  T p, a, log_q, coef;  // coef = p beta gamma s
-};
-
-template <class T>
-SEQBOAT_HOST_DEVICE inline EmaCoeffs<T> ema_coeffs(T delta, T alpha, T beta, T gamma, T scale) {
-  EmaCoeffs<T> e;
-  e.p = T(1) / (T(1) + math_exp(-delta));
-  e.a = T(1) / (T(1) + math_exp(-alpha));
-  e.log_q = math_log(T(1) - e.p * e.a);
-  e.coef = e.p * beta * gamma * scale;
-  return e;
-}
+using kernels::conv_fft_size;
+using kernels::ema_coeffs;
+using kernels::EmaCoeffs;
 
 // k[c, l] = sum_n coef q^l, n in order: one work item per (c, l).
 template <class Exec, class T>
 void ema_kernel_forward(Exec& ex, const EmaShape& P, const T* delta, const T* alpha, const T* beta, const T* gamma,
                         T* k) {
-  const T scale = static_cast<T>(sqrt(1.0 / static_cast<double>(P.N)));
+  const T scale = kernels::ema_scale<T>(P.N);
   ex.for_each(P.K * P.length, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
     const int64_t c = e / P.length, l = e % P.length;
     T acc = 0;
@@ -60,7 +49,7 @@ void ema_kernel_forward(Exec& ex, const EmaShape& P, const T* delta, const T* al
 template <class Exec, class T>
 void ema_kernel_backward(Exec& ex, const EmaShape& P, const T* delta, const T* alpha, const T* beta, const T* gamma,
                          const T* G, T* d_delta, T* d_alpha, T* d_beta, T* d_gamma) {
-  const T scale = static_cast<T>(sqrt(1.0 / static_cast<double>(P.N)));
+  const T scale = kernels::ema_scale<T>(P.N);
   ex.for_each(P.K * P.N, [=] SEQBOAT_HOST_DEVICE(int64_t cn) {
     const int64_t c = cn / P.N;
     const EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
@@ -70,23 +59,15 @@ void ema_kernel_backward(Exec& ex, const EmaShape& P, const T* delta, const T* a
       S0 += g[l] * math_exp(T(l) * e.log_q);
       if (l > 0) S1 += g[l] * T(l) * math_exp(T(l - 1) * e.log_q);
     }
-    d_beta[cn] = e.p * gamma[cn] * scale * S0;
-    d_gamma[cn] = e.p * beta[cn] * scale * S0;
-    const T dp = beta[cn] * gamma[cn] * scale * S0  // term 1: d/dp through coef
-                 - e.a * e.coef * S1;               // term 2: d/dp through q
-    const T da = -e.p * e.coef * S1;                // through q only
-    d_delta[cn] = dp * e.p * (T(1) - e.p);
-    d_alpha[cn] = da * e.a * (T(1) - e.a);
+    const kernels::EmaParamGrads<T> d = kernels::ema_param_grads(e, beta[cn], gamma[cn], scale, S0, S1);
+    d_delta[cn] = d.delta;
+    d_alpha[cn] = d.alpha;
+    d_beta[cn] = d.beta;
+    d_gamma[cn] = d.gamma;
   });
 }
 
 // ---------------------------------------------------------------- ssm_conv
-
-SEQBOAT_HOST_DEVICE inline int64_t conv_fft_size(int64_t L, int64_t Lk) {
-  int64_t n = 4;
-  while (n < L + Lk - 1) n *= 2;
-  return n;
-}
 
 inline ConvAlgo conv_auto_algo(const ConvGeometry& g) {
   return g.L * g.Lk > (int64_t{1} << 16) ? ConvAlgo::FFT : ConvAlgo::Direct;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kernels/common.h"
+#include "kernels/ssm.h"
 
 namespace seqboat::kernels {
 
@@ -15,6 +16,23 @@ struct EmaScanShape {
   int64_t B = 0, L = 0, D = 0, N = 0, Lk = 0;
   bool bidirectional = false;
 };
+// The recurrence coefficients of parameter row c, state n (cn = c N + n):
+// the EMA's (kernels/ssm.h) and the truncation terms qk = q^Lk and
+// dqk = Lk q^(Lk-1), which the recurrence subtracts once Lk steps have passed.
+template <class T>
+struct ScanCoeffs : EmaCoeffs<T> {
+  T qk, dqk;
+};
+template <class T>
+SEQBOAT_HOST_DEVICE inline ScanCoeffs<T> scan_coeffs(const EmaScanShape& s, const T* delta, const T* alpha,
+                                                     const T* beta, const T* gamma, int64_t cn) {
+  ScanCoeffs<T> e;
+  static_cast<EmaCoeffs<T>&>(e) = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], ema_scale<T>(s.N));
+  e.qk = math_exp(T(s.Lk) * e.log_q);
+  e.dqk = T(s.Lk) * math_exp(T(s.Lk - 1) * e.log_q);
+  return e;
+}
+
 // y (B, L, D): the convolution of x (padding zeroed) with the EMA kernel.
 template <class T>
 using EmaScanFn = void(const EmaScanShape& s, const T* x, const uint8_t* pad, const T* delta, const T* alpha,

@@ -18,6 +18,15 @@ using SumLeadingFn = void(int64_t inner, int64_t outer, const T* x, T* out);
 // element (out may be null: argmax).
 template <class T>
 using MaxRowsFn = void(int64_t outer, int64_t inner, const T* x, T* out, int64_t* index);
+// The first position of the largest of the n elements of row (ties: the
+// first wins); both backends' max_rows run it per row.
+template <class T>
+SEQBOAT_HOST_DEVICE inline int64_t argmax_row(const T* row, int64_t n) {
+  int64_t best = 0;
+  for (int64_t i = 1; i < n; ++i)
+    if (row[i] > row[best]) best = i;
+  return best;
+}
 // out (outer, inner) = 0 except out[r, index[r]] = g[r] (max's backward).
 template <class T>
 using PlaceAtIndexFn = void(int64_t outer, int64_t inner, const int64_t* index, const T* g, T* out);

@@ -5,6 +5,7 @@
 #include <string_view>
 
 #include "kernels/common.h"
+#include "kernels/math.h"
 
 namespace seqboat::kernels {
 
@@ -19,6 +20,56 @@ using EmaKernelFn = void(const EmaShape& s, const T* delta, const T* alpha, cons
 template <class T>
 using EmaKernelBackwardFn = void(const EmaShape& s, const T* delta, const T* alpha, const T* beta, const T* gamma,
                                  const T* dk, T* d_delta, T* d_alpha, T* d_beta, T* d_gamma);
+
+// ---- The per-(row c, state n) formulas of the EMA that both backends and
+// both of its forms (the kernel here, the scan in kernels/ema_scan.h) run;
+// the terms are numbered at the top of ops/ssm.cpp ----
+
+// s = sqrt(1 / N), the scale of every coefficient.
+template <class T>
+SEQBOAT_HOST_DEVICE inline T ema_scale(int64_t N) {
+  return static_cast<T>(math_sqrt(1.0 / static_cast<double>(N)));
+}
+
+// p = sigmoid(delta), a = sigmoid(alpha), q = 1 - p a, log q, coef = p beta gamma s.
+template <class T>
+struct EmaCoeffs {
+  T p, a, q, log_q, coef;
+};
+template <class T>
+SEQBOAT_HOST_DEVICE inline EmaCoeffs<T> ema_coeffs(T delta, T alpha, T beta, T gamma, T scale) {
+  EmaCoeffs<T> e;
+  e.p = T(1) / (T(1) + math_exp(-delta));
+  e.a = T(1) / (T(1) + math_exp(-alpha));
+  e.q = T(1) - e.p * e.a;
+  e.log_q = math_log(e.q);
+  e.coef = e.p * beta * gamma * scale;
+  return e;
+}
+
+// The four parameter gradients of one (c, n) from S0 = sum_l G q^l and
+// S1 = sum_l G l q^(l-1): dbeta, dgamma, then dp (terms 1 and 2) and da
+// through the sigmoids into ddelta and dalpha.
+template <class T>
+struct EmaParamGrads {
+  T delta, alpha, beta, gamma;
+};
+template <class T>
+SEQBOAT_HOST_DEVICE inline EmaParamGrads<T> ema_param_grads(const EmaCoeffs<T>& e, T beta, T gamma, T scale, T S0,
+                                                            T S1) {
+  const T dp = beta * gamma * scale * S0  // term 1: d/dp through coef
+               - e.a * e.coef * S1;       // term 2: d/dp through q (dq/dp = -a)
+  const T da = -e.p * e.coef * S1;        // a enters through q only (dq/da = -p)
+  return {dp * e.p * (T(1) - e.p), da * e.a * (T(1) - e.a), e.p * gamma * scale * S0, e.p * beta * scale * S0};
+}
+
+// The FFT length of a convolution of L samples with Lk taps: the smallest
+// power of two >= max(4, L + Lk - 1) (no wrap-around).
+SEQBOAT_HOST_DEVICE inline int64_t conv_fft_size(int64_t L, int64_t Lk) {
+  int64_t n = 4;
+  while (n < L + Lk - 1) n *= 2;
+  return n;
+}
 
 // How the convolution is evaluated: Direct sums, the same sums as one
 // Toeplitz matrix product per channel, or FFT. All exact; Auto lets the

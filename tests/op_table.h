@@ -6,6 +6,10 @@
 //           CPU and, when a GPU is present, on CUDA;
 //   parity  forward and backward on every other device against the CPU, in
 //           float64 and float32, within the case's tolerance.
+// A forward-only case (add_forward: an op without a gradient, such as an
+// optimizer step, a decoding step or an integer copy) runs in parity mode only.
+// With kernel profiling on, the cases also prove the table's coverage: every
+// kernel slot a backend fills must be called by some case (test_ops.cpp).
 // Case functions must build any tensor of their own on the device and dtype of
 // their inputs (x.device(), x.dtype()), so the same case runs everywhere.
 //
@@ -41,13 +45,18 @@ struct OpCase {
   GradcheckFn fn;
   GradcheckOptions options;
   ParityTolerance parity;
+  bool differentiable = true;  // false: parity mode only (add_forward)
 };
 
 class OpTable {
  public:
   void add(std::string name, MakeInputs make, GradcheckFn fn, GradcheckOptions options = {},
            ParityTolerance parity = {}) {
-    cases_.push_back({std::move(name), std::move(make), std::move(fn), options, parity});
+    cases_.push_back({std::move(name), std::move(make), std::move(fn), options, parity, true});
+  }
+  // A case without a gradient: its output is compared across devices, never gradchecked.
+  void add_forward(std::string name, MakeInputs make, GradcheckFn fn, ParityTolerance parity = {}) {
+    cases_.push_back({std::move(name), std::move(make), std::move(fn), {}, parity, false});
   }
   const std::vector<OpCase>& cases() const { return cases_; }
 
@@ -64,6 +73,11 @@ struct OpTableRegistrar {
 // Float64 leaf that requires grad, N(0, scale^2) entries.
 inline Tensor randn(const Shape& s, Generator& g, double scale = 1.0) {
   return rand_normal(s, 0.0, scale, DType::Float64, &g).requires_grad_(true);
+}
+// Float64 tensor of N(0, scale^2) entries that needs no gradient (inputs of
+// forward-only cases: inference ops refuse inputs that require one).
+inline Tensor randn_data(const Shape& s, Generator& g, double scale = 1.0) {
+  return rand_normal(s, 0.0, scale, DType::Float64, &g);
 }
 // Float64 leaf in [lo, hi] (for log, sqrt, div denominators).
 inline Tensor randu(const Shape& s, Generator& g, double lo, double hi) {

@@ -187,4 +187,30 @@ SEQBOAT_OP_CASES(pointwise_cases) {
       [](const V& x) { return masked_fill(transpose(x[0], 0, 1), x[1], 1e4); });
 }
 
+// Comparisons and logical_not: UInt8 results, no gradient (forward-only
+// cases), over every element type the backends compare.
+SEQBOAT_OP_CASES(compare_cases) {
+  table.add_forward(
+      "compare/gt_broadcast", [](Generator& g) { return V{randn_data({2, 3, 4}, g), randn_data({4}, g)}; },
+      [](const V& x) { return gt(x[0], x[1]); });
+  table.add_forward(
+      "compare/lt_non_contiguous", [](Generator& g) { return V{randn_data({4, 3}, g), randn_data({3, 4}, g)}; },
+      [](const V& x) { return lt(transpose(x[0], 0, 1), x[1]); });
+  table.add_forward(
+      "compare/eq_some_equal",
+      [](Generator& g) {
+        Tensor a = randn_data({3, 4}, g), b = a.clone();
+        b.set({0, 1}, 7.0);
+        b.set({2, 3}, -1.0);
+        return V{a, b};
+      },
+      [](const V& x) { return eq(x[0], x[1]); });
+  table.add_forward(
+      "compare/int64_gt_eq", [](Generator& g) { return V{randint({3, 5}, 4, g), randint({5}, 4, g)}; },
+      [](const V& x) { return concat({gt(x[0], x[1]), eq(x[0], x[1])}, 0); });
+  table.add_forward(
+      "compare/uint8_lt_then_not", [](Generator& g) { return V{randmask({2, 6}, 0.5, g), randmask({2, 6}, 0.5, g)}; },
+      [](const V& x) { return logical_not(lt(x[0], x[1])); });
+}
+
 }  // namespace seqboat::testing

@@ -51,4 +51,38 @@ SEQBOAT_OP_CASES(ema_conv_cases) {
       [](const V& x) { return ema_conv(transpose(x[0], 1, 2), x[1], x[2], x[3], x[4], Tensor(), false, 0); });
 }
 
+// Decoding (forward-only: inference ops): the state after a prefix, and one
+// step from a given state, with and without truncation; the step's case
+// returns y and the updated state together.
+SEQBOAT_OP_CASES(ema_decoding_cases) {
+  const int64_t B = 2, L = 6, D = 3, N = 2;
+  auto params = [=](Generator& g) {
+    return V{randn_data({D, N, 1}, g), randn_data({D, N, 1}, g), randn_data({D, N, 1}, g), randn_data({D, N}, g)};
+  };
+  for (int64_t trunc : {int64_t{0}, int64_t{3}})
+    for (bool padded : {false, true})
+      table.add_forward(
+          fmt::format("ema_state/{}/truncation{}", padded ? "padded" : "no_pad", trunc),
+          [=](Generator& g) {
+            V x{randn_data({B, L, D}, g)};
+            for (const Tensor& p : params(g)) x.push_back(p);
+            x.push_back(padded ? padding_with_full_row(B, L) : Tensor());
+            return x;
+          },
+          [=](const V& x) { return ema_state(x[0], x[1], x[2], x[3], x[4], x[5], trunc); });
+  for (int64_t trunc : {int64_t{0}, int64_t{3}})
+    table.add_forward(
+        fmt::format("ema_step/truncation{}", trunc),
+        [=](Generator& g) {
+          V x{randn_data({B, D}, g), trunc > 0 ? randn_data({B, D}, g) : Tensor()};
+          for (const Tensor& p : params(g)) x.push_back(p);
+          x.push_back(randn_data({B, D, N}, g));
+          return x;
+        },
+        [=](const V& x) {
+          Tensor y = ema_step(x[0], x[1], x[2], x[3], x[4], x[5], x[6], trunc);
+          return concat({reshape(y, {-1}), reshape(x[6], {-1})}, 0);
+        });
+}
+
 }  // namespace seqboat::testing

@@ -123,6 +123,13 @@ SEQBOAT_OP_CASES(shape_cases) {
       "cast/f64_f32_f64", [](Generator& g) { return V{randn({4}, g)}; },
       [](const V& x) { return cast(mul_scalar(cast(x[0], DType::Float32), 1.0), DType::Float64); },
       GradcheckOptions{1e-3, 1e-4, 1e-3});
+  // Casts from the integer types (no gradient: the inputs are integers).
+  table.add_forward(
+      "cast/int64_to_float", [](Generator& g) { return V{randint({2, 5}, 1000, g)}; },
+      [](const V& x) { return cast(add_scalar(cast(x[0], DType::Float64), -500.0), DType::Int64); });
+  table.add_forward(
+      "cast/uint8_to_float", [](Generator& g) { return V{randmask({3, 4}, 0.5, g)}; },
+      [](const V& x) { return cast(cast(x[0], DType::Float32), DType::UInt8); });
 }
 
 }  // namespace seqboat::testing

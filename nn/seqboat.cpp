@@ -1,4 +1,4 @@
-// nn/seqboat.cpp: SeqBoat modules, composed from the ops in ops/ (SPEC.md
+// nn/seqboat.cpp: SeqBoat modules, composed from the ops in ops/ (docs/semantics.md
 // section 3 gives the steps numbered below).
 #include "nn/seqboat.h"
 

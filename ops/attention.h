@@ -1,5 +1,5 @@
 // ops/attention.h: SeqBoat's local (sliding-window) attention over slot
-// indices (SPEC section 3 step 7), fused, with a hand-written backward
+// indices (docs/semantics.md section 3 step 7), fused, with a hand-written backward
 // (formulas, term by term, in ops/attention.cpp).
 //
 //   local_attention(q, k, v, key_mask, positions, rel_bias, {window, causal, activation})

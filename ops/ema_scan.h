@@ -1,7 +1,7 @@
-// ops/ema_scan.h: the EMA convolution as linear recurrences, straight from
-// the EMA's parameters (what MultiHeadEMA runs), and the decoding ops that
-// carry the recurrences' state from one token to the next. Formulas, term by
-// term, in ops/ema_scan.cpp.
+// ops/ema_scan.h: the EMA convolution as linear recurrences (docs/semantics.md
+// section 1), straight from the EMA's parameters (what MultiHeadEMA runs), and
+// the decoding ops that carry the recurrences' state from one token to the
+// next. Formulas, term by term, in ops/ema_scan.cpp.
 #pragma once
 
 #include <cstdint>

@@ -1,5 +1,6 @@
-// ops/position.h: the position encodings of the attention unit, each with a
-// hand-written backward (formulas in ops/position.cpp):
+// ops/position.h: the position encodings of the attention unit
+// (docs/semantics.md section 2), each with a hand-written backward (formulas in
+// ops/position.cpp):
 //   rotary(x, positions) -> (B, S, Z): pairs (x[2m], x[2m+1]) rotated by pos * 10000^(-2m/Z)
 //   rel_pos_bias_gather(w, pos_q, pos_k) -> (B, S, T): w[rel_pos_index(M, pos_q[i], pos_k[j])]
 #pragma once

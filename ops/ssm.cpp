@@ -1,4 +1,4 @@
-// ops/ssm.cpp: the SeqBoat state-space ops (SPEC sections 1 and 2): argument
+// ops/ssm.cpp: the SeqBoat state-space ops (docs/semantics.md section 1): argument
 // checks, allocation and autograd; the arithmetic is in the backends
 // (cpu/ssm.cpp: also how Direct, Toeplitz and FFT evaluate the convolution).
 //

@@ -1,4 +1,4 @@
-// ops/ssm.h: the SeqBoat state-space ops (SPEC sections 1 and 2), each with
+// ops/ssm.h: the SeqBoat state-space ops (docs/semantics.md section 1), each with
 // a hand-written backward (formulas, term by term, in ops/ssm.cpp).
 //
 //   ema_kernel(delta, alpha, beta, gamma, Lk) -> (K, Lk)

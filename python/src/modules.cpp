@@ -129,7 +129,7 @@ static Tensor model_forward(nn::SeqBoatModel& mod, const Tensor& x, const std::o
 static Tensor lm_forward(nn::SeqBoatLM& mod, const Tensor& tokens) { return mod.forward(tokens, dropout_stream()); }
 
 static void bind_layer(nb::module_& m) {
-  nb::class_<nn::SeqBoatLayer, nn::Module> cls(m, "SeqBoatLayer", "One SeqBoat layer (SPEC section 3).");
+  nb::class_<nn::SeqBoatLayer, nn::Module> cls(m, "SeqBoatLayer", "One SeqBoat layer (docs/semantics.md section 3).");
   bind_init<nn::SeqBoatLayer, nn::LayerConfig>(cls, "SeqBoatLayer config");
   cls.def_prop_ro("config", [](const nn::SeqBoatLayer& l) { return json_to_python(layer_config_json(l.cfg)); })
       .def("forward", &layer_forward, "x"_a, "padding_mask"_a = nb::none(),
@@ -149,7 +149,7 @@ static void bind_layer(nb::module_& m) {
 }
 
 static void bind_models(nb::module_& m) {
-  nb::class_<nn::SeqBoatModel, nn::Module> model(m, "SeqBoatModel", "The SeqBoat classifier (SPEC section 4).");
+  nb::class_<nn::SeqBoatModel, nn::Module> model(m, "SeqBoatModel", "The SeqBoat classifier (docs/semantics.md section 4).");
   bind_init<nn::SeqBoatModel, nn::ModelConfig>(model, "SeqBoatModel config");
   model.def_prop_ro("config", [](const nn::SeqBoatModel& mod) { return json_to_python(model_config_json(mod.cfg)); })
       .def_ro("layers", &nn::SeqBoatModel::seq_layers)

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "cpu/backend.h"
+#include "cpu/parallel.h"
 
 namespace seqboat::cpu {
 
@@ -42,6 +43,13 @@ void place_at_index(int64_t outer, int64_t inner, const int64_t* index, const T*
   for (int64_t r = 0; r < outer; ++r) out[r * inner + index[r]] = g[r];
 }
 
+// Rows in parallel, each summed in order.
+template <class T>
+void cumsum_rows(int64_t outer, int64_t inner, bool reverse, const T* x, T* out) {
+#pragma omp parallel for schedule(static) if (outer * inner > kParallelWork)
+  for (int64_t r = 0; r < outer; ++r) kernels::cumsum_row(x + r * inner, out + r * inner, inner, reverse);
+}
+
 }  // namespace
 
 void add_reduce_kernels(kernels::BackendKernels& k) {
@@ -51,6 +59,7 @@ void add_reduce_kernels(kernels::BackendKernels& k) {
     t.sum_leading = sum_leading<T>;
     t.max_rows = max_rows<T>;
     t.place_at_index = place_at_index<T>;
+    t.cumsum_rows = cumsum_rows<T>;
   });
 }
 

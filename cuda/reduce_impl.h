@@ -44,6 +44,14 @@ void place_at_index(Exec& ex, int64_t outer, int64_t inner, const int64_t* index
   });
 }
 
+// One work item per row, summed in order (as on the CPU).
+template <class Exec, class T>
+void cumsum_rows(Exec& ex, int64_t outer, int64_t inner, bool reverse, const T* x, T* out) {
+  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    kernels::cumsum_row(x + r * inner, out + r * inner, inner, reverse);
+  });
+}
+
 // The reduce kernels of executor Exec, for the kernel table.
 template <class Exec>
 void add_reduce_kernels(kernels::BackendKernels& k) {
@@ -53,6 +61,7 @@ void add_reduce_kernels(kernels::BackendKernels& k) {
     t.sum_leading = &Bound<&sum_leading<Exec, T>>::call;
     t.max_rows = &Bound<&max_rows<Exec, T>>::call;
     t.place_at_index = &Bound<&place_at_index<Exec, T>>::call;
+    t.cumsum_rows = &Bound<&cumsum_rows<Exec, T>>::call;
   });
 }
 

@@ -27,6 +27,19 @@ SEQBOAT_HOST_DEVICE inline int64_t argmax_row(const T* row, int64_t n) {
     if (row[i] > row[best]) best = i;
   return best;
 }
+// out[r, i] = sum_{j <= i} x[r, j] (reverse: sum_{j >= i}), added in order.
+template <class T>
+using CumsumRowsFn = void(int64_t outer, int64_t inner, bool reverse, const T* x, T* out);
+// One row of it (both backends run this per row: cumsum terms 1 and 2).
+template <class T>
+SEQBOAT_HOST_DEVICE inline void cumsum_row(const T* x, T* out, int64_t n, bool reverse) {
+  T acc = 0;
+  for (int64_t k = 0; k < n; ++k) {
+    const int64_t i = reverse ? n - 1 - k : k;
+    acc += x[i];
+    out[i] = acc;
+  }
+}
 // out (outer, inner) = 0 except out[r, index[r]] = g[r] (max's backward).
 template <class T>
 using PlaceAtIndexFn = void(int64_t outer, int64_t inner, const int64_t* index, const T* g, T* out);
@@ -38,4 +51,5 @@ using PlaceAtIndexFn = void(int64_t outer, int64_t inner, const int64_t* index, 
   K(reduce, sum_rows, SumRowsFn)             \
   K(reduce, sum_leading, SumLeadingFn)       \
   K(reduce, max_rows, MaxRowsFn)             \
-  K(reduce, place_at_index, PlaceAtIndexFn)
+  K(reduce, place_at_index, PlaceAtIndexFn)  \
+  K(reduce, cumsum_rows, CumsumRowsFn)

@@ -75,6 +75,14 @@ SEQBOAT_OP_CASES(reduce_cases) {
         return V{randn({4, 3}, g)};
       },
       [](const V& x) { return max(x[0], 0, true); });
+  table.add(
+      "cumsum/last_dim", [](Generator& g) { return V{randn({2, 5}, g)}; }, [](const V& x) { return cumsum(x[0], -1); });
+  table.add(
+      "cumsum/middle_dim", [](Generator& g) { return V{randn({2, 4, 3}, g)}; },
+      [](const V& x) { return cumsum(x[0], 1); });
+  table.add(
+      "cumsum/non_contiguous", [](Generator& g) { return V{randn({3, 4}, g)}; },
+      [](const V& x) { return cumsum(transpose(x[0], 0, 1), 0); });
 }
 
 }  // namespace seqboat::testing

@@ -55,7 +55,7 @@ Tensor BatchNorm::forward(const Tensor& x) {
 NormType parse_norm_type(const std::string& s) {
   if (s == "layernorm") return NormType::LayerNorm;
   if (s == "batchnorm") return NormType::BatchNorm;
-  throw std::invalid_argument(fmt::format("norm_type {} is not one of: layernorm, batchnorm", quote_text(s)));
+  fail(fmt::format("norm_type {} is not one of: layernorm, batchnorm", quote_text(s)));
 }
 
 SequenceNorm::SequenceNorm(NormType t, int64_t dim, bool affine, DType dt) : type(t) {

@@ -1,4 +1,4 @@
-// nn/seqboat.cpp: SeqBoat modules, composed from the ops in ops/ (SPEC.md
+// nn/seqboat.cpp: SeqBoat modules, composed from the ops in ops/ (docs/semantics.md
 // section 3 gives the steps numbered below).
 #include "nn/seqboat.h"
 
@@ -9,12 +9,13 @@
 #include <type_traits>
 
 #include "nn/decoding.h"
-#include "tensor/json_text.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/nn_ops.h"
+#include "ops/position.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::nn {
 
@@ -25,25 +26,22 @@ namespace {
 // Typed config access: a missing key or a wrong type names the key.
 template <class T>
 T get_key(const json& j, const char* where, const std::string& key) {
-  if (!j.contains(key)) throw std::invalid_argument(fmt::format("{} config: missing key '{}'", where, key));
+  if (!j.contains(key)) fail(fmt::format("{} config: missing key '{}'", where, key));
   const json& v = j.at(key);
   // JSON numbers are checked before conversion: an integer key takes an
   // integral JSON number that fits int64 (3.9 is not truncated, 1e300 is not
   // converted), a number key a finite one.
   if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
     if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
-      throw std::invalid_argument(
-          fmt::format("{} config: key '{}' must be an integer, got {}", where, key, json_excerpt(v)));
+      fail(fmt::format("{} config: key '{}' must be an integer, got {}", where, key, json_excerpt(v)));
   } else if constexpr (std::is_floating_point_v<T>) {
     if (!v.is_number() || !std::isfinite(v.get<double>()))
-      throw std::invalid_argument(
-          fmt::format("{} config: key '{}' must be a finite number, got {}", where, key, json_excerpt(v)));
+      fail(fmt::format("{} config: key '{}' must be a finite number, got {}", where, key, json_excerpt(v)));
   }
   try {
     return v.get<T>();
   } catch (const json::exception&) {
-    throw std::invalid_argument(
-        fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
+    fail(fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
   }
 }
 
@@ -58,11 +56,10 @@ std::optional<int64_t> get_optional_int(const json& j, const char* where, const 
 }
 
 void reject_unknown(const json& j, const char* where, const std::set<std::string>& known) {
-  if (!j.is_object()) throw std::invalid_argument(fmt::format("{} config: expected a JSON object", where));
+  if (!j.is_object()) fail(fmt::format("{} config: expected a JSON object", where));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
-      throw std::invalid_argument(fmt::format("{} config: unknown key {}; valid keys: {}", where, quote_text(it.key()),
-                                              fmt::join(known, ", ")));
+      fail(fmt::format("{} config: unknown key {}; valid keys: {}", where, quote_text(it.key()), fmt::join(known, ", ")));
 }
 
 // Sizes from a config file (a golden file's metadata): positive and at most
@@ -72,8 +69,7 @@ void reject_unknown(const json& j, const char* where, const std::set<std::string
 constexpr int64_t kMaxModuleSize = int64_t{1} << 24;
 void require_positive(const char* where, const char* key, int64_t v) {
   if (v <= 0 || v > kMaxModuleSize)
-    throw std::invalid_argument(
-        fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
+    fail(fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
 }
 
 // Rates and scales from a config file: a dropout probability in [0, 1), a
@@ -81,10 +77,9 @@ void require_positive(const char* where, const char* key, int64_t v) {
 void require_rates(const char* where, std::initializer_list<std::pair<const char*, double>> rates, double scale) {
   for (auto [key, v] : rates)
     if (!(v >= 0 && v < 1))
-      throw std::invalid_argument(fmt::format("{} config: '{}' must be from 0 to below 1, got {}", where, key, v));
+      fail(fmt::format("{} config: '{}' must be from 0 to below 1, got {}", where, key, v));
   if (!(scale > 0 && scale <= 1e6))
-    throw std::invalid_argument(
-        fmt::format("{} config: 'init_temp_scale' must be above 0 and at most 1e6, got {}", where, scale));
+    fail(fmt::format("{} config: 'init_temp_scale' must be above 0 and at most 1e6, got {}", where, scale));
 }
 
 class SimpleRelPosBias : public Module {
@@ -95,15 +90,17 @@ class SimpleRelPosBias : public Module {
 }  // namespace
 
 AttnActivation parse_activation(const std::string& s) {
-  if (s == "softmax") return AttnActivation::Softmax;
-  if (s == "relu2") return AttnActivation::Relu2;
-  throw std::invalid_argument(fmt::format("attention_activation {} is not one of: softmax, relu2", quote_text(s)));
+  AttnActivation a;
+  if (!kernels::parse_activation(s, a))
+    fail(fmt::format("attention_activation {} is not one of: {}", quote_text(s),
+                     fmt::join(kernels::kAttnActivationNames, ", ")));
+  return a;
 }
 
 RelPosType parse_rel_pos(const std::string& s) {
   if (s == "simple") return RelPosType::Simple;
   if (s == "rotary") return RelPosType::Rotary;
-  throw std::invalid_argument(fmt::format("rel_pos_bias {} is not one of: simple, rotary", quote_text(s)));
+  fail(fmt::format("rel_pos_bias {} is not one of: simple, rotary", quote_text(s)));
 }
 
 // ---------------------------------------------------------------- MultiHeadEMA
@@ -180,7 +177,7 @@ LayerConfig LayerConfig::from_json(const json& j) {
   c.max_positions = get_or<int64_t>(j, w, "max_positions", 1024);
   c.init_temp_scale = get_or<double>(j, w, "init_temp_scale", 1.0);
   if (get_or<bool>(j, w, "local_pos", false))
-    throw std::invalid_argument("SeqBoatLayer config: local_pos=true is not supported (positions are original ones)");
+    fail("SeqBoatLayer config: local_pos=true is not supported (positions are original ones)");
   for (auto [k, v] : {std::pair{"embed_dim", c.embed_dim},
                       {"zdim", c.zdim},
                       {"hdim", c.hdim},
@@ -188,9 +185,8 @@ LayerConfig LayerConfig::from_json(const json& j) {
                       {"max_positions", c.max_positions}})
     require_positive(w, k, v);
   if (c.window_size < 0 || c.window_size > kMaxModuleSize)
-    throw std::invalid_argument(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
-  if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2)
-    throw std::invalid_argument("SeqBoatLayer config: rotary needs an even zdim");
+    fail(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
+  if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2) fail("SeqBoatLayer config: rotary needs an even zdim");
   require_rates(
       w, {{"dropout", c.dropout}, {"attention_dropout", c.attention_dropout}, {"hidden_dropout", c.hidden_dropout}},
       c.init_temp_scale);
@@ -320,10 +316,12 @@ ModelConfig ModelConfig::from_json(const json& j) {
   require_positive(w, "d_ema", c.d_ema);
   require_positive(w, "max_positions", c.max_positions);
   if (c.truncation) require_positive(w, "truncation", *c.truncation);
-  for (auto [k, v] : {std::pair{"d_input", c.d_input}, {"d_output", c.d_output}, {"vocab_size", c.vocab_size},
+  for (auto [k, v] : {std::pair{"d_input", c.d_input},
+                      {"d_output", c.d_output},
+                      {"vocab_size", c.vocab_size},
                       {"mem_size", c.mem_size}})
     if (v < 0 || v > kMaxModuleSize)
-      throw std::invalid_argument(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
+      fail(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
   require_rates(w, {{"dropout", c.dropout}}, c.init_temp_scale);
   return c;
 }

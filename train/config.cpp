@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
 #include <stdexcept>
 
+#include "kernels/attention.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
@@ -66,7 +68,8 @@ const std::vector<ConfigKey>& config_keys() {
       int_key("model.mem_size", 32, 1, 1 << 20, "local attention window w (in active tokens)"),
       text_key("model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm"}),
       flag_key("model.prenorm", true, "normalise before (true) or after (false) each layer"),
-      text_key("model.attention_activation", "softmax", "attention scores", {"softmax", "relu2"}),
+      text_key("model.attention_activation", "softmax", "attention scores",
+               {std::begin(kernels::kAttnActivationNames), std::end(kernels::kAttnActivationNames)}),
       text_key("model.rel_pos_bias", "simple", "position information in attention", {"simple", "rotary"}),
       flag_key("model.bidirectional", true, "bidirectional layers (classification tasks; lm is always causal)"),
       real_key("model.dropout", 0.1, 0, 0.99, "dropout on the EMA output and the layer output (listops: 0)"),

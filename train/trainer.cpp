@@ -7,7 +7,9 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <new>
 #include <optional>
+#include <stdexcept>
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
@@ -304,11 +306,16 @@ TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   }
   try {
     task->probe();
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("the model this config describes cannot run: out of memory on one dummy batch");
   } catch (const std::exception& e) {
-    throw UsageError(
-        fmt::format("the model this config describes cannot run (one forward pass on a dummy batch "
-                    "failed): {}",
-                    e.what()));
+    // A value the model's code refuses (fail(): std::invalid_argument) is a
+    // config the checks let through: exit code 2. Anything else (a memory
+    // limit, a device failure) is a runtime failure: exit code 1.
+    const std::string what = fmt::format(
+        "the model this config describes cannot run (one forward pass on a dummy batch failed): {}", e.what());
+    if (dynamic_cast<const std::invalid_argument*>(&e)) throw UsageError(what);
+    throw std::runtime_error(what);
   }
 
   // 2. The directory, as a transaction (train/run_dir.h): until the first

@@ -258,6 +258,25 @@ expect 1 "not finite, cannot resume: tensor 'decoder.bias' holds nan" "$seqboat"
   --resume --no-progress --config "$work/nanrun/config.json"
 same "$before" "$(snap "$work/nanrun")" "a refused --resume left the run as it was"
 
+echo "-- exit codes: tensors that do not fit the checkpoint's own config are a bad file (1), not a bad option"
+# Same bytes, another shape: a valid safetensors file whose state dict does not load.
+$edit "$R" "$work/shape.safetensors" 'header["decoder.bias"]["shape"] = [2, 2]'
+$edit "$M" "$work/lmshape.safetensors" 'header["final_norm.norm.bias"]["shape"] = [2, 4]'
+expect 1 "its tensors do not fit the model its config describes: load_state_dict: 'decoder.bias' has shape \[2, 2\]" \
+  "$seqboat" eval --checkpoint "$work/shape.safetensors"
+expect 1 "its tensors do not fit the model its config describes" "$seqboat" inspect --checkpoint "$work/shape.safetensors" \
+  --out "$work/xC"
+expect 1 "'final_norm.norm.bias' has shape \[2, 4\]" "$seqboat" generate --checkpoint "$work/lmshape.safetensors" --prompt ab
+$edit "$R" "$work/wider.safetensors" 'cfg["model.d_model"] = 16'
+expect 1 "its tensors do not fit the model its config describes" "$seqboat" eval --checkpoint "$work/wider.safetensors"
+mkdir -p "$work/shaperun" && cp "$work/recall/config.json" "$work/recall/metrics.jsonl" "$work/shaperun/"
+cp "$work/shape.safetensors" "$work/shaperun/checkpoint.safetensors"
+before=$(snap "$work/shaperun")
+expect 1 "checkpoint.safetensors': its tensors do not fit the model its config describes" "$seqboat" train --task recall \
+  --out "$work/shaperun" --resume --no-progress --config "$work/shaperun/config.json"
+same "$before" "$(snap "$work/shaperun")" "a --resume from a checkpoint of the wrong shapes left the run as it was"
+if [ -e "$work/xC" ]; then echo "FAIL: a refused inspect created its output directory"; failures=$((failures + 1)); fi
+
 echo "-- class D: untrusted text is escaped and clipped"
 python3 - "$R" "$work/names.safetensors" "$work/escname.safetensors" <<'PY'
 import json, struct, sys

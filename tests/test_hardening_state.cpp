@@ -14,6 +14,7 @@
 #include "data/listops.h"
 #include "data/recall.h"
 #include "nn/checkpoint.h"
+#include "nn/layers.h"
 #include "ops/backend.h"
 #include "ops/linalg.h"
 #include "tensor/random.h"
@@ -315,4 +316,23 @@ TEST_CASE("a thread count above the work size: GEMM panels run with fewer thread
     }
   }
   set_cpu_threads(before);
+}
+
+TEST_CASE("load_state_dict checks the whole state before it copies anything") {
+  Generator gen(0);
+  nn::Linear lin(2, 3, true, DType::Float64, gen);
+  const std::vector<double> weight = lin.state_dict().at("weight").to_vector();
+  const std::vector<double> bias = lin.state_dict().at("bias").to_vector();
+  // "bias" comes before "weight": a state whose bias fits and whose weight
+  // does not must not load the bias.
+  std::map<std::string, Tensor> bad = {{"bias", full({3}, 7.0, DType::Float64)},
+                                       {"weight", zeros({3, 3}, DType::Float64)}};
+  CHECK_THROWS_WITH(lin.load_state_dict(bad), doctest::Contains("'weight' has shape [3, 3]"));
+  bad = {{"bias", full({3}, 7.0, DType::Float64)}, {"weight", zeros({3, 2}, DType::Float64)}, {"extra", zeros({1})}};
+  CHECK_THROWS_WITH(lin.load_state_dict(bad), doctest::Contains("1 unexpected ['extra']"));
+  CHECK(lin.state_dict().at("weight").to_vector() == weight);
+  CHECK(lin.state_dict().at("bias").to_vector() == bias);
+  bad.erase("extra");
+  lin.load_state_dict(bad);  // a state that fits loads whole
+  CHECK(lin.state_dict().at("bias").to_vector() == std::vector<double>(3, 7.0));
 }

@@ -302,15 +302,17 @@ void embedding_backward(int64_t n, int64_t V, int64_t D, const int64_t* idx, con
     for (int64_t j = 0; j < D; ++j) dw[idx[i] * D + j] += g[i * D + j];
 }
 
-// One Philox block per four elements (chunks are multiples of 4, so a block
-// never straddles two).
+// One Philox block per four elements of the whole batch (element first + i);
+// a block is recomputed where a chunk starts inside it.
 template <class T>
-void dropout_mask(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
+void dropout_mask(uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
   for_chunks(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i += 4) {
-      const kernels::Philox4x32 r = kernels::dropout_block(seed, offset, static_cast<uint64_t>(i) / 4);
-      for (int64_t k = 0; k < 4 && i + k < hi; ++k) keep[i + k] = r.v[k] >= threshold;
+    kernels::Philox4x32 r{};
+    for (int64_t i = lo; i < hi; ++i) {
+      const uint64_t g = first + static_cast<uint64_t>(i);
+      if (i == lo || g % 4 == 0) r = kernels::dropout_block(seed, offset, g / 4);
+      keep[i] = r.v[g % 4] >= threshold;
     }
   });
 }

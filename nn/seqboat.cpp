@@ -241,7 +241,7 @@ Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Dr
   // 4. the router (Sparse Modular Activation)
   RouterOutput route = sma_router(uhx[0], q_router->temp, padding_mask);
   // 5. compress the active tokens (or not), 6-8 attention, scatter back
-  SmaPlan plan = sma_plan(route.active);
+  SmaPlan plan = sma_plan(route.active, is_training() ? batch_max_active : std::function<int64_t(int64_t)>());
   Tensor h, kv, v;
   if (plan.slots == 0) h = zeros(input.shape(), input.dtype(), input.device());
   else h = attention_unit(mx, plan, rng, capture ? &kv : nullptr, capture ? &v : nullptr);

@@ -87,6 +87,11 @@ class SeqBoatLayer : public Module {
   RouteInfo last_route;
   // While set (nn/decoding.h), forward (on one row) leaves its decoding state here.
   LayerCache* capture = nullptr;
+  // Data-parallel training (train/data_parallel.h): this process holds some
+  // rows of the batch, and the SMA plan depends on all of them (ops/sma.h).
+  // When set, returns the maximum of a value over every rank (a collective);
+  // used in training mode only, where every rank runs the same forward.
+  std::function<int64_t(int64_t)> batch_max_active;
 
  private:
   // kv_out, v_out (when not null) receive the keys and values of the slots.

@@ -7,6 +7,7 @@
 #   - autograd/ includes nothing from ops/ or nn/ (or any layer above)
 #   - cpu/ and cuda/ include only tensor/, ops/kernels/ and their own folder
 #   - nn/ includes nothing from train/ or data/; data/ nothing but tensor/ and data/
+#   - dist/ (ranks and collectives over plain buffers) includes only dist/
 set -u
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$src" || exit 2
@@ -24,6 +25,8 @@ report "autograd/ includes a higher layer" "$(grep -rnE '#include "(ops|nn|cpu|d
 report "a backend includes more than tensor/, ops/kernels/ and itself" \
   "$(grep -rnE '#include "(autograd|nn|data|train)/|#include "ops/[^k]' cpu/ cuda/ 2>/dev/null)"
 report "nn/ includes a higher layer" "$(grep -rnE '#include "(data|train|cpu)/' nn/ 2>/dev/null)"
+report "dist/ includes more than dist/" \
+  "$(grep -rnE '#include "(tensor|autograd|ops|nn|cpu|cuda|data|train)/' dist/ 2>/dev/null)"
 report "data/ includes more than tensor/ and data/" "$(grep -rnE '#include "(autograd|ops|nn|cpu|cuda|train)/' data/ 2>/dev/null)"
 [ $status -eq 0 ] && echo "layering: ok"
 exit $status

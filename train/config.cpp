@@ -17,6 +17,7 @@ const std::vector<ConfigKey>& config_keys() {
       {"task", "listops", "what to train", {"listops", "lm", "recall"}},
       {"seed", 1, "seed for initialisation, data order and dropout", {}},
       {"device", "cpu", "where the model trains (cuda: one GPU)", {"cpu", "cuda"}},
+      {"dtype", "float32", "the model's floating type (float64: for exactness checks, about 2x slower)", {"float32", "float64"}},
       {"steps", 5000, "optimizer steps (listops: 6000)", {}},
       {"time_limit_s",
        0.0,
@@ -245,5 +246,7 @@ json resolve_config_text(const std::string& task, const std::string& file_text, 
   validate_config(flat);
   return flat;
 }
+
+DType config_dtype(const json& cfg) { return cfg.value("dtype", "float32") == "float64" ? DType::Float64 : DType::Float32; }
 
 }  // namespace seqboat::train

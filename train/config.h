@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "tensor/dtype.h"
+
 namespace seqboat::train {
 
 struct ConfigKey {
@@ -48,5 +50,7 @@ void validate_config(const nlohmann::json& flat);
 nlohmann::json parse_run_config(const std::string& text, const std::string& origin);
 // Task-specific defaults (the default ListOps model, the LM, recall).
 nlohmann::json task_defaults(const std::string& task);
+// The model's dtype, config key "dtype" (float32 or float64).
+DType config_dtype(const nlohmann::json& cfg);
 
 }  // namespace seqboat::train

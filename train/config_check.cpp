@@ -146,6 +146,8 @@ json parse_run_config(const std::string& text, const std::string& origin) {
   } catch (const JsonTextError& e) {
     throw std::runtime_error(e.what());
   }
+  // Runs saved before the model's dtype was a key trained in float32.
+  if (cfg.is_object() && !cfg.contains("dtype")) cfg["dtype"] = "float32";
   try {
     validate_config(cfg);
   } catch (const std::invalid_argument& e) {

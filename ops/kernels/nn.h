@@ -62,10 +62,11 @@ using EmbeddingFn = void(int64_t n, int64_t D, const int64_t* idx, const T* w, T
 template <class T>
 using EmbeddingBackwardFn = void(int64_t n, int64_t V, int64_t D, const int64_t* idx, const T* g, T* dw);
 
-// keep[i] = 1 where the Philox draw of element i of dropout call `offset`
-// is >= p (ops/kernels/philox.h); registered under UInt8.
+// keep[i] = 1 where the Philox draw of element first + i of dropout call
+// `offset` is >= p (ops/kernels/philox.h); registered under UInt8. `first` is
+// where this tensor starts in the whole batch's (a data-parallel rank's rows).
 template <class T>
-using DropoutMaskFn = void(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep);
+using DropoutMaskFn = void(uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep);
 // y[i] = keep[i] ? x[i] scale : 0
 template <class T>
 using ApplyKeepFn = void(int64_t n, const T* x, const uint8_t* keep, T scale, T* y);

@@ -25,14 +25,17 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args a(argv, {"task", "config", "set", "out", "stop-after", "device"}, {"resume", "overwrite", "help", "no-progress", "profile"});
+  Args a(argv, {"task", "config", "set", "out", "stop-after", "device", "check-replicas"},
+         {"resume", "overwrite", "help", "no-progress", "profile"});
   if (a.has("help")) {
     fmt::print(
         "usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
         "                     [--device cpu|cuda] [--resume | --overwrite] [--stop-after STEP] [--no-progress]\n"
-        "                     [--profile]\n"
+        "                     [--profile] [--check-replicas K]\n"
         "  an --out directory that holds a run is refused unless --resume (continue it) or --overwrite (replace it)\n"
-        "  --profile: at the end, the time spent in each kernel (training and evaluation; also SEQBOAT_PROFILE=1)\n\n{}",
+        "  --profile: at the end, the time spent in each kernel (training and evaluation; also SEQBOAT_PROFILE=1)\n"
+        "  data-parallel: mpirun -np N seqboat train ... (README); --check-replicas K compares a hash of the\n"
+        "  parameters and optimizer state across ranks every K steps and stops on a difference\n\n{}",
         train::config_help());
     return 0;
   }
@@ -50,8 +53,10 @@ int cmd_train(const std::vector<std::string>& argv) {
   opt.overwrite = a.has("overwrite");
   opt.progress_bar = !a.has("no-progress");
   opt.stop_after = a.integer("stop-after", 0, 0, 1'000'000'000);
+  opt.check_replicas_every = a.integer("check-replicas", 0, 0, 1'000'000'000);
   if (a.has("profile")) set_kernel_profiling(true);
   train::TrainSummary s = train::run_training(cfg, opt);
+  if (!s.primary) return 0;  // a data-parallel rank other than 0: rank 0 reports
   if (task == "lm")
     fmt::print("test loss {:.4f} ({:.4f} bits per byte) after {} steps, {:.1f} s of training\n", s.test_loss,
                s.bits_per_byte, s.steps, s.train_seconds);

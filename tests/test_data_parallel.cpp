@@ -2,14 +2,17 @@
 // training: how a global batch is split over ranks, that a rank's rows keep
 // the batch's padded length, that a rank's dropout masks are the rows of the
 // whole batch's masks (CPU kernel and the CUDA kernel run on the host), the
-// configs refused, the SMA plan of a share, and the one-rank communicator. The multi-process runs are
+// configs refused, the SMA plan of a share, the replica check, and the
+// one-rank communicator. The multi-process runs are
 // CTest's mpi_* tests (tests/mpi/).
 #include <doctest/doctest.h>
 
+#include <cstring>
 #include <nlohmann/json.hpp>
 
 #include "cuda_on_host.h"
 #include "dist/communicator.h"
+#include "nn/optim.h"
 #include "nn/seqboat.h"
 #include "dist/nccl.h"
 #include "ops/backend.h"
@@ -226,4 +229,47 @@ TEST_CASE("sma_plan: a rank's rows get the whole batch's plan through batch_max"
 TEST_CASE("NCCL: without a GPU, creating the communicator fails with a message naming NCCL") {
   if (device_available(Device::CUDA)) return;  // a GPU machine runs the real path (tools/gpu_check.sh)
   CHECK_THROWS_WITH_AS(dist::NcclComm::create(dist::world()), doctest::Contains("NCCL: "), std::runtime_error);
+}
+
+namespace {
+
+// Rank 1 of 2, with rank 0 simulated: its broadcast delivers `root_hash`, and
+// rank 0's entries in sums are zero (rank 0 matches itself).
+class FakeRank1 : public dist::Communicator {
+ public:
+  explicit FakeRank1(uint64_t root_hash) : root_hash_(root_hash) {}
+  int rank() const override { return 1; }
+  int size() const override { return 2; }
+  int local_rank() const override { return 1; }
+  std::string backend() const override { return "fake"; }
+  void allreduce_sum(double*, int64_t) override {}
+  void allreduce_sum(float*, int64_t) override {}
+  std::unique_ptr<dist::PendingReduce> start_allreduce_sum(float*, int64_t) override { return nullptr; }
+  std::unique_ptr<dist::PendingReduce> start_allreduce_sum(double*, int64_t) override { return nullptr; }
+  int64_t allreduce_max(int64_t v) override { return v; }
+  void broadcast(void* data, int64_t bytes, int) override { std::memcpy(data, &root_hash_, static_cast<size_t>(bytes)); }
+  void barrier() override {}
+  [[noreturn]] void abort(int) override { throw std::logic_error("abort"); }
+
+ private:
+  uint64_t root_hash_;
+};
+
+}  // namespace
+
+TEST_CASE("check_replicas: a rank whose parameters or optimizer state differ from rank 0's is named") {
+  nlohmann::json cfg = resolve_config("recall", "", {"model.d_model=8", "model.d_qk=4", "model.n_layers=1"});
+  Generator gen(3);
+  nn::SeqBoatModel model(model_config(cfg, 20, 4), DType::Float32, gen);
+  nn::AdamW opt(model.named_parameters(), {0.9, 0.98}, 1e-8, 0.0);
+  const uint64_t h = replica_hash(model, opt);
+  FakeRank1 same(h), other(h ^ 1);
+  CHECK_NOTHROW(check_replicas(same, model, opt, 10));
+  CHECK_THROWS_WITH_AS(check_replicas(other, model, opt, 10),
+                       doctest::Contains("replica check after step 10: the parameters or optimizer state of rank(s) 1"),
+                       std::runtime_error);
+  // The hash sees a change of one parameter element.
+  Tensor& w = *model.named_parameters().front().second;
+  w.data<float>()[0] += 1e-3f;
+  CHECK(replica_hash(model, opt) != h);
 }

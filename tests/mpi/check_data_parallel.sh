@@ -25,10 +25,12 @@ export SEQBOAT_TEST_WORK=$work  # tells this test's ranks from any other seqboat
 cd "$work" || exit 1
 # Open MPI refuses root without --allow-run-as-root; CI runs as root on 2
 # cores (--oversubscribe for 3 ranks, no binding so ranks may share cores).
-# Under AddressSanitizer, Open MPI's own allocations left at exit are not
-# leaks of seqboat: suppressed by library.
-printf 'leak:libmpi.so\nleak:libopen-pal.so\nleak:libopen-rte.so\nleak:libpmix.so\nleak:libhwloc.so\nleak:libevent\nleak:mca_\n' >lsan.supp
-export LSAN_OPTIONS="suppressions=$work/lsan.supp${LSAN_OPTIONS:+:$LSAN_OPTIONS}"
+# Under AddressSanitizer (CI's second pass) the ranks run without leak
+# checking: Open MPI leaves allocations at exit, many from plugins it has
+# unloaded by then (no library name to suppress them by). Memory errors and
+# undefined behaviour are still caught; seqboat's own leaks are checked by
+# the one-process tests, which run the same trainer.
+export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}detect_leaks=0"
 mpi() {
   local n=$1
   shift

@@ -68,7 +68,9 @@ Communicator& world() {
       return;
     }
 #else
-    if (launched_by_mpi() && std::getenv("OMPI_COMM_WORLD_SIZE") && std::string(std::getenv("OMPI_COMM_WORLD_SIZE")) != "1")
+    const char* n = std::getenv("OMPI_COMM_WORLD_SIZE");
+    if (!n) n = std::getenv("PMI_SIZE");
+    if (n && std::string(n) != "1")
       throw std::runtime_error(
           "started by mpirun with several ranks, but this seqboat was built without MPI (SEQBOAT_MPI=OFF or Open MPI "
           "not found): each rank would train a model of its own; rebuild with libopenmpi-dev installed");

@@ -52,12 +52,12 @@ void softmax_backward(Exec& ex, const Lines& l, bool log, const T* y, const T* g
     int64_t at, s;
     line_start(l, r, at, s);
     T acc = 0;
-    if (log) {  // dx = g - exp(y) sum(g)
+    if (log) {  // log_softmax terms 1, 2
       for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s];
       for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = g[at + k * s] - math_exp(y[at + k * s]) * acc;
       return;
     }
-    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // dx = y (g - sum(g y))
+    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // softmax terms 1, 2
     for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = y[at + k * s] * g[at + k * s] - y[at + k * s] * acc;
   });
 }

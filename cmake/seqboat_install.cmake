@@ -41,7 +41,7 @@ install(TARGETS ${SEQBOAT_EXPORTED} EXPORT seqboatTargets ARCHIVE DESTINATION ${
 install(TARGETS seqboat RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The headers of the layers a program may include (cpu/ and cuda/ are backends
 # behind ops/: no installed header includes them).
-foreach(layer tensor autograd ops nn data train)
+foreach(layer tensor kernels autograd ops nn data train)
   install(DIRECTORY ${layer}/ DESTINATION ${SEQBOAT_INSTALL_INCLUDEDIR}/${layer} FILES_MATCHING PATTERN "*.h")
 endforeach()
 install(EXPORT seqboatTargets NAMESPACE seqboat:: DESTINATION ${SEQBOAT_INSTALL_CMAKEDIR})

@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "cpu/families.h"
-#include "ops/kernels/ssm.h"
+#include "kernels/ssm.h"
 
 namespace seqboat::cpu {
 

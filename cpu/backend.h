@@ -1,8 +1,8 @@
 // cpu/backend.h: the CPU backend as the ops layer sees it: its kernel table
-// (ops/kernels/table.h) and its thread count.
+// (kernels/table.h) and its thread count.
 #pragma once
 
-#include "ops/kernels/table.h"
+#include "kernels/table.h"
 
 namespace seqboat::cpu {
 

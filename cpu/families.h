@@ -2,7 +2,7 @@
 // adds its kernels to the backend table through one of these.
 #pragma once
 
-#include "ops/kernels/table.h"
+#include "kernels/table.h"
 
 namespace seqboat::cpu {
 

@@ -1,5 +1,5 @@
 // cpu/index.cpp: CPU kernels of ops/index.cpp: the gather / scatter walk and
-// the index checks (ops/kernels/index.h; formulas in ops/index.h). The walk
+// the index checks (kernels/index.h; formulas in ops/index.h). The walk
 // visits positions in row-major order, so scatter_add's sums have a fixed
 // order.
 #include <vector>

@@ -10,7 +10,7 @@
 
 #include "cpu/families.h"
 #include "cpu/parallel.h"
-#include "ops/kernels/philox.h"
+#include "kernels/philox.h"
 
 namespace seqboat::cpu {
 

@@ -9,7 +9,7 @@
 #include <cstdint>
 #include <vector>
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::cpu {
 

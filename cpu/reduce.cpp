@@ -1,5 +1,5 @@
 // cpu/reduce.cpp: CPU kernels of ops/reduce.cpp (sums, max, argmax over the
-// rows the op prepared; see ops/kernels/reduce.h).
+// rows the op prepared; see kernels/reduce.h).
 #include <algorithm>
 
 #include "cpu/families.h"

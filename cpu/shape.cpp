@@ -1,5 +1,5 @@
 // cpu/shape.cpp: CPU kernels of ops/shape.cpp: strided copies and dtype
-// conversion (see ops/kernels/shape.h).
+// conversion (see kernels/shape.h).
 #include <cstring>
 
 #include "cpu/families.h"

@@ -1,5 +1,5 @@
 // cuda/attention_impl.h: CUDA kernels of ops/attention.cpp, the fused local
-// attention (ops/kernels/attention.h), over an executor (cuda/exec.h). The
+// attention (kernels/attention.h), over an executor (cuda/exec.h). The
 // window geometry and every formula are at the top of ops/attention.cpp; the
 // memory is O(B S window), never an S x S matrix.
 //
@@ -15,9 +15,9 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/attention.h"
-#include "ops/kernels/ssm.h"
-#include "ops/kernels/table.h"
+#include "kernels/attention.h"
+#include "kernels/ssm.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -1,8 +1,8 @@
 // cuda/backend.h: the CUDA backend as the ops layer sees it: its kernel table
-// (ops/kernels/table.h). Plain C++: the ops layer includes it without nvcc.
+// (kernels/table.h). Plain C++: the ops layer includes it without nvcc.
 #pragma once
 
-#include "ops/kernels/table.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda {
 

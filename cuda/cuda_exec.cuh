@@ -20,8 +20,8 @@
 
 #include "cuda/exec.h"
 #include "cuda/libraries.cuh"
-#include "cuda/runtime.h"
-#include "ops/kernels/linalg.h"
+#include "device/runtime.h"
+#include "kernels/linalg.h"
 
 namespace seqboat::cuda {
 

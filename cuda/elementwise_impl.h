@@ -1,5 +1,5 @@
 // cuda/elementwise_impl.h: CUDA kernels of ops/elementwise.cpp and of the
-// mask-driven selections of ops/index.cpp (ops/kernels/elementwise.h), over
+// mask-driven selections of ops/index.cpp (kernels/elementwise.h), over
 // an executor (cuda/exec.h). One work item per output element; the formulas
 // are those of ops/elementwise.h, evaluated as cpu/elementwise.cpp does.
 #pragma once
@@ -7,8 +7,8 @@
 #include <cmath>
 
 #include "cuda/exec.h"
-#include "ops/kernels/elementwise.h"
-#include "ops/kernels/table.h"
+#include "kernels/elementwise.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -6,8 +6,8 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/ssm.h"
-#include "ops/kernels/table.h"
+#include "kernels/ssm.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

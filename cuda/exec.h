@@ -75,7 +75,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::cuda {
 

@@ -2,7 +2,7 @@
 // family, mirroring ops/ and cpu/) adds its kernels to the backend table.
 #pragma once
 
-#include "ops/kernels/table.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda {
 

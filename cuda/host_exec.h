@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "cuda/exec.h"
-#include "ops/kernels/linalg.h"
+#include "kernels/linalg.h"
 
 namespace seqboat::cuda {
 

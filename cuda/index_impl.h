@@ -1,4 +1,4 @@
-// cuda/index_impl.h: CUDA kernels of ops/index.cpp (ops/kernels/index.h)
+// cuda/index_impl.h: CUDA kernels of ops/index.cpp (kernels/index.h)
 // over an executor (cuda/exec.h). Gather and plain scatter are one work item
 // per index position. scatter with accumulation, the repeat check and the
 // range check follow the walk in order in a single work item: exact and
@@ -8,8 +8,8 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/index.h"
-#include "ops/kernels/table.h"
+#include "kernels/index.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -1,11 +1,11 @@
-// cuda/linalg_impl.h: CUDA kernels of ops/linalg.cpp (ops/kernels/linalg.h)
+// cuda/linalg_impl.h: CUDA kernels of ops/linalg.cpp (kernels/linalg.h)
 // over an executor (cuda/exec.h): the products are the executor's GEMM
 // (cuBLAS on the GPU); the bias is a broadcast and a column sum.
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/linalg.h"
-#include "ops/kernels/table.h"
+#include "kernels/linalg.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

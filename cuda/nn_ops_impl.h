@@ -1,4 +1,4 @@
-// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (ops/kernels/nn.h) over
+// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (kernels/nn.h) over
 // an executor (cuda/exec.h): softmax, cross_entropy, layer_norm, batch_norm,
 // embedding, dropout. Formulas (and the backward terms) in ops/nn_ops.h.
 // A work item owns a line, a row or an output element and sums sequentially,
@@ -9,9 +9,9 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/nn.h"
-#include "ops/kernels/philox.h"
-#include "ops/kernels/table.h"
+#include "kernels/nn.h"
+#include "kernels/philox.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -1,4 +1,4 @@
-// cuda/optim_impl.h: CUDA kernels of ops/optim.cpp (ops/kernels/optim.h)
+// cuda/optim_impl.h: CUDA kernels of ops/optim.cpp (kernels/optim.h)
 // over an executor (cuda/exec.h): the AdamW and SGD updates, one work item
 // per element in double as on the CPU; the global-norm pieces as a fixed
 // number of lanes, each summing its elements in order, combined on the host
@@ -8,8 +8,8 @@
 #include <vector>
 
 #include "cuda/exec.h"
-#include "ops/kernels/optim.h"
-#include "ops/kernels/table.h"
+#include "kernels/optim.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -1,4 +1,4 @@
-// cuda/reduce_impl.h: CUDA kernels of ops/reduce.cpp (ops/kernels/reduce.h),
+// cuda/reduce_impl.h: CUDA kernels of ops/reduce.cpp (kernels/reduce.h),
 // over an executor (cuda/exec.h). Sums over rows through ex.reduce_rows (a
 // work item per short row, a block of threads per long one), over leading
 // dims through ex.reduce_cols (coalesced column sums); max per row in one
@@ -6,8 +6,8 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/reduce.h"
-#include "ops/kernels/table.h"
+#include "kernels/reduce.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -1,10 +1,10 @@
-// cuda/shape_impl.h: CUDA kernels of ops/shape.cpp (ops/kernels/shape.h),
+// cuda/shape_impl.h: CUDA kernels of ops/shape.cpp (kernels/shape.h),
 // written over an executor (cuda/exec.h).
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/shape.h"
-#include "ops/kernels/table.h"
+#include "kernels/shape.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

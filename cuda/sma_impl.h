@@ -1,4 +1,4 @@
-// cuda/sma_impl.h: CUDA kernels of ops/sma.cpp (ops/kernels/sma.h), Sparse
+// cuda/sma_impl.h: CUDA kernels of ops/sma.cpp (kernels/sma.h), Sparse
 // Modular Activation, over an executor (cuda/exec.h). Formulas at the top of
 // ops/sma.cpp. The router is one work item per token (dtemp: the token terms
 // summed by ex.reduce_rows); the plan is a prefix count of each row's
@@ -6,8 +6,8 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/sma.h"
-#include "ops/kernels/table.h"
+#include "kernels/sma.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -1,4 +1,4 @@
-// cuda/ssm_impl.h: CUDA kernels of ops/ssm.cpp (ops/kernels/ssm.h) over an
+// cuda/ssm_impl.h: CUDA kernels of ops/ssm.cpp (kernels/ssm.h) over an
 // executor (cuda/exec.h): the EMA kernel, the SSM convolution, rotary and
 // the relative-position bias. Formulas, term by term, in ops/ssm.cpp.
 //
@@ -13,8 +13,8 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "ops/kernels/ssm.h"
-#include "ops/kernels/table.h"
+#include "kernels/ssm.h"
+#include "kernels/table.h"
 
 namespace seqboat::cuda::impl {
 

@@ -38,7 +38,7 @@
 
 #include <cstdint>
 
-#include "ops/kernels/attention.h"
+#include "kernels/attention.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {

@@ -4,7 +4,7 @@
 #include <fmt/format.h>
 
 #include "cpu/backend.h"
-#include "cuda/memory.h"
+#include "device/memory.h"
 #include "ops/dispatch.h"
 
 namespace seqboat {

@@ -16,7 +16,7 @@ struct KernelAvailability {
   bool has[kNumDevices][kNumDTypes] = {};
 };
 
-// Every kernel of ops/kernels/table.h, in table order.
+// Every kernel of kernels/table.h, in table order.
 std::vector<KernelAvailability> kernel_availability();
 
 // The table as text: one line per kernel, a column per (device, dtype).

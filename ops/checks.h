@@ -8,7 +8,7 @@
 #include <initializer_list>
 #include <string>
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {

@@ -1,5 +1,5 @@
 // ops/dispatch.h: how an op finds its kernel: by device and element type, in
-// the backends' tables (ops/kernels/table.h). A missing kernel is one clear
+// the backends' tables (kernels/table.h). A missing kernel is one clear
 // error, "<op>: no <device> kernel for <dtype> (<kernel>)".
 //
 //   SEQBOAT_KERNEL("local_attention", dev, T, local_attention_forward)(geom, in, w, out);
@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "ops/kernel_profile.h"
-#include "ops/kernels/table.h"
+#include "kernels/table.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {

@@ -1,6 +1,6 @@
 // ops/index.cpp: gather, scatter, scatter_add, index_select, where and
 // masked_fill (formulas in ops/index.h). The four index ops share one walk
-// (ops/kernels/index.h): for every position p of the index it visits the
+// (kernels/index.h): for every position p of the index it visits the
 // element p[d := idx[p]] of the indexed tensor and the element p of the other.
 // Indices are checked here, before any kernel runs.
 #include "ops/index.h"

@@ -49,7 +49,7 @@
 //
 // dropout(x, p, training, rng):  y = x * keep / (1 - p), keep ~ Bernoulli(1 - p)
 //     element i is kept when its Philox draw u(seed, offset, i) >= p, where
-//     offset = rng.take_offset() numbers this call (ops/kernels/philox.h):
+//     offset = rng.take_offset() numbers this call (kernels/philox.h):
 //     the mask depends only on (seed, offset, i), on every device
 //     dx = g * keep / (1 - p)
 //     Identity (returns x, no offset taken) when !training or p == 0; p

@@ -5,7 +5,7 @@
 // arguments in place. Every tensor must be contiguous, of one dtype and device.
 #pragma once
 
-#include "ops/kernels/optim.h"
+#include "kernels/optim.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {

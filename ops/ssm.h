@@ -18,7 +18,7 @@
 #include <algorithm>
 #include <cstdint>
 
-#include "ops/kernels/ssm.h"
+#include "kernels/ssm.h"
 #include "tensor/tensor.h"
 
 namespace seqboat {

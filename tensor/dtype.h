@@ -1,5 +1,5 @@
 // tensor/dtype.h: element types and devices, as plain enums. Kept apart from
-// tensor.h so that kernel headers (ops/kernels/, compiled by nvcc too) can
+// tensor.h so that kernel headers (kernels/, compiled by nvcc too) can
 // name them without pulling in the Tensor class.
 #pragma once
 

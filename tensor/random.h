@@ -27,7 +27,7 @@ class Generator {
 };
 
 // The state of the counter-based stream that dropout draws from. The masks
-// come from Philox-4x32-10 keyed by `seed` (ops/kernels/philox.h): dropout
+// come from Philox-4x32-10 keyed by `seed` (kernels/philox.h): dropout
 // call number `offset` gives element i the bits of counter (i / 4, offset),
 // word i % 4. A mask is therefore a pure function of (seed, offset, i): the
 // same on every device and for any thread count, and continuing a run needs

@@ -9,7 +9,7 @@
 #include <cstdlib>
 #include <cstring>
 
-#include "cuda/memory.h"
+#include "device/memory.h"
 #include "tensor/checked.h"
 #include "tensor/host_allocator.h"
 

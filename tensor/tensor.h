@@ -35,7 +35,7 @@ int64_t normalize_dim(const char* op, int64_t dim, int64_t ndim);
 int64_t shape_numel(const Shape& s);
 Shape contiguous_strides(const Shape& s);
 
-// Raw memory on one device. CUDA storage is allocated by cuda/memory.h; on a
+// Raw memory on one device. CUDA storage is allocated by device/memory.h; on a
 // build without CUDA, asking for it throws.
 struct Storage {
   Storage(size_t nbytes, Device device);

@@ -1,4 +1,4 @@
-// tests/test_dispatch.cpp: the kernel table (ops/kernels/table.h) and how
+// tests/test_dispatch.cpp: the kernel table (kernels/table.h) and how
 // ops find kernels: every kernel has a CPU implementation, a missing kernel
 // is one clear error naming the op, device, dtype and kernel, and tensors on
 // different devices are refused by name.

@@ -9,7 +9,7 @@
 #include "ops/backend.h"
 #include "ops/elementwise.h"
 #include "ops/index.h"
-#include "ops/kernels/philox.h"
+#include "kernels/philox.h"
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"

@@ -20,7 +20,7 @@ function(step name)
 endfunction()
 
 step("cmake --install" ${CMAKE_COMMAND} --install ${BUILD_DIR} --prefix ${prefix})
-foreach(path include/seqboat/nn/seqboat.h include/seqboat/ops/kernels/ssm.h lib/cmake/seqboat/seqboatConfig.cmake)
+foreach(path include/seqboat/nn/seqboat.h include/seqboat/kernels/ssm.h lib/cmake/seqboat/seqboatConfig.cmake)
   if(NOT EXISTS ${prefix}/${path})
     message(FATAL_ERROR "package test: the install has no ${path}")
   endif()

@@ -49,7 +49,7 @@
 
 #include "autograd/autograd.h"
 #include "cli.h"
-#include "cuda/memory.h"
+#include "device/memory.h"
 #include "data/listops.h"
 #include "nn/decoding.h"
 #include "nn/optim.h"

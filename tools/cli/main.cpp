@@ -8,7 +8,7 @@
 #include <new>
 
 #include "cli.h"
-#include "cuda/memory.h"
+#include "device/memory.h"
 #include "ops/backend.h"
 #include "tensor/checked.h"
 #include "tensor/json_text.h"

@@ -1,8 +1,8 @@
-// ops/kernels/sma.h: kernels of ops/sma.cpp, Sparse Modular Activation: the
+// kernels/sma.h: kernels of ops/sma.cpp, Sparse Modular Activation: the
 // router, the slot plan and the row movers (formulas in ops/sma.cpp).
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

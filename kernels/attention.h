@@ -1,8 +1,8 @@
-// ops/kernels/attention.h: kernels of ops/attention.cpp, the fused local
+// kernels/attention.h: kernels of ops/attention.cpp, the fused local
 // attention (window geometry and formulas in ops/attention.cpp).
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

@@ -1,4 +1,4 @@
-// ops/kernels/table.h: THE list of kernels. One row per kernel: the op family
+// kernels/table.h: THE list of kernels. One row per kernel: the op family
 // whose op calls it, its name, and its signature (a template over the element
 // type T, declared in the family's header beside this one). Each backend
 // (cpu/backend.cpp, cuda/backend.cu) fills a BackendKernels with the kernels
@@ -10,16 +10,16 @@
 // assignment in each backend's table that implements it.
 #pragma once
 
-#include "ops/kernels/attention.h"
-#include "ops/kernels/elementwise.h"
-#include "ops/kernels/index.h"
-#include "ops/kernels/linalg.h"
-#include "ops/kernels/nn.h"
-#include "ops/kernels/optim.h"
-#include "ops/kernels/reduce.h"
-#include "ops/kernels/shape.h"
-#include "ops/kernels/sma.h"
-#include "ops/kernels/ssm.h"
+#include "kernels/attention.h"
+#include "kernels/elementwise.h"
+#include "kernels/index.h"
+#include "kernels/linalg.h"
+#include "kernels/nn.h"
+#include "kernels/optim.h"
+#include "kernels/reduce.h"
+#include "kernels/shape.h"
+#include "kernels/sma.h"
+#include "kernels/ssm.h"
 
 #include <type_traits>
 

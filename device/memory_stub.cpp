@@ -1,8 +1,8 @@
-// cuda/memory_stub.cpp: CPU-only build. Every CUDA entry point explains that
+// device/memory_stub.cpp: CPU-only build. Every CUDA entry point explains that
 // this build has no CUDA backend (configure with -DSEQBOAT_CUDA=ON to add it).
 #include <stdexcept>
 
-#include "cuda/memory.h"
+#include "device/memory.h"
 
 namespace seqboat::cuda {
 

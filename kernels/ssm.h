@@ -1,9 +1,9 @@
-// ops/kernels/ssm.h: kernels of ops/ssm.cpp: the EMA kernel, the SSM
+// kernels/ssm.h: kernels of ops/ssm.cpp: the EMA kernel, the SSM
 // convolution, rotary embedding and the relative-position bias (formulas,
 // term by term, in ops/ssm.cpp).
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

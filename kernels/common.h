@@ -1,7 +1,7 @@
-// ops/kernels/common.h: what every kernel signature is made of. A kernel is a
+// kernels/common.h: what every kernel signature is made of. A kernel is a
 // plain function over raw buffers of one device and sizes; the op in ops/
 // checks the arguments, allocates outputs and records autograd, then calls
-// the kernel of the tensors' device and dtype (ops/kernels/table.h). Nothing
+// the kernel of the tensors' device and dtype (kernels/table.h). Nothing
 // here allocates, throws on user input or knows about autograd.
 //
 // This header is included by the ops layer and by every backend (cpu/, cuda/),

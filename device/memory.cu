@@ -1,5 +1,5 @@
-// cuda/memory.cu: device memory for CUDA tensors and the runtime state of the
-// CUDA backend (cuda/memory.h, cuda/runtime.h).
+// device/memory.cu: device memory for CUDA tensors and the runtime state of the
+// CUDA backend (device/memory.h, device/runtime.h).
 //
 // Caching allocator: requests are rounded up to 512 bytes (1 MiB for large
 // ones) and served from blocks freed earlier when one of at least that size
@@ -17,8 +17,8 @@
 #include <string>
 #include <unordered_map>
 
-#include "cuda/memory.h"
-#include "cuda/runtime.h"
+#include "device/memory.h"
+#include "device/runtime.h"
 
 namespace seqboat::cuda {
 

@@ -1,4 +1,4 @@
-// ops/kernels/philox.h: Philox-4x32-10 (Salmon, Moraes, Dror, Shaw,
+// kernels/philox.h: Philox-4x32-10 (Salmon, Moraes, Dror, Shaw,
 // "Parallel random numbers: as easy as 1, 2, 3", SC'11), the counter-based
 // generator behind dropout masks. One definition for every backend: a CPU
 // thread and a CUDA thread computing element i of a mask get the same bits.
@@ -7,7 +7,7 @@
 #include <cmath>
 #include <cstdint>
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

@@ -1,5 +1,5 @@
-// cuda/runtime.h: the CUDA runtime state the backend shares, as plain C++
-// declarations (cuda/memory.cu defines them): the process's stream, checked
+// device/runtime.h: the CUDA runtime state the backend shares, as plain C++
+// declarations (device/memory.cu defines them): the process's stream, checked
 // calls, and the switch for TF32 tensor-core GEMMs.
 #pragma once
 
@@ -20,7 +20,7 @@ void* stream();
 // earlier asynchronous launches, naming `what`.
 void synchronize(const char* what);
 
-// Temporary device memory from the caching allocator (cuda/memory.h).
+// Temporary device memory from the caching allocator (device/memory.h).
 void* scratch_alloc(size_t bytes);
 void scratch_free(void* p);
 

@@ -1,9 +1,9 @@
-// ops/kernels/reduce.h: kernels of ops/reduce.cpp. The op moves the reduced
+// kernels/reduce.h: kernels of ops/reduce.cpp. The op moves the reduced
 // dims last (or first) and makes the input contiguous, so every kernel sees
 // rows of a plain matrix.
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

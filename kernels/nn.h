@@ -1,8 +1,8 @@
-// ops/kernels/nn.h: kernels of ops/nn_ops.cpp (formulas, term by term, in
+// kernels/nn.h: kernels of ops/nn_ops.cpp (formulas, term by term, in
 // ops/nn_ops.h). Buffers are contiguous.
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 
@@ -63,7 +63,7 @@ template <class T>
 using EmbeddingBackwardFn = void(int64_t n, int64_t V, int64_t D, const int64_t* idx, const T* g, T* dw);
 
 // keep[i] = 1 where the Philox draw of element i of dropout call `offset`
-// is >= p (ops/kernels/philox.h); registered under UInt8.
+// is >= p (kernels/philox.h); registered under UInt8.
 template <class T>
 using DropoutMaskFn = void(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep);
 // y[i] = keep[i] ? x[i] scale : 0

@@ -1,9 +1,9 @@
-// ops/kernels/elementwise.h: kernels of ops/elementwise.cpp and the
+// kernels/elementwise.h: kernels of ops/elementwise.cpp and the
 // mask-driven selections of ops/index.cpp (formulas in ops/elementwise.h and
 // ops/index.h).
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

@@ -1,6 +1,6 @@
-// cuda/memory.h: the device-memory entry points the tensor core plugs into.
-// Built from cuda/memory.cu when CUDA is enabled (SEQBOAT_CUDA), otherwise from
-// cuda/memory_stub.cpp, whose functions throw a clear error.
+// device/memory.h: the device-memory entry points the tensor core plugs into.
+// Built from device/memory.cu when CUDA is enabled (SEQBOAT_CUDA), otherwise from
+// device/memory_stub.cpp, whose functions throw a clear error.
 #pragma once
 
 #include <cstddef>

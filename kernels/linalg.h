@@ -1,8 +1,8 @@
-// ops/kernels/linalg.h: kernels of ops/linalg.cpp. All matrices are
+// kernels/linalg.h: kernels of ops/linalg.cpp. All matrices are
 // row-major and contiguous.
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

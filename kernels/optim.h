@@ -1,9 +1,9 @@
-// ops/kernels/optim.h: kernels of ops/optim.cpp: the optimizer updates and
+// kernels/optim.h: kernels of ops/optim.cpp: the optimizer updates and
 // the gradient-norm utilities (formulas in nn/optim.h). Updates are in place;
 // per-element arithmetic is in double.
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

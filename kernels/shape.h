@@ -1,8 +1,8 @@
-// ops/kernels/shape.h: kernels of ops/shape.cpp (copies that move data
+// kernels/shape.h: kernels of ops/shape.cpp (copies that move data
 // without arithmetic) and of dtype conversion.
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 #include "tensor/dtype.h"
 
 namespace seqboat::kernels {

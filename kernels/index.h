@@ -1,9 +1,9 @@
-// ops/kernels/index.h: kernels of ops/index.cpp (gather, scatter,
+// kernels/index.h: kernels of ops/index.cpp (gather, scatter,
 // scatter_add, index_select) and the index checks of every op that reads
 // indices (embedding, cross_entropy too). Formulas in ops/index.h.
 #pragma once
 
-#include "ops/kernels/common.h"
+#include "kernels/common.h"
 
 namespace seqboat::kernels {
 

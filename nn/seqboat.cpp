@@ -389,7 +389,7 @@ Tensor SeqBoatModel::forward_pair(const Tensor& x, const Tensor& padding_mask, D
 SeqBoatLM::SeqBoatLM(const ModelConfig& c, DType dt, Generator& gen) : cfg(c) {
   if (c.vocab_size <= 0) fail("SeqBoatLM config: 'vocab_size' must be positive");
   if (c.bidirectional) fail("SeqBoatLM config: a language model must be causal (bidirectional=false)");
-  embed = register_module("embed", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen));
+  embed = register_module("embed", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen, c.embed_std));
   LayerConfig lc = c.layer_config();
   for (int64_t i = 0; i < c.n_layers; ++i)
     seq_layers.push_back(register_module(fmt::format("seq_layers.{}", i), std::make_shared<SeqBoatLayer>(lc, dt, gen)));

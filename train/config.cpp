@@ -217,7 +217,7 @@ static json parse_value(const ConfigKey& k, const std::string& text) {
 }
 
 json resolve_config(const std::string& task, const std::string& config_file,
-                    const std::vector<std::string>& overrides) {
+                    const std::vector<std::string>& overrides, const json& preset) {
   std::string text;
   if (!config_file.empty()) {
     try {
@@ -226,12 +226,18 @@ json resolve_config(const std::string& task, const std::string& config_file,
       throw std::invalid_argument(std::string("config file ") + e.what());
     }
   }
-  return resolve_config_text(task, text, config_file, overrides);
+  return resolve_config_text(task, text, config_file, overrides, preset);
 }
 
 json resolve_config_text(const std::string& task, const std::string& file_text, const std::string& config_file,
-                         const std::vector<std::string>& overrides) {
+                         const std::vector<std::string>& overrides, const json& preset) {
   json flat = task_defaults(task);
+  for (auto it = preset.begin(); it != preset.end(); ++it) {
+    const ConfigKey* k = find_config_key(it.key());
+    if (!k) throw std::logic_error(fmt::format("preset key '{}' is not a config key (a seqboat bug)", it.key()));
+    check_config_value(*k, it.value());
+    flat[it.key()] = it.value();
+  }
   if (!config_file.empty()) {
     const std::string where = fmt::format("config file {}", quote_text(config_file, 200));
     json file;

@@ -19,8 +19,8 @@ static void print_usage() {
   fmt::print(
       "usage: seqboat <command> [options]\n\n"
       "commands:\n"
-      "  train --task listops|lm|recall [--config F] [--set k=v ...] [--out DIR] [--device D] [--resume]\n"
-      "                                     train a model (`seqboat train --help` lists every config key)\n"
+      "  train --task T | --preset NAME [--config F] [--set k=v ...] [--out DIR] [--device D] [--resume]\n"
+      "                                     train a model (`seqboat train --help` lists every config key and preset)\n"
       "  eval --checkpoint F --task T [--data-dir DIR] [--split test] [--device D] [--json]\n"
       "                                     loss and accuracy of a checkpoint\n"
       "  inspect --checkpoint F --task T [--data-dir DIR] [--n 8] [--device D] --out DIR\n"

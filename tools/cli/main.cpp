@@ -27,6 +27,7 @@ static void print_usage() {
       "                                     SMA pictures: which tokens each layer activated, report.html\n"
       "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S --device D --no-cache]\n"
       "                                     sample bytes from an lm checkpoint\n"
+      "  compare RUN_DIR... [--out DIR]     SMA across tasks: per layer, tokens routed to attention and their span\n"
       "  data listops --out DIR [--n-train N --n-val N --n-test N --seed S --max-depth D --max-args A]\n"
       "                                     write ListOps TSV files (LRA format)\n"
       "  parity [--dtype float64|float32] [--device cpu|cuda] [--tol T] FILE...\n"
@@ -137,6 +138,7 @@ int main(int argc, char** argv) {
       {"generate", cmd_generate},
       {"inspect", cmd_inspect},
       {"data", cmd_data},
+      {"compare", cmd_compare},
       {"kernels",
        [](const std::vector<std::string>&) {
          fmt::print("{}", seqboat::kernel_table_text());

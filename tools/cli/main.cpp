@@ -34,6 +34,8 @@ static void print_usage() {
       "                                     check the modules against golden safetensors files\n"
       "  bench [--device D] [--case NAME] [--L N] [--threads T] [--reps R] [--json FILE]\n"
       "                                     benchmarks: the layer, GEMM bound, a ListOps step, ssm_conv\n"
+      "  bench-preset NAME... [--micro-batch N] [--threads T] [--device D]\n"
+      "                                     one training step of a preset at its real sizes, and the full run's time\n"
       "  kernels                            which kernels each backend has, per dtype\n"
       "  version                            build information\n");
 }
@@ -139,6 +141,7 @@ int main(int argc, char** argv) {
       {"inspect", cmd_inspect},
       {"data", cmd_data},
       {"compare", cmd_compare},
+      {"bench-preset", cmd_bench_preset},
       {"kernels",
        [](const std::vector<std::string>&) {
          fmt::print("{}", seqboat::kernel_table_text());

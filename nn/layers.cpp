@@ -69,7 +69,7 @@ NormType parse_norm_type(const std::string& s) {
   if (s == "layernorm") return NormType::LayerNorm;
   if (s == "batchnorm") return NormType::BatchNorm;
   if (s == "scalenorm") return NormType::ScaleNorm;
-  throw std::invalid_argument(fmt::format("norm_type '{}' is not one of: layernorm, batchnorm, scalenorm", s));
+  fail(fmt::format("norm_type '{}' is not one of: layernorm, batchnorm, scalenorm", s));
 }
 
 SequenceNorm::SequenceNorm(NormType t, int64_t dim, bool affine, DType dt) : type(t) {

@@ -1,4 +1,4 @@
-// nn/seqboat.cpp: SeqBoat modules, composed from the ops in ops/ (SPEC.md
+// nn/seqboat.cpp: SeqBoat modules, composed from the ops in ops/ (docs/semantics.md
 // section 3 gives the steps numbered below).
 #include "nn/seqboat.h"
 
@@ -8,12 +8,13 @@
 #include <set>
 
 #include "nn/decoding.h"
-#include "tensor/json_text.h"
 #include "ops/elementwise.h"
 #include "ops/linalg.h"
 #include "ops/nn_ops.h"
+#include "ops/position.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "tensor/json_text.h"
 
 namespace seqboat::nn {
 
@@ -24,12 +25,11 @@ namespace {
 // Typed config access: a missing key or a wrong type names the key.
 template <class T>
 T get_key(const json& j, const char* where, const std::string& key) {
-  if (!j.contains(key)) throw std::invalid_argument(fmt::format("{} config: missing key '{}'", where, key));
+  if (!j.contains(key)) fail(fmt::format("{} config: missing key '{}'", where, key));
   try {
     return j.at(key).get<T>();
   } catch (const json::exception&) {
-    throw std::invalid_argument(
-        fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
+    fail(fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
   }
 }
 
@@ -44,11 +44,10 @@ std::optional<int64_t> get_optional_int(const json& j, const char* where, const 
 }
 
 void reject_unknown(const json& j, const char* where, const std::set<std::string>& known) {
-  if (!j.is_object()) throw std::invalid_argument(fmt::format("{} config: expected a JSON object", where));
+  if (!j.is_object()) fail(fmt::format("{} config: expected a JSON object", where));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
-      throw std::invalid_argument(
-          fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(), fmt::join(known, ", ")));
+      fail(fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(), fmt::join(known, ", ")));
 }
 
 // Sizes from a config file (a golden file's metadata): positive and at most
@@ -58,8 +57,7 @@ void reject_unknown(const json& j, const char* where, const std::set<std::string
 constexpr int64_t kMaxModuleSize = int64_t{1} << 24;
 void require_positive(const char* where, const char* key, int64_t v) {
   if (v <= 0 || v > kMaxModuleSize)
-    throw std::invalid_argument(
-        fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
+    fail(fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
 }
 
 class SimpleRelPosBias : public Module {
@@ -70,15 +68,17 @@ class SimpleRelPosBias : public Module {
 }  // namespace
 
 AttnActivation parse_activation(const std::string& s) {
-  if (s == "softmax") return AttnActivation::Softmax;
-  if (s == "relu2") return AttnActivation::Relu2;
-  throw std::invalid_argument(fmt::format("attention_activation '{}' is not one of: softmax, relu2", s));
+  AttnActivation a;
+  if (!kernels::parse_activation(s, a))
+    fail(fmt::format("attention_activation {} is not one of: {}", quote_text(s),
+                     fmt::join(kernels::kAttnActivationNames, ", ")));
+  return a;
 }
 
 RelPosType parse_rel_pos(const std::string& s) {
   if (s == "simple") return RelPosType::Simple;
   if (s == "rotary") return RelPosType::Rotary;
-  throw std::invalid_argument(fmt::format("rel_pos_bias '{}' is not one of: simple, rotary", s));
+  fail(fmt::format("rel_pos_bias '{}' is not one of: simple, rotary", s));
 }
 
 // ---------------------------------------------------------------- MultiHeadEMA
@@ -155,7 +155,7 @@ LayerConfig LayerConfig::from_json(const json& j) {
   c.max_positions = get_or<int64_t>(j, w, "max_positions", 1024);
   c.init_temp_scale = get_or<double>(j, w, "init_temp_scale", 1.0);
   if (get_or<bool>(j, w, "local_pos", false))
-    throw std::invalid_argument("SeqBoatLayer config: local_pos=true is not supported (positions are original ones)");
+    fail("SeqBoatLayer config: local_pos=true is not supported (positions are original ones)");
   for (auto [k, v] : {std::pair{"embed_dim", c.embed_dim},
                       {"zdim", c.zdim},
                       {"hdim", c.hdim},
@@ -163,9 +163,8 @@ LayerConfig LayerConfig::from_json(const json& j) {
                       {"max_positions", c.max_positions}})
     require_positive(w, k, v);
   if (c.window_size < 0 || c.window_size > kMaxModuleSize)
-    throw std::invalid_argument(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
-  if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2)
-    throw std::invalid_argument("SeqBoatLayer config: rotary needs an even zdim");
+    fail(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
+  if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2) fail("SeqBoatLayer config: rotary needs an even zdim");
   return c;
 }
 
@@ -294,19 +293,21 @@ ModelConfig ModelConfig::from_json(const json& j) {
   c.classifier_hidden = get_or<int64_t>(j, w, "classifier_hidden", 0);
   c.pair = get_or<bool>(j, w, "pair", false);
   if (c.classifier_hidden < 0 || c.classifier_hidden > kMaxModuleSize)
-    throw std::invalid_argument(fmt::format("{} config: 'classifier_hidden' must be from 0 to {}", w, kMaxModuleSize));
+    fail(fmt::format("{} config: 'classifier_hidden' must be from 0 to {}", w, kMaxModuleSize));
   if (!(c.embed_std > 0 && c.embed_std <= 100))
-    throw std::invalid_argument(fmt::format("{} config: 'embed_std' must be in (0, 100]", w));
+    fail(fmt::format("{} config: 'embed_std' must be in (0, 100]", w));
   require_positive(w, "d_model", c.d_model);
   require_positive(w, "n_layers", c.n_layers);
   require_positive(w, "d_qk", c.d_qk);
   require_positive(w, "d_ema", c.d_ema);
   require_positive(w, "max_positions", c.max_positions);
   if (c.truncation) require_positive(w, "truncation", *c.truncation);
-  for (auto [k, v] : {std::pair{"d_input", c.d_input}, {"d_output", c.d_output}, {"vocab_size", c.vocab_size},
+  for (auto [k, v] : {std::pair{"d_input", c.d_input},
+                      {"d_output", c.d_output},
+                      {"vocab_size", c.vocab_size},
                       {"mem_size", c.mem_size}})
     if (v < 0 || v > kMaxModuleSize)
-      throw std::invalid_argument(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
+      fail(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
   return c;
 }
 

@@ -1,4 +1,4 @@
-// nn/seqboat.h: the SeqBoat modules (../shared/SPEC.md sections 1, 3, 4):
+// nn/seqboat.h: the SeqBoat modules (docs/semantics.md sections 1, 3, 4):
 // MultiHeadEMA (the SSM), LatentConfigurator (the SMA router), SeqBoatLayer,
 // SeqBoatModel (classifier) and SeqBoatLM (byte/token language model).
 // Parameter names are the reference's, so PyTorch state dicts load as they are.
@@ -10,6 +10,7 @@
 #include "nn/layers.h"
 #include "nn/task_heads.h"
 #include "ops/attention.h"
+#include "ops/ema_scan.h"
 #include "ops/sma.h"
 #include "ops/ssm.h"
 

@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
 #include <stdexcept>
 
+#include "kernels/attention.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
@@ -51,7 +53,10 @@ const std::vector<ConfigKey>& config_keys() {
       {"model.mem_size", 32, "local attention window w (in active tokens)", {}},
       {"model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm", "scalenorm"}},
       {"model.prenorm", true, "normalise before (true) or after (false) each layer", {}},
-      {"model.attention_activation", "softmax", "attention scores", {"softmax", "relu2"}},
+      {"model.attention_activation",
+       "softmax",
+       "attention scores",
+       {std::begin(kernels::kAttnActivationNames), std::end(kernels::kAttnActivationNames)}},
       {"model.rel_pos_bias", "simple", "position information in attention", {"simple", "rotary"}},
       {"model.bidirectional", true, "bidirectional layers (classification tasks; lm is always causal)", {}},
       {"model.dropout", 0.1, "dropout on the EMA output and the layer output (listops: 0)", {}},

@@ -78,7 +78,7 @@ json listops_generator_settings(const json& cfg) {
                         "listops.n_train", "listops.n_val", "listops.n_test", "seed"})
     g[k] = cfg.at(k);
   if (cfg.at("listops.distribution") == "lra") {
-    // LRA's distribution (SPEC section 6): depth up to 10, 2-10 arguments,
+    // LRA's distribution (docs/semantics.md, section 6): depth up to 10, 2-10 arguments,
     // lengths strictly between 500 and 2000.
     g["listops.max_depth"] = 10;
     g["listops.max_args"] = 10;

@@ -24,6 +24,8 @@
 #      bench/compare_pytorch.py --device cuda (the PyTorch layer)
 #   5. the ListOps step on 2 CPU threads, for the GPU/CPU ratio
 #   6. 200 steps of the default ListOps training on CUDA
+#   7. one training step of each official preset at its real sizes on CUDA
+#      (seqboat bench-preset, 32 rows at a time), and the full runs' times
 # and writes OUT/summary.md, a table of every step's status and key numbers.
 # A step that fails is reported and the next one still runs; the exit status
 # is 1 when any step failed. Budget: under 8 minutes on 16 cores (the build
@@ -88,6 +90,9 @@ run() {
     --json "$out/train_step_cpu2.json"
   step train_listops_cuda 150 $bin/seqboat train --task listops --device cuda --set steps=200 --set eval_every=100 \
     --no-progress --out "$out/listops_cuda"
+  step bench_presets_cuda 240 bash -c "for p in lra-listops lra-text lra-retrieval lra-image lra-pathfinder \
+    lra-pathx sc10 enwik8; do $bin/seqboat bench-preset \$p --device cuda --micro-batch 32 --json $out/preset_\$p.json \
+    || echo \"\$p: failed\"; done"
   summary >"$out/summary.md"
   cat "$out/summary.md"
   for s in "${statuses[@]}"; do [ "$s" = ok ] || return 1; done
@@ -117,6 +122,10 @@ summary() {
   echo "## bench/compare_pytorch.py --device cuda"
   echo '```'
   cat "$out/compare_pytorch_cuda.log" 2>/dev/null
+  echo '```'
+  echo "## seqboat bench-preset --device cuda (one step of each preset at its real sizes)"
+  echo '```'
+  cat "$out/bench_presets_cuda.log" 2>/dev/null
   echo '```'
   echo "## ListOps step on 2 CPU threads"
   echo '```'

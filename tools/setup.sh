@@ -4,7 +4,7 @@
 # --fuzz adds clang and its OpenMP runtime for the libFuzzer harnesses
 # (tools/fuzz.sh). The CI's sanitizer build uses GCC: nothing extra.
 set -euo pipefail
-packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev librsvg2-bin python3 coreutils)
+packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev libpng-dev librsvg2-bin python3 coreutils)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libomp-dev)
 fi

@@ -1,27 +1,18 @@
 // cpu/backend.cpp: the CPU backend's kernel table, assembled from the family
-// files (cpu/<family>.cpp), and its thread count.
+// files (cpu/<family>.cpp, one per entry of SEQBOAT_FAMILIES), and its
+// thread count.
 #include "cpu/backend.h"
 
 #include <omp.h>
-
-#include "cpu/families.h"
 
 namespace seqboat::cpu {
 
 const kernels::BackendKernels& backend_kernels() {
   static const kernels::BackendKernels table = [] {
     kernels::BackendKernels k;
-    add_shape_kernels(k);
-    add_elementwise_kernels(k);
-    add_reduce_kernels(k);
-    add_linalg_kernels(k);
-    add_index_kernels(k);
-    add_nn_kernels(k);
-    add_ssm_kernels(k);
-    add_ema_scan_kernels(k);
-    add_attention_kernels(k);
-    add_sma_kernels(k);
-    add_optim_kernels(k);
+#define SEQBOAT_CPU_ADD_FAMILY_(family, table) add_##family##_kernels(table);
+    SEQBOAT_FAMILIES(SEQBOAT_CPU_ADD_FAMILY_, k)
+#undef SEQBOAT_CPU_ADD_FAMILY_
     return k;
   }();
   return table;

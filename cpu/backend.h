@@ -13,4 +13,9 @@ const kernels::BackendKernels& backend_kernels();
 void set_num_threads(int n);
 int num_threads();
 
+// Each family's file, cpu/<family>.cpp, adds its kernels to the table.
+#define SEQBOAT_CPU_DECLARE_FAMILY_(family, unused) void add_##family##_kernels(kernels::BackendKernels& k);
+SEQBOAT_FAMILIES(SEQBOAT_CPU_DECLARE_FAMILY_, unused)
+#undef SEQBOAT_CPU_DECLARE_FAMILY_
+
 }  // namespace seqboat::cpu

@@ -14,7 +14,7 @@
 #include <cmath>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 
 namespace seqboat::cpu {
@@ -25,13 +25,13 @@ using kernels::EmaScanShape;
 
 constexpr int64_t kBlock = 32;  // channels per task: its N x 32 states stay in L1
 
-// Per (row c, state n): p = sigmoid(delta), a = sigmoid(alpha), q = 1 - p a,
-// coef = p beta gamma sqrt(1/N), qk = q^Lk, dqk = Lk q^(Lk-1) (truncation).
-// Stored transposed, [n][c], so a block of channels is contiguous.
+// The coefficients the recurrences read, per (row c, state n)
+// (kernels::scan_coeffs): q, coef, qk, dqk. Stored transposed, [n][c], so a
+// block of channels is contiguous.
 template <class T>
 struct Coeffs {
   int64_t K = 0, N = 0;
-  std::vector<T> p, a, q, coef, qk, dqk;
+  std::vector<T> q, coef, qk, dqk;
   T at(const std::vector<T>& v, int64_t n, int64_t c) const { return v[n * K + c]; }
 };
 
@@ -41,20 +41,15 @@ Coeffs<T> coefficients(const EmaScanShape& s, const T* delta, const T* alpha, co
   e.K = s.bidirectional ? 2 * s.D : s.D;
   e.N = s.N;
   const size_t n = static_cast<size_t>(e.K * e.N);
-  e.p.resize(n), e.a.resize(n), e.q.resize(n), e.coef.resize(n), e.qk.resize(n), e.dqk.resize(n);
-  const T scale = T(std::sqrt(1.0 / static_cast<double>(s.N)));
+  e.q.resize(n), e.coef.resize(n), e.qk.resize(n), e.dqk.resize(n);
   for (int64_t c = 0; c < e.K; ++c)
     for (int64_t k = 0; k < s.N; ++k) {
-      const int64_t cn = c * s.N + k, at = k * e.K + c;
-      const T p = T(1) / (T(1) + std::exp(-delta[cn])), a = T(1) / (T(1) + std::exp(-alpha[cn]));
-      const T q = T(1) - p * a;
-      e.p[at] = p;
-      e.a[at] = a;
-      e.q[at] = q;
-      e.coef[at] = p * beta[cn] * gamma[cn] * scale;
-      const T log_q = std::log(q);
-      e.qk[at] = std::exp(T(s.Lk) * log_q);
-      e.dqk[at] = T(s.Lk) * std::exp(T(s.Lk - 1) * log_q);
+      const int64_t at = k * e.K + c;
+      const kernels::ScanCoeffs<T> one = kernels::scan_coeffs(s, delta, alpha, beta, gamma, c * s.N + k);
+      e.q[at] = one.q;
+      e.coef[at] = one.coef;
+      e.qk[at] = one.qk;
+      e.dqk[at] = one.dqk;
     }
   return e;
 }
@@ -214,7 +209,7 @@ void ema_scan_backward(const EmaScanShape& s, const T* x, const uint8_t* pad, co
     }
   }
   if (!params) return;
-  const T scale = T(std::sqrt(1.0 / static_cast<double>(N)));
+  const T scale = kernels::ema_scale<T>(N);
   for (int64_t c = 0; c < K; ++c)
     for (int64_t n = 0; n < N; ++n) {
       double s0 = 0, s1 = 0;  // over the batch rows, in order
@@ -222,16 +217,14 @@ void ema_scan_backward(const EmaScanShape& s, const T* x, const uint8_t* pad, co
         s0 += S0[(b * N + n) * K + c];
         s1 += S1[(b * N + n) * K + c];
       }
-      const T S0c = static_cast<T>(s0), S1c = static_cast<T>(s1);
       const int64_t cn = c * N + n;
-      const T p = e.at(e.p, n, c), a = e.at(e.a, n, c), coef = e.at(e.coef, n, c);
-      if (d_beta) d_beta[cn] = p * gamma[cn] * scale * S0c;   // coef is linear in beta
-      if (d_gamma) d_gamma[cn] = p * beta[cn] * scale * S0c;  // and in gamma
-      const T dp = beta[cn] * gamma[cn] * scale * S0c         // term 1: d/dp through coef
-                   - a * coef * S1c;                          // term 2: d/dp through q (dq/dp = -a)
-      const T da = -p * coef * S1c;                           // a enters through q only (dq/da = -p)
-      if (d_delta) d_delta[cn] = dp * p * (T(1) - p);         // sigmoid'
-      if (d_alpha) d_alpha[cn] = da * a * (T(1) - a);
+      const kernels::EmaCoeffs<T> one = kernels::ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
+      const kernels::EmaParamGrads<T> g =
+          kernels::ema_param_grads(one, beta[cn], gamma[cn], scale, static_cast<T>(s0), static_cast<T>(s1));
+      if (d_delta) d_delta[cn] = g.delta;
+      if (d_alpha) d_alpha[cn] = g.alpha;
+      if (d_beta) d_beta[cn] = g.beta;
+      if (d_gamma) d_gamma[cn] = g.gamma;
     }
 }
 
@@ -280,19 +273,16 @@ void ema_scan_step(const EmaScanShape& s, const T* x_t, const T* x_old, const T*
   (void)K;
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.ema_scan_forward = ema_scan_forward<T>;
-  k.ema_scan_backward = ema_scan_backward<T>;
-  k.ema_scan_state = ema_scan_state<T>;
-  k.ema_scan_step = ema_scan_step<T>;
-}
-
 }  // namespace
 
 void add_ema_scan_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_scan_forward = ema_scan_forward<T>;
+    t.ema_scan_backward = ema_scan_backward<T>;
+    t.ema_scan_state = ema_scan_state<T>;
+    t.ema_scan_step = ema_scan_step<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

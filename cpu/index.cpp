@@ -4,7 +4,7 @@
 // order.
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 
 namespace seqboat::cpu {
@@ -36,7 +36,6 @@ void zero_indexed(const IndexWalk& w, const int64_t* index, T* indexed) {
   walk(w, index, [&](int64_t io, int64_t) { indexed[io] = T(0); });
 }
 
-template <class T>
 int64_t first_repeat(const IndexWalk& w, const int64_t* index, int64_t indexed_numel) {
   std::vector<uint8_t> seen(static_cast<size_t>(indexed_numel), 0);
   int64_t repeated = -1;
@@ -46,27 +45,23 @@ int64_t first_repeat(const IndexWalk& w, const int64_t* index, int64_t indexed_n
   return repeated;
 }
 
-template <class T>
-int64_t first_out_of_range(int64_t n, const T* idx, int64_t size, int64_t ignore) {
+int64_t first_out_of_range(int64_t n, const int64_t* idx, int64_t size, int64_t ignore) {
   for (int64_t i = 0; i < n; ++i)
     if (idx[i] != ignore && (idx[i] < 0 || idx[i] >= size)) return i;
   return -1;
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.gather = gather<T>;
-  k.scatter = scatter<T>;
-  k.zero_indexed = zero_indexed<T>;
-  k.first_repeat = first_repeat<T>;
-}
-
 }  // namespace
 
 void add_index_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  k.i64.first_out_of_range = first_out_of_range<int64_t>;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.gather = gather<T>;
+    t.scatter = scatter<T>;
+    t.zero_indexed = zero_indexed<T>;
+  });
+  k.untyped.first_repeat = first_repeat;
+  k.untyped.first_out_of_range = first_out_of_range;
 }
 
 }  // namespace seqboat::cpu

@@ -1,6 +1,6 @@
 // cpu/linalg.cpp: CPU kernels of ops/linalg.cpp on Eigen's GEMM (formulas in
 // ops/linalg.h).
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/gemm.h"
 
 namespace seqboat::cpu {
@@ -31,18 +31,15 @@ void linear_backward(int64_t rows, int64_t in, int64_t out, const T* x, const T*
     Eigen::Map<Eigen::Matrix<T, 1, Eigen::Dynamic>>(db, out) = MapC<T>(g, rows, out).colwise().sum();
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.gemm = gemm_batched<T>;
-  k.linear_forward = linear_forward<T>;
-  k.linear_backward = linear_backward<T>;
-}
-
 }  // namespace
 
 void add_linalg_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.gemm = gemm_batched<T>;
+    t.linear_forward = linear_forward<T>;
+    t.linear_backward = linear_backward<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

@@ -8,7 +8,7 @@
 #include <type_traits>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 #include "kernels/philox.h"
 
@@ -46,7 +46,7 @@ void log_softmax_line(const T* x, T* y, int64_t n, S s) {
   for (int64_t k = 0; k < n; ++k) y[k * s] = x[k * s] - lse;
 }
 
-// dx = y * (g - sum(g * y))
+// softmax backward, terms 1 and 2 (ops/nn_ops.h).
 template <class T, class S>
 void softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
   T dot = 0;
@@ -56,7 +56,7 @@ void softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
                 - y[k * s] * dot;    // term 2: through the normaliser
 }
 
-// dx = g - exp(y) * sum(g)
+// log_softmax backward, terms 1 and 2 (ops/nn_ops.h).
 template <class T, class S>
 void log_softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
   T sg = 0;
@@ -145,13 +145,7 @@ void layer_norm_forward(int64_t R, int64_t D, double eps, const T* x, const T* w
 #pragma omp parallel for schedule(static) if (R * D > kParallelWork)
   for (int64_t r = 0; r < R; ++r) {
     const T* xr = x + r * D;
-    double s = 0, ss = 0;
-    for (int64_t j = 0; j < D; ++j) s += xr[j];
-    const double mu = s / static_cast<double>(D);
-    for (int64_t j = 0; j < D; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
-    const double rs = 1.0 / std::sqrt(ss / static_cast<double>(D) + eps);
-    mean[r] = static_cast<T>(mu);
-    rstd[r] = static_cast<T>(rs);
+    kernels::layer_norm_stats_row(xr, D, eps, mean[r], rstd[r]);
     for (int64_t j = 0; j < D; ++j) {
       const T xhat = (xr[j] - mean[r]) * rstd[r];
       y[r * D + j] = xhat * (w ? w[j] : T(1)) + (b ? b[j] : T(0));
@@ -159,32 +153,18 @@ void layer_norm_forward(int64_t R, int64_t D, double eps, const T* x, const T* w
   }
 }
 
-// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w.
+// layer_norm backward, terms 1-3 (ops/nn_ops.h), a row at a time.
 template <class T>
 void layer_norm_backward_dx(const T* x, const T* w, const T* mean, const T* rstd, const T* g, T* dx, int64_t R,
                             int64_t D) {
 #pragma omp parallel for schedule(static) if (R * D > kParallelWork)
   for (int64_t r = 0; r < R; ++r) {
-    const T *xr = x + r * D, *gr = g + r * D;
-    double sum_dxhat = 0, sum_dxhat_xhat = 0;
-    for (int64_t j = 0; j < D; ++j) {
-      const T dxhat = gr[j] * (w ? w[j] : T(1));
-      sum_dxhat += dxhat;
-      sum_dxhat_xhat += dxhat * (xr[j] - mean[r]) * rstd[r];
-    }
-    const T mean_dxhat = static_cast<T>(sum_dxhat / static_cast<double>(D));
-    const T mean_dxhat_xhat = static_cast<T>(sum_dxhat_xhat / static_cast<double>(D));
-    for (int64_t j = 0; j < D; ++j) {
-      const T xhat = (xr[j] - mean[r]) * rstd[r];
-      const T dxhat = gr[j] * (w ? w[j] : T(1));
-      dx[r * D + j] = rstd[r] * (dxhat                       // term 1: direct
-                                 - mean_dxhat                // term 2: through mu
-                                 - xhat * mean_dxhat_xhat);  // term 3: through rstd
-    }
+    kernels::layer_norm_dx_row(x + r * D, w, mean[r], rstd[r], g + r * D, dx + r * D, D);
   }
 }
 
-// dw = sum over rows of g * xhat, db = sum over rows of g (either may be null).
+// layer_norm's dw and db (ops/nn_ops.h), summed over rows in order in double;
+// either may be null.
 template <class T>
 void layer_norm_backward_params(const T* x, const T* mean, const T* rstd, const T* g, T* dw, T* db, int64_t R,
                                 int64_t D) {
@@ -304,7 +284,6 @@ void embedding_backward(int64_t n, int64_t V, int64_t D, const int64_t* idx, con
 
 // One Philox block per four elements of the whole batch (element first + i);
 // a block is recomputed where a chunk starts inside it.
-template <class T>
 void dropout_mask(uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
   for_chunks(n, [&](int64_t lo, int64_t hi) {
@@ -322,27 +301,24 @@ void apply_keep(int64_t n, const T* x, const uint8_t* keep, T scale, T* y) {
   for (int64_t i = 0; i < n; ++i) y[i] = keep[i] ? x[i] * scale : T(0);
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.softmax_forward = softmax_forward<T>;
-  k.softmax_backward = softmax_backward<T>;
-  k.cross_entropy_forward = cross_entropy_forward<T>;
-  k.cross_entropy_backward = cross_entropy_backward<T>;
-  k.layer_norm_forward = layer_norm_forward<T>;
-  k.layer_norm_backward = layer_norm_backward<T>;
-  k.batch_norm_forward = batch_norm_forward<T>;
-  k.batch_norm_backward = batch_norm_backward<T>;
-  k.embedding_forward = embedding_forward<T>;
-  k.embedding_backward = embedding_backward<T>;
-  k.apply_keep = apply_keep<T>;
-}
-
 }  // namespace
 
-void add_nn_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  k.u8.dropout_mask = dropout_mask<uint8_t>;
+void add_nn_ops_kernels(kernels::BackendKernels& k) {
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.softmax_forward = softmax_forward<T>;
+    t.softmax_backward = softmax_backward<T>;
+    t.cross_entropy_forward = cross_entropy_forward<T>;
+    t.cross_entropy_backward = cross_entropy_backward<T>;
+    t.layer_norm_forward = layer_norm_forward<T>;
+    t.layer_norm_backward = layer_norm_backward<T>;
+    t.batch_norm_forward = batch_norm_forward<T>;
+    t.batch_norm_backward = batch_norm_backward<T>;
+    t.embedding_forward = embedding_forward<T>;
+    t.embedding_backward = embedding_backward<T>;
+    t.apply_keep = apply_keep<T>;
+  });
+  k.untyped.dropout_mask = dropout_mask;
 }
 
 }  // namespace seqboat::cpu

@@ -3,7 +3,7 @@
 // update is computed in double per element; sums run serially in index order.
 #include <cmath>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 
 namespace seqboat::cpu {
 
@@ -12,31 +12,13 @@ namespace {
 template <class T>
 void adamw_step(int64_t n, const kernels::AdamScalars& s, T* p, const T* g, T* m, T* v) {
 #pragma omp parallel for if (n > (1 << 16))
-  for (int64_t k = 0; k < n; ++k) {
-    double pk = p[k] - s.decay * p[k];
-    double gk = g[k];
-    double mk = s.beta1 * m[k] + (1 - s.beta1) * gk;
-    double vk = s.beta2 * v[k] + (1 - s.beta2) * gk * gk;
-    pk -= s.lr * (mk / s.bias1) / (std::sqrt(vk / s.bias2) + s.eps);
-    m[k] = static_cast<T>(mk);
-    v[k] = static_cast<T>(vk);
-    p[k] = static_cast<T>(pk);
-  }
+  for (int64_t k = 0; k < n; ++k) kernels::adamw_update(s, p, g, m, v, k);
 }
 
 template <class T>
 void sgd_step(int64_t n, const kernels::SgdScalars& s, T* p, const T* g, T* buf) {
 #pragma omp parallel for if (n > (1 << 16))
-  for (int64_t k = 0; k < n; ++k) {
-    double gk = g[k] + s.weight_decay * p[k];
-    double step = gk;
-    if (buf != nullptr) {
-      double b = s.first ? gk : s.momentum * buf[k] + gk;
-      buf[k] = static_cast<T>(b);
-      step = s.nesterov ? gk + s.momentum * b : b;
-    }
-    p[k] = static_cast<T>(p[k] - s.lr * step);
-  }
+  for (int64_t k = 0; k < n; ++k) kernels::sgd_update(s, p, g, buf, k);
 }
 
 template <class T>
@@ -58,20 +40,17 @@ bool all_finite(int64_t n, const T* x) {
   return true;
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.adamw_step = adamw_step<T>;
-  k.sgd_step = sgd_step<T>;
-  k.sum_of_squares = sum_of_squares<T>;
-  k.scale_inplace = scale_inplace<T>;
-  k.all_finite = all_finite<T>;
-}
-
 }  // namespace
 
 void add_optim_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.adamw_step = adamw_step<T>;
+    t.sgd_step = sgd_step<T>;
+    t.sum_of_squares = sum_of_squares<T>;
+    t.scale_inplace = scale_inplace<T>;
+    t.all_finite = all_finite<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

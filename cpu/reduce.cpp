@@ -2,7 +2,8 @@
 // rows the op prepared; see kernels/reduce.h).
 #include <algorithm>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
+#include "cpu/parallel.h"
 
 namespace seqboat::cpu {
 
@@ -30,9 +31,7 @@ template <class T>
 void max_rows(int64_t outer, int64_t inner, const T* x, T* out, int64_t* index) {
   for (int64_t r = 0; r < outer; ++r) {
     const T* row = x + r * inner;
-    int64_t best = 0;
-    for (int64_t i = 1; i < inner; ++i)
-      if (row[i] > row[best]) best = i;  // first maximal element wins ties
+    const int64_t best = kernels::argmax_row(row, inner);
     if (out) out[r] = row[best];
     index[r] = best;
   }
@@ -44,19 +43,24 @@ void place_at_index(int64_t outer, int64_t inner, const int64_t* index, const T*
   for (int64_t r = 0; r < outer; ++r) out[r * inner + index[r]] = g[r];
 }
 
+// Rows in parallel, each summed in order.
 template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.sum_rows = sum_rows<T>;
-  k.sum_leading = sum_leading<T>;
-  k.max_rows = max_rows<T>;
-  k.place_at_index = place_at_index<T>;
+void cumsum_rows(int64_t outer, int64_t inner, bool reverse, const T* x, T* out) {
+#pragma omp parallel for schedule(static) if (outer * inner > kParallelWork)
+  for (int64_t r = 0; r < outer; ++r) kernels::cumsum_row(x + r * inner, out + r * inner, inner, reverse);
 }
 
 }  // namespace
 
 void add_reduce_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sum_rows = sum_rows<T>;
+    t.sum_leading = sum_leading<T>;
+    t.max_rows = max_rows<T>;
+    t.place_at_index = place_at_index<T>;
+    t.cumsum_rows = cumsum_rows<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

@@ -2,7 +2,7 @@
 // conversion (see kernels/shape.h).
 #include <cstring>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 
 namespace seqboat::cpu {
@@ -36,19 +36,14 @@ void cast(int64_t n, const T* src, DType dst_dtype, void* dst) {
   }
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.copy_strided = copy_strided<T>;
-  k.cast = cast<T>;
-}
-
 }  // namespace
 
 void add_shape_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  fill(k.i64);
-  fill(k.u8);
+  k.fill_all_dtypes([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.copy_strided = copy_strided<T>;
+    t.cast = cast<T>;
+  });
 }
 
 }  // namespace seqboat::cpu

@@ -5,7 +5,7 @@
 #include <algorithm>
 #include <cmath>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 #include "cpu/parallel.h"
 
 namespace seqboat::cpu {
@@ -15,27 +15,12 @@ namespace {
 using kernels::PlanShape;
 using kernels::SmaRoute;
 
-// Both softmax probabilities of one token.
-template <class T>
-struct RouteProbs {
-  T p0, p1;
-};
-
-template <class T>
-RouteProbs<T> route_probs(T x0, T x1) {
-  const T m = std::max(x0, x1);
-  const T e0 = std::exp(x0 - m), e1 = std::exp(x1 - m);
-  return {e0 / (e0 + e1), e1 / (e0 + e1)};
-}
+using kernels::route_source;
+using kernels::RouterGrad;
 
 template <class T>
 void router_forward(const T* u, T tau, const uint8_t* pad, int64_t tokens, T* gate, uint8_t* active, T* prob) {
-  for (int64_t n = 0; n < tokens; ++n) {
-    const RouteProbs<T> P = route_probs(u[2 * n] / tau, u[2 * n + 1] / tau);
-    active[n] = P.p1 > P.p0 && !(pad && pad[n]);
-    gate[n] = active[n] ? P.p1 : T(0);
-    prob[n] = std::max(P.p0, P.p1);
-  }
+  for (int64_t n = 0; n < tokens; ++n) kernels::route_token(u, tau, pad, n, gate, active, prob);
 }
 
 // du (tokens, 2) and dtemp (either may be null).
@@ -43,18 +28,12 @@ template <class T>
 void router_backward(const T* u, T tau, const uint8_t* active, const T* G, int64_t tokens, T* du, T* dtemp) {
   T dtemp_sum = 0;
   for (int64_t n = 0; n < tokens; ++n) {
-    const T x0 = u[2 * n] / tau, x1 = u[2 * n + 1] / tau;
-    T dx0 = 0, dx1 = 0;
-    if (active[n]) {
-      const RouteProbs<T> P = route_probs(x0, x1);
-      dx1 = G[n] * P.p1 * P.p0;   // term 1: dP1/dx_1 = P1 P0
-      dx0 = -G[n] * P.p1 * P.p0;  // term 2: dP1/dx_0 = -P1 P0
-    }
+    const RouterGrad<T> r = kernels::router_dx(u, tau, active, G, n);
     if (du) {
-      du[2 * n] = dx0 / tau;  // term 3
-      du[2 * n + 1] = dx1 / tau;
+      du[2 * n] = r.dx0 / tau;  // term 3
+      du[2 * n + 1] = r.dx1 / tau;
     }
-    dtemp_sum -= dx0 * x0 + dx1 * x1;  // term 4: dx_k/dtemp = -x_k
+    dtemp_sum -= r.dx0 * r.x0 + r.dx1 * r.x1;  // term 4: dx_k/dtemp = -x_k
   }
   if (dtemp) *dtemp = dtemp_sum;
 }
@@ -71,7 +50,6 @@ void sma_router_backward(int64_t tokens, const T* u, const T* temp, const uint8_
   router_backward<T>(u, std::exp(temp[0]), active, G, tokens, du, dtemp);
 }
 
-template <class T>
 void sma_count_active(int64_t B, int64_t L, const uint8_t* a, int64_t* counts) {
   for (int64_t b = 0; b < B; ++b)
     counts[b] = std::count_if(a + b * L, a + (b + 1) * L, [](uint8_t x) { return x != 0; });
@@ -79,7 +57,6 @@ void sma_count_active(int64_t B, int64_t L, const uint8_t* a, int64_t* counts) {
 
 // S < L: row b's active tokens in order in slots 0 .. count_b - 1; otherwise
 // slot s = token s, valid where active.
-template <class T>
 void sma_plan_fill(const PlanShape& plan, const uint8_t* a, int64_t* index, uint8_t* valid) {
   const int64_t B = plan.batch, L = plan.length, S = plan.slots;
   std::fill(index, index + B * S, int64_t{0});
@@ -95,14 +72,6 @@ void sma_plan_fill(const PlanShape& plan, const uint8_t* a, int64_t* index, uint
       ++next_slot;
     }
   }
-}
-
-// Token feeding slot s of row b, or -1 (see SmaRoute).
-int64_t route_source(const PlanShape& plan, SmaRoute route, const int64_t* index, const uint8_t* valid, int64_t b,
-                     int64_t s) {
-  const int64_t bs = b * plan.slots + s;
-  if (route == SmaRoute::Compress && !plan.compressed) return s;
-  return valid[bs] ? index[bs] : -1;
 }
 
 template <class T>
@@ -121,20 +90,17 @@ void sma_move_rows(const PlanShape& plan, int64_t C, SmaRoute route, bool to_slo
     }
 }
 
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.sma_router_forward = sma_router_forward<T>;
-  k.sma_router_backward = sma_router_backward<T>;
-  k.sma_move_rows = sma_move_rows<T>;
-}
-
 }  // namespace
 
 void add_sma_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
-  k.u8.sma_count_active = sma_count_active<uint8_t>;
-  k.u8.sma_plan_fill = sma_plan_fill<uint8_t>;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sma_router_forward = sma_router_forward<T>;
+    t.sma_router_backward = sma_router_backward<T>;
+    t.sma_move_rows = sma_move_rows<T>;
+  });
+  k.untyped.sma_count_active = sma_count_active;
+  k.untyped.sma_plan_fill = sma_plan_fill;
 }
 
 }  // namespace seqboat::cpu

@@ -1,7 +1,6 @@
-// cpu/ssm.cpp: CPU kernels of ops/ssm.cpp: the EMA kernel, the SSM
-// convolution (three exact algorithms), rotary embedding and the
-// relative-position bias gather. The maths, term by term, is at the top of
-// ops/ssm.cpp; this file is about how the CPU evaluates it.
+// cpu/ssm.cpp: CPU kernels of ops/ssm.cpp: the EMA kernel and the SSM
+// convolution (three exact algorithms). The maths, term by term, is at the
+// top of ops/ssm.cpp; this file is about how the CPU evaluates it.
 //
 // ssm_conv: three primitives cover forward and backward: past conv, future
 // conv, lagged products. Direct evaluates them in O(L Lk) per sequence. FFT
@@ -27,7 +26,7 @@
 #include <unsupported/Eigen/FFT>
 #include <vector>
 
-#include "cpu/families.h"
+#include "cpu/backend.h"
 
 namespace seqboat::cpu {
 
@@ -36,7 +35,6 @@ namespace {
 using kernels::ConvAlgo;
 using kernels::ConvGeometry;
 using kernels::EmaShape;
-using kernels::rel_pos_index;
 template <class T>
 using Vec = Eigen::Matrix<T, Eigen::Dynamic, 1>;
 template <class T>
@@ -44,38 +42,19 @@ using VecMap = Eigen::Map<Vec<T>>;
 template <class T>
 using ConstVecMap = Eigen::Map<const Vec<T>>;
 
-template <class T>
-T sigmoid_of(T v) {
-  return T(1) / (T(1) + std::exp(-v));
-}
-
 // ---------------------------------------------------------------- ema_kernel
 
-// The per-(c, n) coefficients of the EMA kernel.
-template <class T>
-struct EmaCoeffs {
-  T p, a, q, log_q, coef;  // coef = p beta gamma s
-};
-
-template <class T>
-EmaCoeffs<T> ema_coeffs(T delta, T alpha, T beta, T gamma, T scale) {
-  EmaCoeffs<T> e;
-  e.p = sigmoid_of(delta);
-  e.a = sigmoid_of(alpha);
-  e.q = T(1) - e.p * e.a;
-  e.log_q = std::log(e.q);
-  e.coef = e.p * beta * gamma * scale;
-  return e;
-}
+using kernels::ema_coeffs;
+using kernels::EmaCoeffs;
 
 template <class T>
 void ema_kernel_forward(const EmaShape& P, const T* delta, const T* alpha, const T* beta, const T* gamma, T* k) {
-  const T scale = T(std::sqrt(1.0 / static_cast<double>(P.N)));
+  const T scale = kernels::ema_scale<T>(P.N);
   std::fill(k, k + P.K * P.length, T(0));
   for (int64_t c = 0; c < P.K; ++c)
     for (int64_t n = 0; n < P.N; ++n) {
       const int64_t cn = c * P.N + n;
-      EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
+      const EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
       for (int64_t l = 0; l < P.length; ++l) k[c * P.length + l] += e.coef * std::exp(T(l) * e.log_q);
     }
 }
@@ -84,24 +63,22 @@ void ema_kernel_forward(const EmaShape& P, const T* delta, const T* alpha, const
 template <class T>
 void ema_kernel_backward(const EmaShape& P, const T* delta, const T* alpha, const T* beta, const T* gamma, const T* G,
                          T* d_delta, T* d_alpha, T* d_beta, T* d_gamma) {
-  const T scale = T(std::sqrt(1.0 / static_cast<double>(P.N)));
+  const T scale = kernels::ema_scale<T>(P.N);
   for (int64_t c = 0; c < P.K; ++c)
     for (int64_t n = 0; n < P.N; ++n) {
       const int64_t cn = c * P.N + n;
-      EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
+      const EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
       const T* g = G + c * P.length;
       T S0 = 0, S1 = 0;  // S0 = sum_l G q^l, S1 = sum_l G l q^(l-1)
       for (int64_t l = 0; l < P.length; ++l) {
         S0 += g[l] * std::exp(T(l) * e.log_q);
         if (l > 0) S1 += g[l] * T(l) * std::exp(T(l - 1) * e.log_q);
       }
-      d_beta[cn] = e.p * gamma[cn] * scale * S0;
-      d_gamma[cn] = e.p * beta[cn] * scale * S0;
-      T dp = beta[cn] * gamma[cn] * scale * S0  // term 1: d/dp through coef
-             - e.a * e.coef * S1;               // term 2: d/dp through q
-      T da = -e.p * e.coef * S1;                // through q only
-      d_delta[cn] = dp * e.p * (T(1) - e.p);
-      d_alpha[cn] = da * e.a * (T(1) - e.a);
+      const kernels::EmaParamGrads<T> d = kernels::ema_param_grads(e, beta[cn], gamma[cn], scale, S0, S1);
+      d_delta[cn] = d.delta;
+      d_alpha[cn] = d.alpha;
+      d_beta[cn] = d.beta;
+      d_gamma[cn] = d.gamma;
     }
 }
 
@@ -123,12 +100,6 @@ void future_conv_direct(const T* k, const T* u, int64_t L, int64_t Lk, T* out) {
 template <class T>
 void lagged_products_direct(const T* a, const T* b, int64_t L, int64_t Lk, T* out) {
   for (int64_t i = 0; i < Lk; ++i) out[i] += ConstVecMap<T>(a + i, L - i).dot(ConstVecMap<T>(b, L - i));
-}
-
-int64_t fft_size_for(int64_t L, int64_t Lk) {
-  int64_t n = 4;
-  while (n < L + Lk - 1) n *= 2;
-  return n;
 }
 
 // A real FFT of fixed size n with scratch space; one per thread (Eigen::FFT
@@ -290,7 +261,7 @@ void ssm_conv_forward(const ConvGeometry& g, const T* x, const T* kernel, const 
     }
     return;
   }
-  const int64_t n = fft_size_for(L, Lk), bins = n / 2 + 1;
+  const int64_t n = kernels::conv_fft_size(L, Lk), bins = n / 2 + 1;
   auto K = kernel_spectra(kernel, g.bidirectional ? 2 * D : D, Lk, n);
 #pragma omp parallel
   {
@@ -347,7 +318,7 @@ template <class T>
 void ssm_conv_backward_fft(const T* G, const T* kernel, const T* x0_seq, const uint8_t* pad, const ConvGeometry& g,
                            T* dx, T* dk) {
   const int64_t L = g.L, Lk = g.Lk, D = g.D;
-  const int64_t n = fft_size_for(L, Lk), bins = n / 2 + 1;
+  const int64_t n = kernels::conv_fft_size(L, Lk), bins = n / 2 + 1;
   auto K = kernel_spectra(kernel, g.bidirectional ? 2 * D : D, Lk, n);
 #pragma omp parallel
   {
@@ -406,51 +377,13 @@ void ssm_conv_backward_fft(const T* G, const T* kernel, const T* x0_seq, const u
 // Lk=512 86 / 40).
 ConvAlgo resolve_algo(ConvAlgo algo, const ConvGeometry& g) {
   if (algo != ConvAlgo::Auto) return algo;
-  const double n = static_cast<double>(fft_size_for(g.L, g.Lk));
+  const double n = static_cast<double>(kernels::conv_fft_size(g.L, g.Lk));
   const double L = static_cast<double>(g.L), Lk = static_cast<double>(g.Lk);
   const double direct = (g.bidirectional ? 2.0 : 1.0) * (L * Lk - 0.5 * Lk * Lk);
   const double fft = 16.0 * n * std::log2(n);
   const double toeplitz = g.L <= 256 ? 0.5 * L * L : std::numeric_limits<double>::infinity();
   if (toeplitz <= direct && toeplitz <= fft) return ConvAlgo::Toeplitz;
   return direct <= fft ? ConvAlgo::Direct : ConvAlgo::FFT;
-}
-
-// ---------------------------------------------------------------- rotary
-
-// out = x with every pair (2m, 2m+1) rotated by sign * pos * freq[m].
-template <class T>
-void rotate_pairs(const T* x, const int64_t* positions, int64_t rows, int64_t Z, double sign, T* out) {
-  std::vector<double> freq(static_cast<size_t>(Z / 2));
-  for (int64_t m = 0; m < Z / 2; ++m) freq[m] = std::pow(10000.0, -2.0 * static_cast<double>(m) / Z);
-#pragma omp parallel for schedule(static)
-  for (int64_t r = 0; r < rows; ++r) {
-    const T* v = x + r * Z;
-    T* o = out + r * Z;
-    for (int64_t m = 0; m < Z / 2; ++m) {
-      const double theta = sign * static_cast<double>(positions[r]) * freq[m];
-      const T c = T(std::cos(theta)), s = T(std::sin(theta));
-      o[2 * m] = v[2 * m] * c - v[2 * m + 1] * s;
-      o[2 * m + 1] = v[2 * m] * s + v[2 * m + 1] * c;
-    }
-  }
-}
-
-template <class T>
-void rel_pos_bias_gather_forward(int64_t B, int64_t S, int64_t Tk, int64_t M, const T* w, const int64_t* q,
-                                 const int64_t* k, T* o) {
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < S; ++i)
-      for (int64_t j = 0; j < Tk; ++j) o[(b * S + i) * Tk + j] = w[rel_pos_index(M, q[b * S + i], k[b * Tk + j])];
-}
-
-// dw[r] += G[b,i,j], serial in (b, i, j) order: deterministic.
-template <class T>
-void rel_pos_bias_gather_backward(int64_t B, int64_t S, int64_t Tk, int64_t M, const T* g, const int64_t* q,
-                                  const int64_t* k, T* dw) {
-  std::fill(dw, dw + 2 * M - 1, T(0));
-  for (int64_t b = 0; b < B; ++b)
-    for (int64_t i = 0; i < S; ++i)
-      for (int64_t j = 0; j < Tk; ++j) dw[rel_pos_index(M, q[b * S + i], k[b * Tk + j])] += g[(b * S + i) * Tk + j];
 }
 
 template <class T>
@@ -461,33 +394,19 @@ void ssm_conv_backward(const ConvGeometry& g, const T* G, const T* kernel, const
   else ssm_conv_backward_fft<T>(G, kernel, x0_seq, pad, g, dx, dk);
 }
 
-template <class T>
-ConvAlgo ssm_conv_algo(const ConvGeometry& g) {
-  return resolve_algo(ConvAlgo::Auto, g);
-}
-
-template <class T>
-void rotary(int64_t rows, int64_t Z, double sign, const int64_t* positions, const T* x, T* out) {
-  rotate_pairs<T>(x, positions, rows, Z, sign, out);
-}
-
-template <class T>
-void fill(kernels::TypedKernels<T>& k) {
-  k.ema_kernel_forward = ema_kernel_forward<T>;
-  k.ema_kernel_backward = ema_kernel_backward<T>;
-  k.ssm_conv_algo = ssm_conv_algo<T>;
-  k.ssm_conv_forward = ssm_conv_forward<T>;
-  k.ssm_conv_backward = ssm_conv_backward<T>;
-  k.rotary = rotary<T>;
-  k.rel_pos_bias_gather_forward = rel_pos_bias_gather_forward<T>;
-  k.rel_pos_bias_gather_backward = rel_pos_bias_gather_backward<T>;
-}
+ConvAlgo ssm_conv_auto_algo(const ConvGeometry& g) { return resolve_algo(ConvAlgo::Auto, g); }
 
 }  // namespace
 
 void add_ssm_kernels(kernels::BackendKernels& k) {
-  fill(k.f32);
-  fill(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_kernel_forward = ema_kernel_forward<T>;
+    t.ema_kernel_backward = ema_kernel_backward<T>;
+    t.ssm_conv_forward = ssm_conv_forward<T>;
+    t.ssm_conv_backward = ssm_conv_backward<T>;
+  });
+  k.ssm_conv_auto_algo = ssm_conv_auto_algo;
 }
 
 }  // namespace seqboat::cpu

@@ -1,8 +1,8 @@
 // cuda/attention.cu: the CUDA kernels of ops/attention.cpp (fused local attention),
 // instantiated for the GPU: the kernels themselves are in cuda/attention_impl.h.
 #include "cuda/attention_impl.h"
+#include "cuda/backend.h"
 #include "cuda/cuda_exec.cuh"
-#include "cuda/families.h"
 
 namespace seqboat::cuda {
 

@@ -25,18 +25,15 @@ using kernels::AttnActivation;
 using kernels::AttnGeometry;
 using kernels::AttnInputs;
 
-template <class T>
-SEQBOAT_HOST_DEVICE inline bool key_visible(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t j) {
-  return j >= 0 && j < a.slots && in.valid[b * a.slots + j];
-}
+using kernels::bias_slot;
+using kernels::coef_of;
+using kernels::dpre_from_dcoef;
+using kernels::key_visible;
+using kernels::masked_pre;
+using kernels::normalize_row;
+using kernels::pre_from_dot;
 
-template <class T>
-SEQBOAT_HOST_DEVICE inline int64_t bias_slot(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t i,
-                                             int64_t j) {
-  return kernels::rel_pos_index(a.bias_m, in.pos[b * a.slots + i], in.pos[b * a.slots + j]);
-}
-
-// pre = c (q_i . k_j) + w[r(i, j)]
+// pre_t of (b, i, key j), the dot summed over z in order.
 template <class T>
 SEQBOAT_HOST_DEVICE inline T pre_activation(const AttnGeometry& a, const AttnInputs<T>& in, int64_t b, int64_t i,
                                             int64_t j) {
@@ -44,41 +41,7 @@ SEQBOAT_HOST_DEVICE inline T pre_activation(const AttnGeometry& a, const AttnInp
   const T* k = in.k + (b * a.slots + j) * in.k_row;
   T dot = 0;
   for (int64_t z = 0; z < a.zdim; ++z) dot += q[z] * k[z];
-  T pre = static_cast<T>(a.q_scale) * dot;
-  if (in.w) pre += in.w[bias_slot(a, in, b, i, j)];
-  return pre;
-}
-
-template <class T>
-SEQBOAT_HOST_DEVICE inline T coef_of(const AttnGeometry& a, T weight) {
-  return a.activation == AttnActivation::Softmax ? weight : weight * weight;
-}
-
-// What a score slot holds before normalize_row: pre where the key is visible;
-// elsewhere -inf (softmax) or 0 (relu2, where relu(pre) is taken in place).
-template <class T>
-SEQBOAT_HOST_DEVICE inline T masked_pre(const AttnGeometry& a, bool visible, T pre) {
-  if (a.activation == AttnActivation::Relu2) return visible ? math_max(pre, T(0)) : T(0);
-  return visible ? pre : T(-INFINITY);
-}
-
-// Softmax of the row in place (all 0 when no key is visible); relu2 rows are
-// already final.
-template <class T>
-SEQBOAT_HOST_DEVICE inline void normalize_row(const AttnGeometry& a, T* p) {
-  if (a.activation == AttnActivation::Relu2) return;
-  T max_pre = -INFINITY;
-  for (int64_t t = 0; t < a.width; ++t) max_pre = math_max(max_pre, p[t]);
-  if (max_pre == -INFINITY) {  // no visible key
-    for (int64_t t = 0; t < a.width; ++t) p[t] = T(0);
-    return;
-  }
-  T total = 0;
-  for (int64_t t = 0; t < a.width; ++t) {
-    p[t] = math_exp(p[t] - max_pre);  // exp(-inf) = 0 for keys not visible
-    total += p[t];
-  }
-  for (int64_t t = 0; t < a.width; ++t) p[t] /= total;
+  return pre_from_dot(a, in, b, i, j, dot);
 }
 
 // The weights of query row (b, i): softmax p over the visible keys (all 0 when
@@ -92,19 +55,6 @@ SEQBOAT_HOST_DEVICE inline void weights_row(const AttnGeometry& a, const AttnInp
     p[t] = masked_pre(a, visible, visible ? pre_activation(a, in, b, i, j) : T(0));
   }
   normalize_row(a, p);
-}
-
-// dpre of one query row from dcoef_t = G_i . v_j (in place): the softmax
-// Jacobian p (dcoef - sum p dcoef) (terms 1 and 2) or 2 relu(pre) dcoef (relu2).
-template <class T>
-SEQBOAT_HOST_DEVICE inline void dpre_from_dcoef(const AttnGeometry& a, const T* wrow, T* drow) {
-  if (a.activation == AttnActivation::Softmax) {
-    T p_dcoef = 0;
-    for (int64_t t = 0; t < a.width; ++t) p_dcoef += wrow[t] * drow[t];
-    for (int64_t t = 0; t < a.width; ++t) drow[t] = wrow[t] * drow[t] - wrow[t] * p_dcoef;
-  } else {
-    for (int64_t t = 0; t < a.width; ++t) drow[t] = T(2) * wrow[t] * drow[t];
-  }
 }
 
 // The shared-memory tiles: a block takes TQ consecutive query rows of one
@@ -195,19 +145,9 @@ AttnTile backward_tile(const AttnGeometry& a, size_t limit) {
   return fit_tile<T>(a, a.hdim < 32 ? (a.hdim > 0 ? a.hdim : 1) : 32, limit);
 }
 
-template <class Exec, class T>
+template <class Exec>
 void attention_valid_keys(Exec& ex, const AttnGeometry& a, const uint8_t* m, uint8_t* ok) {
-  const int64_t S = a.slots;
-  const bool softmax = a.activation == AttnActivation::Softmax;
-  ex.for_each(a.batch, [=] SEQBOAT_HOST_DEVICE(int64_t b) {
-    bool any_valid = false;
-    for (int64_t j = 0; j < S; ++j) {
-      ok[b * S + j] = !m || m[b * S + j] == 0;
-      any_valid = any_valid || ok[b * S + j];
-    }
-    if (!any_valid && softmax)
-      for (int64_t j = 0; j < S; ++j) ok[b * S + j] = 1;
-  });
+  ex.for_each(a.batch, [=] SEQBOAT_HOST_DEVICE(int64_t b) { kernels::valid_keys_row(a, m, ok, b); });
 }
 
 // Phases per tile: (1) load q and k into shared memory; (2) the scores, one
@@ -221,7 +161,6 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
                                    T* weights, T* out) {
   const int64_t S = a.slots, Z = a.zdim, H = a.hdim, W = a.width, TQ = tile.rows, KS = tile.span,
                 tiles = tile.tiles, ZP = tile.stride;
-  const T c = static_cast<T>(a.q_scale);
   // shared: q (TQ x ZP) | k (KS x ZP) | scores (TQ x W)
   auto load = [=] SEQBOAT_HOST_DEVICE(int64_t blk, int64_t, int th, unsigned char* raw) {
     const TileMemory<T> m = tile_memory<T>(raw, tile);
@@ -236,11 +175,7 @@ void local_attention_forward_tiled(Exec& ex, const AttnGeometry& a, const AttnIn
       const int64_t qi = e / W, t = e % W, i = q0 + qi, j = a.key_of(i, t);
       if (i >= S) continue;
       const bool visible = key_visible(a, in, b, j);
-      T pre = 0;
-      if (visible) {
-        pre = c * pair_dot(m, tile, qi, t, Z);
-        if (in.w) pre += in.w[bias_slot(a, in, b, i, j)];
-      }
+      const T pre = visible ? pre_from_dot(a, in, b, i, j, pair_dot(m, tile, qi, t, Z)) : T(0);
       m.pairs[e] = masked_pre(a, visible, pre);
     }
   };
@@ -426,17 +361,14 @@ void local_attention_backward(Exec& ex, const AttnGeometry& a, const AttnInputs<
 }
 
 // The attention kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_attention_kernels(kernels::TypedKernels<T>& k) {
-  k.local_attention_forward = &Bound<&local_attention_forward<Exec, T>>::call;
-  k.local_attention_backward = &Bound<&local_attention_backward<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_attention_kernels(kernels::BackendKernels& k) {
-  fill_attention_kernels<Exec>(k.f32);
-  fill_attention_kernels<Exec>(k.f64);
-  k.u8.attention_valid_keys = &Bound<&attention_valid_keys<Exec, uint8_t>>::call;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.local_attention_forward = &Bound<&local_attention_forward<Exec, T>>::call;
+    t.local_attention_backward = &Bound<&local_attention_backward<Exec, T>>::call;
+  });
+  k.untyped.attention_valid_keys = &Bound<&attention_valid_keys<Exec>>::call;
 }
 
 }  // namespace seqboat::cuda::impl

@@ -1,25 +1,17 @@
 // cuda/backend.cu: the CUDA backend's kernel table, assembled from the family
-// files (cuda/<family>.cu). Every kernel is written once over an executor
-// (cuda/exec.h); the test suite runs the same templates on the host.
+// files (cuda/<family>.cu, one per entry of SEQBOAT_FAMILIES). Every kernel is
+// written once over an executor (cuda/exec.h); the test suite runs the same
+// templates on the host.
 #include "cuda/backend.h"
-#include "cuda/families.h"
 
 namespace seqboat::cuda {
 
 const kernels::BackendKernels& backend_kernels() {
   static const kernels::BackendKernels table = [] {
     kernels::BackendKernels k;
-    add_shape_kernels(k);
-    add_elementwise_kernels(k);
-    add_reduce_kernels(k);
-    add_linalg_kernels(k);
-    add_index_kernels(k);
-    add_nn_kernels(k);
-    add_ssm_kernels(k);
-    add_ema_scan_kernels(k);
-    add_attention_kernels(k);
-    add_sma_kernels(k);
-    add_optim_kernels(k);
+#define SEQBOAT_CUDA_ADD_FAMILY_(family, table) add_##family##_kernels(table);
+    SEQBOAT_FAMILIES(SEQBOAT_CUDA_ADD_FAMILY_, k)
+#undef SEQBOAT_CUDA_ADD_FAMILY_
     return k;
   }();
   return table;

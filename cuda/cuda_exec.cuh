@@ -149,8 +149,7 @@ struct CudaExec {
   void for_each(int64_t n, F f) {
     if (n <= 0) return;
     constexpr int threads = 256;
-    const int64_t wanted = (n + threads - 1) / threads;
-    const int blocks = static_cast<int>(wanted < 65535 * 8 ? wanted : 65535 * 8);
+    const int blocks = grid_blocks((n + threads - 1) / threads);
     for_each_kernel<<<blocks, threads, 0, cuda_stream()>>>(n, f);
     check_status(cudaGetLastError(), "kernel launch (for_each)");
   }

@@ -1,8 +1,8 @@
 // cuda/elementwise.cu: the CUDA kernels of ops/elementwise.cpp (pointwise maths, comparisons, where, masked_fill),
 // instantiated for the GPU: the kernels themselves are in cuda/elementwise_impl.h.
-#include "cuda/cuda_exec.cuh"
 #include "cuda/elementwise_impl.h"
-#include "cuda/families.h"
+#include "cuda/backend.h"
+#include "cuda/cuda_exec.cuh"
 
 namespace seqboat::cuda {
 

@@ -1,9 +1,9 @@
-// cuda/ema_scan.cu: the CUDA kernels of ops/ssm.cpp's ema_conv (the EMA
+// cuda/ema_scan.cu: the CUDA kernels of ops/ema_scan.cpp (the EMA
 // recurrences), instantiated for the GPU: the kernels are in
 // cuda/ema_scan_impl.h.
-#include "cuda/cuda_exec.cuh"
 #include "cuda/ema_scan_impl.h"
-#include "cuda/families.h"
+#include "cuda/backend.h"
+#include "cuda/cuda_exec.cuh"
 
 namespace seqboat::cuda {
 

@@ -13,25 +13,8 @@ namespace seqboat::cuda::impl {
 
 using kernels::EmaScanShape;
 
-// The recurrence coefficients of row c, state n.
-template <class T>
-struct ScanCoeffs {
-  T p, a, q, coef, qk, dqk;  // qk = q^Lk, dqk = Lk q^(Lk-1)
-};
-
-template <class T>
-SEQBOAT_HOST_DEVICE inline ScanCoeffs<T> scan_coeffs(const EmaScanShape& s, const T* delta, const T* alpha,
-                                                     const T* beta, const T* gamma, int64_t cn) {
-  ScanCoeffs<T> e;
-  e.p = T(1) / (T(1) + math_exp(-delta[cn]));
-  e.a = T(1) / (T(1) + math_exp(-alpha[cn]));
-  e.q = T(1) - e.p * e.a;
-  e.coef = e.p * beta[cn] * gamma[cn] * static_cast<T>(sqrt(1.0 / static_cast<double>(s.N)));
-  const T log_q = math_log(e.q);
-  e.qk = math_exp(T(s.Lk) * log_q);
-  e.dqk = T(s.Lk) * math_exp(T(s.Lk - 1) * log_q);
-  return e;
-}
+using kernels::scan_coeffs;
+using kernels::ScanCoeffs;
 
 // x0[b, t, d]: 0 at padding and outside [0, L).
 template <class T>
@@ -293,13 +276,12 @@ void ema_scan_backward(Exec& ex, const EmaScanShape& s, const T* x, const uint8_
       }
     const T S0 = static_cast<T>(s0), S1 = static_cast<T>(s1);
     const ScanCoeffs<T> e = scan_coeffs(s, delta, alpha, beta, gamma, cn);
-    const T scale = static_cast<T>(sqrt(1.0 / static_cast<double>(s.N)));
-    if (d_beta) d_beta[cn] = e.p * gamma[cn] * scale * S0;
-    if (d_gamma) d_gamma[cn] = e.p * beta[cn] * scale * S0;
-    const T dp = beta[cn] * gamma[cn] * scale * S0 - e.a * e.coef * S1;  // terms 1 and 2
-    const T da = -e.p * e.coef * S1;
-    if (d_delta) d_delta[cn] = dp * e.p * (T(1) - e.p);
-    if (d_alpha) d_alpha[cn] = da * e.a * (T(1) - e.a);
+    const kernels::EmaParamGrads<T> g =
+        kernels::ema_param_grads<T>(e, beta[cn], gamma[cn], kernels::ema_scale<T>(s.N), S0, S1);
+    if (d_delta) d_delta[cn] = g.delta;
+    if (d_alpha) d_alpha[cn] = g.alpha;
+    if (d_beta) d_beta[cn] = g.beta;
+    if (d_gamma) d_gamma[cn] = g.gamma;
   });
 }
 
@@ -336,18 +318,16 @@ void ema_scan_step(Exec& ex, const EmaScanShape& s, const T* x_t, const T* x_old
   });
 }
 
-template <class Exec, class T>
-void fill_ema_scan_kernels(kernels::TypedKernels<T>& k) {
-  k.ema_scan_forward = &Bound<&ema_scan_forward<Exec, T>>::call;
-  k.ema_scan_backward = &Bound<&ema_scan_backward<Exec, T>>::call;
-  k.ema_scan_state = &Bound<&ema_scan_state<Exec, T>>::call;
-  k.ema_scan_step = &Bound<&ema_scan_step<Exec, T>>::call;
-}
-
+// The ema_scan kernels of executor Exec, for the kernel table.
 template <class Exec>
 void add_ema_scan_kernels(kernels::BackendKernels& k) {
-  fill_ema_scan_kernels<Exec>(k.f32);
-  fill_ema_scan_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_scan_forward = &Bound<&ema_scan_forward<Exec, T>>::call;
+    t.ema_scan_backward = &Bound<&ema_scan_backward<Exec, T>>::call;
+    t.ema_scan_state = &Bound<&ema_scan_state<Exec, T>>::call;
+    t.ema_scan_step = &Bound<&ema_scan_step<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

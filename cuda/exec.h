@@ -76,8 +76,17 @@
 #include <cstdint>
 
 #include "kernels/common.h"
+#include "kernels/math.h"
 
 namespace seqboat::cuda {
+
+using kernels::math_exp;
+using kernels::math_isfinite;
+using kernels::math_log;
+using kernels::math_max;
+using kernels::math_min;
+using kernels::math_sqrt;
+using kernels::math_tanh;
 
 // Threads per row of ex.reduce_rows, and the row length from which it uses them.
 constexpr int kReduceThreads = 256;
@@ -86,33 +95,6 @@ constexpr int kColLanes = 8;
 constexpr int64_t kColChunk = 1024;
 // Threads per block of ex.scan_rows and ex.for_blocks.
 constexpr int kBlockThreads = 128;
-
-// Math in the element type: the float versions on floats (as the CPU's
-// std::exp(float) does), on the host and on the device alike.
-SEQBOAT_HOST_DEVICE inline float math_exp(float v) { return expf(v); }
-SEQBOAT_HOST_DEVICE inline double math_exp(double v) { return exp(v); }
-SEQBOAT_HOST_DEVICE inline float math_log(float v) { return logf(v); }
-SEQBOAT_HOST_DEVICE inline double math_log(double v) { return log(v); }
-SEQBOAT_HOST_DEVICE inline float math_sqrt(float v) { return sqrtf(v); }
-SEQBOAT_HOST_DEVICE inline double math_sqrt(double v) { return sqrt(v); }
-SEQBOAT_HOST_DEVICE inline float math_tanh(float v) { return tanhf(v); }
-SEQBOAT_HOST_DEVICE inline double math_tanh(double v) { return tanh(v); }
-template <class T>
-SEQBOAT_HOST_DEVICE inline bool math_isfinite(T v) {
-#if defined(__CUDA_ARCH__)
-  return isfinite(v);
-#else
-  return std::isfinite(v);
-#endif
-}
-template <class T>
-SEQBOAT_HOST_DEVICE inline T math_max(T a, T b) {
-  return a > b ? a : b;
-}
-template <class T>
-SEQBOAT_HOST_DEVICE inline T math_min(T a, T b) {
-  return a < b ? a : b;
-}
 
 // A complex number laid out as cuFFT's cufftComplex / cufftDoubleComplex.
 template <class T>

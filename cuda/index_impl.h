@@ -61,7 +61,7 @@ void zero_indexed(Exec& ex, const IndexWalk& w, const int64_t* index, T* indexed
 }
 
 // The first target reached twice, in walk order, using a zeroed counter per target.
-template <class Exec, class T>
+template <class Exec>
 int64_t first_repeat(Exec& ex, const IndexWalk& w, const int64_t* index, int64_t indexed_numel) {
   auto seen = ex.template scratch<uint8_t>(indexed_numel);
   auto result = ex.template scratch<int64_t>(1);
@@ -85,8 +85,8 @@ int64_t first_repeat(Exec& ex, const IndexWalk& w, const int64_t* index, int64_t
   return host;
 }
 
-template <class Exec, class T>
-int64_t first_out_of_range(Exec& ex, int64_t n, const T* idx, int64_t size, int64_t ignore) {
+template <class Exec>
+int64_t first_out_of_range(Exec& ex, int64_t n, const int64_t* idx, int64_t size, int64_t ignore) {
   auto result = ex.template scratch<int64_t>(1);
   int64_t* r = result.get();
   ex.for_each(1, [=] SEQBOAT_HOST_DEVICE(int64_t) {
@@ -103,19 +103,16 @@ int64_t first_out_of_range(Exec& ex, int64_t n, const T* idx, int64_t size, int6
 }
 
 // The index kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_index_kernels(kernels::TypedKernels<T>& k) {
-  k.gather = &Bound<&gather<Exec, T>>::call;
-  k.scatter = &Bound<&scatter<Exec, T>>::call;
-  k.zero_indexed = &Bound<&zero_indexed<Exec, T>>::call;
-  k.first_repeat = &Bound<&first_repeat<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_index_kernels(kernels::BackendKernels& k) {
-  fill_index_kernels<Exec>(k.f32);
-  fill_index_kernels<Exec>(k.f64);
-  k.i64.first_out_of_range = &Bound<&first_out_of_range<Exec, int64_t>>::call;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.gather = &Bound<&gather<Exec, T>>::call;
+    t.scatter = &Bound<&scatter<Exec, T>>::call;
+    t.zero_indexed = &Bound<&zero_indexed<Exec, T>>::call;
+  });
+  k.untyped.first_repeat = &Bound<&first_repeat<Exec>>::call;
+  k.untyped.first_out_of_range = &Bound<&first_out_of_range<Exec>>::call;
 }
 
 }  // namespace seqboat::cuda::impl

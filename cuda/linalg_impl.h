@@ -54,17 +54,14 @@ void linear_backward(Exec& ex, int64_t rows, int64_t in, int64_t out, const T* x
 }
 
 // The linalg kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_linalg_kernels(kernels::TypedKernels<T>& k) {
-  k.gemm = &Bound<&gemm<Exec, T>>::call;
-  k.linear_forward = &Bound<&linear_forward<Exec, T>>::call;
-  k.linear_backward = &Bound<&linear_backward<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_linalg_kernels(kernels::BackendKernels& k) {
-  fill_linalg_kernels<Exec>(k.f32);
-  fill_linalg_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.gemm = &Bound<&gemm<Exec, T>>::call;
+    t.linear_forward = &Bound<&linear_forward<Exec, T>>::call;
+    t.linear_backward = &Bound<&linear_backward<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

@@ -1,4 +1,4 @@
-// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (kernels/nn.h) over
+// cuda/nn_ops_impl.h: CUDA kernels of ops/nn_ops.cpp (kernels/nn_ops.h) over
 // an executor (cuda/exec.h): softmax, cross_entropy, layer_norm, batch_norm,
 // embedding, dropout. Formulas (and the backward terms) in ops/nn_ops.h.
 // A work item owns a line, a row or an output element and sums sequentially,
@@ -9,7 +9,7 @@
 #pragma once
 
 #include "cuda/exec.h"
-#include "kernels/nn.h"
+#include "kernels/nn_ops.h"
 #include "kernels/philox.h"
 #include "kernels/table.h"
 
@@ -52,12 +52,12 @@ void softmax_backward(Exec& ex, const Lines& l, bool log, const T* y, const T* g
     int64_t at, s;
     line_start(l, r, at, s);
     T acc = 0;
-    if (log) {  // dx = g - exp(y) sum(g)
+    if (log) {  // log_softmax terms 1, 2
       for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s];
       for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = g[at + k * s] - math_exp(y[at + k * s]) * acc;
       return;
     }
-    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // dx = y (g - sum(g y))
+    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // softmax terms 1, 2
     for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = y[at + k * s] * g[at + k * s] - y[at + k * s] * acc;
   });
 }
@@ -111,13 +111,7 @@ template <class Exec, class T>
 void layer_norm_forward(Exec& ex, int64_t R, int64_t D, double eps, const T* x, const T* w, const T* b, T* y, T* mean,
                         T* rstd) {
   ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-    const T* xr = x + r * D;
-    double s = 0, ss = 0;
-    for (int64_t j = 0; j < D; ++j) s += xr[j];
-    const double mu = s / static_cast<double>(D);
-    for (int64_t j = 0; j < D; ++j) ss += (xr[j] - mu) * (xr[j] - mu);
-    mean[r] = static_cast<T>(mu);
-    rstd[r] = static_cast<T>(1.0 / sqrt(ss / static_cast<double>(D) + eps));
+    kernels::layer_norm_stats_row(x + r * D, D, eps, mean[r], rstd[r]);
   });
   ex.for_each(R * D, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
     const int64_t r = e / D, j = e % D;
@@ -131,20 +125,7 @@ void layer_norm_backward(Exec& ex, int64_t R, int64_t D, const T* x, const T* w,
                          const T* g, T* dx, T* dw, T* db) {
   if (dx)
     ex.for_each(R, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-      const T *xr = x + r * D, *gr = g + r * D;
-      double sum_dxhat = 0, sum_dxhat_xhat = 0;
-      for (int64_t j = 0; j < D; ++j) {
-        const T dxhat = gr[j] * (w ? w[j] : T(1));
-        sum_dxhat += dxhat;
-        sum_dxhat_xhat += dxhat * (xr[j] - mean[r]) * rstd[r];
-      }
-      const T mean_dxhat = static_cast<T>(sum_dxhat / static_cast<double>(D));
-      const T mean_dxhat_xhat = static_cast<T>(sum_dxhat_xhat / static_cast<double>(D));
-      for (int64_t j = 0; j < D; ++j) {
-        const T xhat = (xr[j] - mean[r]) * rstd[r];
-        const T dxhat = gr[j] * (w ? w[j] : T(1));
-        dx[r * D + j] = rstd[r] * (dxhat - mean_dxhat - xhat * mean_dxhat_xhat);  // terms 1, 2, 3
-      }
+      kernels::layer_norm_dx_row(x + r * D, w, mean[r], rstd[r], g + r * D, dx + r * D, D);
     });
   // Column sums over the rows (ex.reduce_cols), in double: dw[j] = sum_r g xhat,
   // db[j] = sum_r g.
@@ -272,7 +253,7 @@ void embedding_backward(Exec& ex, int64_t n, int64_t V, int64_t D, const int64_t
 
 // One work item per Philox block of four elements of the whole batch
 // (elements first + i); the first and last blocks may be partial.
-template <class Exec, class T>
+template <class Exec>
 void dropout_mask(Exec& ex, uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
   const uint64_t b0 = first / 4, b1 = (first + static_cast<uint64_t>(n) + 3) / 4;
@@ -291,27 +272,24 @@ void apply_keep(Exec& ex, int64_t n, const T* x, const uint8_t* keep, T scale, T
   ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t i) { y[i] = keep[i] ? x[i] * scale : T(0); });
 }
 
-// The nn kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_nn_kernels(kernels::TypedKernels<T>& k) {
-  k.softmax_forward = &Bound<&softmax_forward<Exec, T>>::call;
-  k.softmax_backward = &Bound<&softmax_backward<Exec, T>>::call;
-  k.cross_entropy_forward = &Bound<&cross_entropy_forward<Exec, T>>::call;
-  k.cross_entropy_backward = &Bound<&cross_entropy_backward<Exec, T>>::call;
-  k.layer_norm_forward = &Bound<&layer_norm_forward<Exec, T>>::call;
-  k.layer_norm_backward = &Bound<&layer_norm_backward<Exec, T>>::call;
-  k.batch_norm_forward = &Bound<&batch_norm_forward<Exec, T>>::call;
-  k.batch_norm_backward = &Bound<&batch_norm_backward<Exec, T>>::call;
-  k.embedding_forward = &Bound<&embedding_forward<Exec, T>>::call;
-  k.embedding_backward = &Bound<&embedding_backward<Exec, T>>::call;
-  k.apply_keep = &Bound<&apply_keep<Exec, T>>::call;
-}
-
+// The nn_ops kernels of executor Exec, for the kernel table.
 template <class Exec>
-void add_nn_kernels(kernels::BackendKernels& k) {
-  fill_nn_kernels<Exec>(k.f32);
-  fill_nn_kernels<Exec>(k.f64);
-  k.u8.dropout_mask = &Bound<&dropout_mask<Exec, uint8_t>>::call;
+void add_nn_ops_kernels(kernels::BackendKernels& k) {
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.softmax_forward = &Bound<&softmax_forward<Exec, T>>::call;
+    t.softmax_backward = &Bound<&softmax_backward<Exec, T>>::call;
+    t.cross_entropy_forward = &Bound<&cross_entropy_forward<Exec, T>>::call;
+    t.cross_entropy_backward = &Bound<&cross_entropy_backward<Exec, T>>::call;
+    t.layer_norm_forward = &Bound<&layer_norm_forward<Exec, T>>::call;
+    t.layer_norm_backward = &Bound<&layer_norm_backward<Exec, T>>::call;
+    t.batch_norm_forward = &Bound<&batch_norm_forward<Exec, T>>::call;
+    t.batch_norm_backward = &Bound<&batch_norm_backward<Exec, T>>::call;
+    t.embedding_forward = &Bound<&embedding_forward<Exec, T>>::call;
+    t.embedding_backward = &Bound<&embedding_backward<Exec, T>>::call;
+    t.apply_keep = &Bound<&apply_keep<Exec, T>>::call;
+  });
+  k.untyped.dropout_mask = &Bound<&dropout_mask<Exec>>::call;
 }
 
 }  // namespace seqboat::cuda::impl

@@ -17,30 +17,12 @@ constexpr int64_t kLanes = 4096;  // partial sums of the norm reductions
 
 template <class Exec, class T>
 void adamw_step(Exec& ex, int64_t n, const kernels::AdamScalars& s, T* p, const T* g, T* m, T* v) {
-  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t k) {
-    double pk = p[k] - s.decay * p[k];
-    const double gk = g[k];
-    const double mk = s.beta1 * m[k] + (1 - s.beta1) * gk;
-    const double vk = s.beta2 * v[k] + (1 - s.beta2) * gk * gk;
-    pk -= s.lr * (mk / s.bias1) / (sqrt(vk / s.bias2) + s.eps);
-    m[k] = static_cast<T>(mk);
-    v[k] = static_cast<T>(vk);
-    p[k] = static_cast<T>(pk);
-  });
+  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t k) { kernels::adamw_update(s, p, g, m, v, k); });
 }
 
 template <class Exec, class T>
 void sgd_step(Exec& ex, int64_t n, const kernels::SgdScalars& s, T* p, const T* g, T* buf) {
-  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t k) {
-    const double gk = g[k] + s.weight_decay * p[k];
-    double step = gk;
-    if (buf != nullptr) {
-      const double b = s.first ? gk : s.momentum * buf[k] + gk;
-      buf[k] = static_cast<T>(b);
-      step = s.nesterov ? gk + s.momentum * b : b;
-    }
-    p[k] = static_cast<T>(p[k] - s.lr * step);
-  });
+  ex.for_each(n, [=] SEQBOAT_HOST_DEVICE(int64_t k) { kernels::sgd_update(s, p, g, buf, k); });
 }
 
 // Lane l holds sum of x_i^2 over i = l, l + kLanes, ... (in order).
@@ -84,19 +66,16 @@ bool all_finite(Exec& ex, int64_t n, const T* x) {
 }
 
 // The optim kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_optim_kernels(kernels::TypedKernels<T>& k) {
-  k.adamw_step = &Bound<&adamw_step<Exec, T>>::call;
-  k.sgd_step = &Bound<&sgd_step<Exec, T>>::call;
-  k.sum_of_squares = &Bound<&sum_of_squares<Exec, T>>::call;
-  k.scale_inplace = &Bound<&scale_inplace<Exec, T>>::call;
-  k.all_finite = &Bound<&all_finite<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_optim_kernels(kernels::BackendKernels& k) {
-  fill_optim_kernels<Exec>(k.f32);
-  fill_optim_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.adamw_step = &Bound<&adamw_step<Exec, T>>::call;
+    t.sgd_step = &Bound<&sgd_step<Exec, T>>::call;
+    t.sum_of_squares = &Bound<&sum_of_squares<Exec, T>>::call;
+    t.scale_inplace = &Bound<&scale_inplace<Exec, T>>::call;
+    t.all_finite = &Bound<&all_finite<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

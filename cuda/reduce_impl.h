@@ -29,9 +29,7 @@ template <class Exec, class T>
 void max_rows(Exec& ex, int64_t outer, int64_t inner, const T* x, T* out, int64_t* index) {
   ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
     const T* row = x + r * inner;
-    int64_t best = 0;
-    for (int64_t i = 1; i < inner; ++i)
-      if (row[i] > row[best]) best = i;  // first maximal element wins ties
+    const int64_t best = kernels::argmax_row(row, inner);
     if (out) out[r] = row[best];
     index[r] = best;
   });
@@ -46,19 +44,25 @@ void place_at_index(Exec& ex, int64_t outer, int64_t inner, const int64_t* index
   });
 }
 
-// The reduce kernels of executor Exec, for the kernel table.
+// One work item per row, summed in order (as on the CPU).
 template <class Exec, class T>
-void fill_reduce_kernels(kernels::TypedKernels<T>& k) {
-  k.sum_rows = &Bound<&sum_rows<Exec, T>>::call;
-  k.sum_leading = &Bound<&sum_leading<Exec, T>>::call;
-  k.max_rows = &Bound<&max_rows<Exec, T>>::call;
-  k.place_at_index = &Bound<&place_at_index<Exec, T>>::call;
+void cumsum_rows(Exec& ex, int64_t outer, int64_t inner, bool reverse, const T* x, T* out) {
+  ex.for_each(outer, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
+    kernels::cumsum_row(x + r * inner, out + r * inner, inner, reverse);
+  });
 }
 
+// The reduce kernels of executor Exec, for the kernel table.
 template <class Exec>
 void add_reduce_kernels(kernels::BackendKernels& k) {
-  fill_reduce_kernels<Exec>(k.f32);
-  fill_reduce_kernels<Exec>(k.f64);
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.sum_rows = &Bound<&sum_rows<Exec, T>>::call;
+    t.sum_leading = &Bound<&sum_leading<Exec, T>>::call;
+    t.max_rows = &Bound<&max_rows<Exec, T>>::call;
+    t.place_at_index = &Bound<&place_at_index<Exec, T>>::call;
+    t.cumsum_rows = &Bound<&cumsum_rows<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

@@ -1,8 +1,8 @@
 // cuda/shape.cu: the CUDA kernels of ops/shape.cpp (strided copies and dtype conversion),
 // instantiated for the GPU: the kernels themselves are in cuda/shape_impl.h.
-#include "cuda/cuda_exec.cuh"
-#include "cuda/families.h"
 #include "cuda/shape_impl.h"
+#include "cuda/backend.h"
+#include "cuda/cuda_exec.cuh"
 
 namespace seqboat::cuda {
 

@@ -52,18 +52,13 @@ void cast(Exec& ex, int64_t n, const T* src, DType dst_dtype, void* dst) {
 }
 
 // The shape kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_shape_kernels(kernels::TypedKernels<T>& k) {
-  k.copy_strided = &Bound<&copy_strided<Exec, T>>::call;
-  k.cast = &Bound<&cast<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_shape_kernels(kernels::BackendKernels& k) {
-  fill_shape_kernels<Exec>(k.f32);
-  fill_shape_kernels<Exec>(k.f64);
-  fill_shape_kernels<Exec>(k.i64);
-  fill_shape_kernels<Exec>(k.u8);
+  k.fill_all_dtypes([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.copy_strided = &Bound<&copy_strided<Exec, T>>::call;
+    t.cast = &Bound<&cast<Exec, T>>::call;
+  });
 }
 
 }  // namespace seqboat::cuda::impl

@@ -1,8 +1,8 @@
 // cuda/sma.cu: the CUDA kernels of ops/sma.cpp (the SMA router, plan and row movers),
 // instantiated for the GPU: the kernels themselves are in cuda/sma_impl.h.
-#include "cuda/cuda_exec.cuh"
-#include "cuda/families.h"
 #include "cuda/sma_impl.h"
+#include "cuda/backend.h"
+#include "cuda/cuda_exec.cuh"
 
 namespace seqboat::cuda {
 

@@ -1,6 +1,6 @@
 // cuda/ssm_impl.h: CUDA kernels of ops/ssm.cpp (kernels/ssm.h) over an
-// executor (cuda/exec.h): the EMA kernel, the SSM convolution, rotary and
-// the relative-position bias. Formulas, term by term, in ops/ssm.cpp.
+// executor (cuda/exec.h): the EMA kernel and the SSM convolution. Formulas,
+// term by term, in ops/ssm.cpp.
 //
 // ssm_conv runs one of two exact algorithms:
 //   Direct  one work item per output element, summing the lags in order
@@ -21,30 +21,18 @@ namespace seqboat::cuda::impl {
 using kernels::ConvAlgo;
 using kernels::ConvGeometry;
 using kernels::EmaShape;
-using kernels::rel_pos_index;
 
 // ---------------------------------------------------------------- ema_kernel
 
-template <class T>
-struct EmaCoeffs {
-  T p, a, log_q, coef;  // coef = p beta gamma s
-};
-
-template <class T>
-SEQBOAT_HOST_DEVICE inline EmaCoeffs<T> ema_coeffs(T delta, T alpha, T beta, T gamma, T scale) {
-  EmaCoeffs<T> e;
-  e.p = T(1) / (T(1) + math_exp(-delta));
-  e.a = T(1) / (T(1) + math_exp(-alpha));
-  e.log_q = math_log(T(1) - e.p * e.a);
-  e.coef = e.p * beta * gamma * scale;
-  return e;
-}
+using kernels::conv_fft_size;
+using kernels::ema_coeffs;
+using kernels::EmaCoeffs;
 
 // k[c, l] = sum_n coef q^l, n in order: one work item per (c, l).
 template <class Exec, class T>
 void ema_kernel_forward(Exec& ex, const EmaShape& P, const T* delta, const T* alpha, const T* beta, const T* gamma,
                         T* k) {
-  const T scale = static_cast<T>(sqrt(1.0 / static_cast<double>(P.N)));
+  const T scale = kernels::ema_scale<T>(P.N);
   ex.for_each(P.K * P.length, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
     const int64_t c = e / P.length, l = e % P.length;
     T acc = 0;
@@ -61,7 +49,7 @@ void ema_kernel_forward(Exec& ex, const EmaShape& P, const T* delta, const T* al
 template <class Exec, class T>
 void ema_kernel_backward(Exec& ex, const EmaShape& P, const T* delta, const T* alpha, const T* beta, const T* gamma,
                          const T* G, T* d_delta, T* d_alpha, T* d_beta, T* d_gamma) {
-  const T scale = static_cast<T>(sqrt(1.0 / static_cast<double>(P.N)));
+  const T scale = kernels::ema_scale<T>(P.N);
   ex.for_each(P.K * P.N, [=] SEQBOAT_HOST_DEVICE(int64_t cn) {
     const int64_t c = cn / P.N;
     const EmaCoeffs<T> e = ema_coeffs(delta[cn], alpha[cn], beta[cn], gamma[cn], scale);
@@ -71,26 +59,17 @@ void ema_kernel_backward(Exec& ex, const EmaShape& P, const T* delta, const T* a
       S0 += g[l] * math_exp(T(l) * e.log_q);
       if (l > 0) S1 += g[l] * T(l) * math_exp(T(l - 1) * e.log_q);
     }
-    d_beta[cn] = e.p * gamma[cn] * scale * S0;
-    d_gamma[cn] = e.p * beta[cn] * scale * S0;
-    const T dp = beta[cn] * gamma[cn] * scale * S0  // term 1: d/dp through coef
-                 - e.a * e.coef * S1;               // term 2: d/dp through q
-    const T da = -e.p * e.coef * S1;                // through q only
-    d_delta[cn] = dp * e.p * (T(1) - e.p);
-    d_alpha[cn] = da * e.a * (T(1) - e.a);
+    const kernels::EmaParamGrads<T> d = kernels::ema_param_grads(e, beta[cn], gamma[cn], scale, S0, S1);
+    d_delta[cn] = d.delta;
+    d_alpha[cn] = d.alpha;
+    d_beta[cn] = d.beta;
+    d_gamma[cn] = d.gamma;
   });
 }
 
 // ---------------------------------------------------------------- ssm_conv
 
-SEQBOAT_HOST_DEVICE inline int64_t conv_fft_size(int64_t L, int64_t Lk) {
-  int64_t n = 4;
-  while (n < L + Lk - 1) n *= 2;
-  return n;
-}
-
-template <class T>
-ConvAlgo conv_algo(const ConvGeometry& g) {
+inline ConvAlgo conv_auto_algo(const ConvGeometry& g) {
   return g.L * g.Lk > (int64_t{1} << 16) ? ConvAlgo::FFT : ConvAlgo::Direct;
 }
 
@@ -277,66 +256,17 @@ void ssm_conv_backward(Exec& ex, const ConvGeometry& g, const T* G, const T* ker
   else conv_backward_direct(ex, g, G, kernel, x0_seq, pad, dx, dk);
 }
 
-// ---------------------------------------------------------------- rotary, bias
-
-// One work item per pair (row, m): the angle sign * pos * 10000^(-2m/Z).
-template <class Exec, class T>
-void rotary(Exec& ex, int64_t rows, int64_t Z, double sign, const int64_t* positions, const T* x, T* out) {
-  const int64_t half = Z / 2;
-  ex.for_each(rows * half, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
-    const int64_t r = e / half, m = e % half;
-    const double freq = pow(10000.0, -2.0 * static_cast<double>(m) / static_cast<double>(Z));
-    const double theta = sign * static_cast<double>(positions[r]) * freq;
-    const T c = static_cast<T>(cos(theta)), s = static_cast<T>(sin(theta));
-    const T* v = x + r * Z;
-    out[r * Z + 2 * m] = v[2 * m] * c - v[2 * m + 1] * s;
-    out[r * Z + 2 * m + 1] = v[2 * m] * s + v[2 * m + 1] * c;
-  });
-}
-
-template <class Exec, class T>
-void rel_pos_bias_gather_forward(Exec& ex, int64_t B, int64_t S, int64_t Tk, int64_t M, const T* w, const int64_t* q,
-                                 const int64_t* k, T* o) {
-  ex.for_each(B * S * Tk, [=] SEQBOAT_HOST_DEVICE(int64_t e) {
-    const int64_t j = e % Tk, i = (e / Tk) % S, b = e / (S * Tk);
-    o[e] = w[rel_pos_index(M, q[b * S + i], k[b * Tk + j])];
-  });
-}
-
-// dw[r] = sum of g[b, i, j] with bias slot r, in (b, i, j) order: one work
-// item per r scanning every entry (the bias op is small; the attention's own
-// bias gradient has a kernel of its own).
-template <class Exec, class T>
-void rel_pos_bias_gather_backward(Exec& ex, int64_t B, int64_t S, int64_t Tk, int64_t M, const T* g, const int64_t* q,
-                                  const int64_t* k, T* dw) {
-  ex.for_each(2 * M - 1, [=] SEQBOAT_HOST_DEVICE(int64_t r) {
-    T acc = 0;
-    for (int64_t b = 0; b < B; ++b)
-      for (int64_t i = 0; i < S; ++i)
-        for (int64_t j = 0; j < Tk; ++j)
-          if (rel_pos_index(M, q[b * S + i], k[b * Tk + j]) == r) acc += g[(b * S + i) * Tk + j];
-    dw[r] = acc;
-  });
-}
-
 // The ssm kernels of executor Exec, for the kernel table.
-template <class Exec, class T>
-void fill_ssm_kernels(kernels::TypedKernels<T>& k) {
-  k.ema_kernel_forward = &Bound<&ema_kernel_forward<Exec, T>>::call;
-  k.ema_kernel_backward = &Bound<&ema_kernel_backward<Exec, T>>::call;
-  k.ssm_conv_forward = &Bound<&ssm_conv_forward<Exec, T>>::call;
-  k.ssm_conv_backward = &Bound<&ssm_conv_backward<Exec, T>>::call;
-  k.rotary = &Bound<&rotary<Exec, T>>::call;
-  k.rel_pos_bias_gather_forward = &Bound<&rel_pos_bias_gather_forward<Exec, T>>::call;
-  k.rel_pos_bias_gather_backward = &Bound<&rel_pos_bias_gather_backward<Exec, T>>::call;
-}
-
 template <class Exec>
 void add_ssm_kernels(kernels::BackendKernels& k) {
-  fill_ssm_kernels<Exec>(k.f32);
-  fill_ssm_kernels<Exec>(k.f64);
-  k.f32.ssm_conv_algo = &conv_algo<float>;
-  k.f64.ssm_conv_algo = &conv_algo<double>;
+  k.fill_floats([](auto& t, auto tag) {
+    using T = decltype(tag);
+    t.ema_kernel_forward = &Bound<&ema_kernel_forward<Exec, T>>::call;
+    t.ema_kernel_backward = &Bound<&ema_kernel_backward<Exec, T>>::call;
+    t.ssm_conv_forward = &Bound<&ssm_conv_forward<Exec, T>>::call;
+    t.ssm_conv_backward = &Bound<&ssm_conv_backward<Exec, T>>::call;
+  });
+  k.ssm_conv_auto_algo = &conv_auto_algo;
 }
 
 }  // namespace seqboat::cuda::impl

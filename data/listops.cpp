@@ -1,5 +1,5 @@
 // ListOps tokenizer, evaluator, TSV reader/writer and seeded generator
-// (SPEC section 6).
+// (docs/semantics.md section 6).
 #include "data/listops.h"
 
 #include <fmt/format.h>

@@ -1,7 +1,7 @@
 // ListOps (Long Range Arena): fixed vocabulary, tokenizer for the LRA
 // parenthesised and plain text forms, expression evaluation, the TSV reader,
 // and a seeded generator that writes LRA-style train/val/test files
-// (SPEC section 6).
+// (docs/semantics.md section 6).
 #pragma once
 
 #include <cstdint>
@@ -98,7 +98,7 @@ struct ListOpsSplits {
   std::vector<ListOpsRecord> train, val, test;
 };
 
-// Draws one tree per SPEC section 6 (root at depth 1; a node below
+// Draws one tree per docs/semantics.md section 6 (root at depth 1; a node below
 // max_depth is an operator with probability 0.25). Draw order, fixed for
 // reproducibility: per node one uniform double (skipped at max_depth), then
 // for an operator the op (of 4) and the argument count, then the arguments

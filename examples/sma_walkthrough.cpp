@@ -1,5 +1,5 @@
 // examples/sma_walkthrough.cpp: one SeqBoat layer on a 12-token sequence,
-// step by step (SPEC.md section 3), printing what Sparse Modular Activation
+// step by step (docs/semantics.md section 3), printing what Sparse Modular Activation
 // decides: the router's probabilities and the active set, the token -> slot
 // plan, which keys each query's local window sees in ORIGINAL positions, and
 // the attention output scattered back and weighted by the gate. The same

@@ -29,11 +29,17 @@ template <class T>
 using ZeroIndexedFn = void(const IndexWalk& walk, const int64_t* index, T* indexed);
 // The offset into `indexed` (contiguous, indexed_numel elements) that the walk
 // reaches a second time, or -1 when every target is reached at most once.
-template <class T>
 using FirstRepeatFn = int64_t(const IndexWalk& walk, const int64_t* index, int64_t indexed_numel);
-// The first i < n with idx[i] outside [0, size) and idx[i] != ignore, or -1
-// (registered under Int64: T is the index type).
-template <class T>
-using FirstOutOfRangeFn = int64_t(int64_t n, const T* idx, int64_t size, int64_t ignore);
+// The first i < n with idx[i] outside [0, size) and idx[i] != ignore, or -1.
+using FirstOutOfRangeFn = int64_t(int64_t n, const int64_t* idx, int64_t size, int64_t ignore);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h): K a typed
+// kernel (a slot per element type), U an untyped one.
+#define SEQBOAT_KERNELS_index(K, U)                \
+  K(index, gather, GatherFn)                       \
+  K(index, scatter, ScatterFn)                     \
+  K(index, zero_indexed, ZeroIndexedFn)            \
+  U(index, first_repeat, FirstRepeatFn)            \
+  U(index, first_out_of_range, FirstOutOfRangeFn)

@@ -27,3 +27,9 @@ using LinearBackwardFn = void(int64_t rows, int64_t in, int64_t out, const T* x,
                               T* db);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h).
+#define SEQBOAT_KERNELS_linalg(K, U)            \
+  K(linalg, gemm, GemmFn)                       \
+  K(linalg, linear_forward, LinearFn)           \
+  K(linalg, linear_backward, LinearBackwardFn)

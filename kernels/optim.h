@@ -4,6 +4,7 @@
 #pragma once
 
 #include "kernels/common.h"
+#include "kernels/math.h"
 
 namespace seqboat::kernels {
 
@@ -21,6 +22,36 @@ struct SgdScalars {
 template <class T>
 using SgdFn = void(int64_t n, const SgdScalars& s, T* p, const T* g, T* buf);
 
+// ---- The per-element updates both backends run, in double (formulas in
+// nn/optim.h; callable on the host and on the GPU) ----
+
+// AdamW on element k: decoupled decay, then the bias-corrected Adam step.
+template <class T>
+SEQBOAT_HOST_DEVICE inline void adamw_update(const AdamScalars& s, T* p, const T* g, T* m, T* v, int64_t k) {
+  double pk = p[k] - s.decay * p[k];
+  const double gk = g[k];
+  const double mk = s.beta1 * m[k] + (1 - s.beta1) * gk;
+  const double vk = s.beta2 * v[k] + (1 - s.beta2) * gk * gk;
+  pk -= s.lr * (mk / s.bias1) / (math_sqrt(vk / s.bias2) + s.eps);
+  m[k] = static_cast<T>(mk);
+  v[k] = static_cast<T>(vk);
+  p[k] = static_cast<T>(pk);
+}
+
+// SGD on element k: L2 decay into the gradient, then (heavy-ball or
+// Nesterov) momentum when buf is given.
+template <class T>
+SEQBOAT_HOST_DEVICE inline void sgd_update(const SgdScalars& s, T* p, const T* g, T* buf, int64_t k) {
+  const double gk = g[k] + s.weight_decay * p[k];
+  double step = gk;
+  if (buf != nullptr) {
+    const double b = s.first ? gk : s.momentum * buf[k] + gk;
+    buf[k] = static_cast<T>(b);
+    step = s.nesterov ? gk + s.momentum * b : b;
+  }
+  p[k] = static_cast<T>(p[k] - s.lr * step);
+}
+
 // sum_i x_i^2, accumulated in double in a fixed order.
 template <class T>
 using SumOfSquaresFn = double(int64_t n, const T* x);
@@ -32,3 +63,11 @@ template <class T>
 using AllFiniteFn = bool(int64_t n, const T* x);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h).
+#define SEQBOAT_KERNELS_optim(K, U)         \
+  K(optim, adamw_step, AdamWFn)             \
+  K(optim, sgd_step, SgdFn)                 \
+  K(optim, sum_of_squares, SumOfSquaresFn)  \
+  K(optim, scale_inplace, ScaleFn)          \
+  K(optim, all_finite, AllFiniteFn)

@@ -19,3 +19,8 @@ template <class T>
 using CastFn = void(int64_t n, const T* src, DType dst_dtype, void* dst);
 
 }  // namespace seqboat::kernels
+
+// The kernel table's rows of this family (kernels/table.h).
+#define SEQBOAT_KERNELS_shape(K, U)      \
+  K(shape, copy_strided, CopyStridedFn)  \
+  K(shape, cast, CastFn)

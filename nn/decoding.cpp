@@ -17,6 +17,8 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "ops/sma.h"
+#include "ops/ema_scan.h"
+#include "ops/position.h"
 #include "ops/ssm.h"
 
 namespace seqboat::nn {

@@ -12,10 +12,9 @@ namespace seqboat::nn {
 
 int64_t sample_next_token(const std::vector<double>& logits, double temperature, int64_t top_k, Generator& gen) {
   const auto V = static_cast<int64_t>(logits.size());
-  if (V == 0) throw std::invalid_argument("sample_next_token: no logits");
+  if (V == 0) fail("sample_next_token: no logits");
   if (!(temperature >= 0) || top_k < 0)
-    throw std::invalid_argument(
-        fmt::format("sample_next_token: temperature ({}) and top_k ({}) must be >= 0", temperature, top_k));
+    fail(fmt::format("sample_next_token: temperature ({}) and top_k ({}) must be >= 0", temperature, top_k));
   if (temperature == 0) return std::max_element(logits.begin(), logits.end()) - logits.begin();
 
   std::vector<double> sorted = logits;

@@ -1,4 +1,4 @@
-// nn/seqboat.h: the SeqBoat modules (../shared/SPEC.md sections 1, 3, 4):
+// nn/seqboat.h: the SeqBoat modules (docs/semantics.md sections 1, 3, 4):
 // MultiHeadEMA (the SSM), LatentConfigurator (the SMA router), SeqBoatLayer,
 // SeqBoatModel (classifier) and SeqBoatLM (byte/token language model).
 // Parameter names are the reference's, so PyTorch state dicts load as they are.
@@ -8,7 +8,9 @@
 #include <optional>
 
 #include "nn/layers.h"
+#include "nn/task_heads.h"
 #include "ops/attention.h"
+#include "ops/ema_scan.h"
 #include "ops/sma.h"
 #include "ops/ssm.h"
 
@@ -112,19 +114,35 @@ struct ModelConfig {
   AttnActivation attention_activation = AttnActivation::Softmax;
   std::optional<int64_t> truncation;
   int64_t vocab_size = 0;  // > 0: the input is token ids through an embedding (classifier on tokens / LM)
+  // The task configurations' extras (SeqBoatModel only; defaults = the plain model):
+  double embed_std = 0.02;          // token embedding init N(0, embed_std^2)
+  bool real_input_init = false;     // continuous input: encoder weight ~ N(0, 1), bias ~ N(0, 0.1^2)
+  bool positions = false;           // add ScaledSinusoidal positions after the encoder
+  bool embedding_dropout = false;   // dropout (rate `dropout`) on the embedded input
+  int64_t classifier_hidden = 0;    // > 0: Linear(-> hidden), GELU, Linear(-> classes, no bias)
+  bool pair = false;                // the head reads pair_features of two pooled vectors (4 D inputs)
   static ModelConfig from_json(const nlohmann::json& j);
   LayerConfig layer_config() const;
 };
 
 // Classifier: encoder (Linear on features, or an embedding on token ids),
-// layers, final_norm (prenorm only), mean over real tokens, decoder.
+// optional positions and embedding dropout, layers, final_norm (prenorm
+// only), mean over real tokens, then the head: decoder (one Linear), or
+// classifier + GELU + projection when classifier_hidden > 0.
 class SeqBoatModel : public Module {
  public:
   SeqBoatModel(const ModelConfig& cfg, DType dt, Generator& gen);
   // x: (B, L, d_input) features, or (B, L) Int64 token ids when vocab_size > 0.
   Tensor forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
+  // The pooled (B, D) representation, before the head.
+  Tensor encode(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
+  // cfg.pair: x holds 2B sequences, the first documents in rows 0..B-1 and
+  // the second in rows B..2B-1; logits (B, classes) of pair_features(u, v).
+  Tensor forward_pair(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
+  Tensor head(const Tensor& features) const;
   ModelConfig cfg;
-  std::shared_ptr<Linear> encoder, decoder;
+  std::shared_ptr<Linear> encoder, decoder, classifier, projection;
+  std::shared_ptr<ScaledSinusoidal> pos_emb;
   std::shared_ptr<Embedding> embed;
   std::vector<std::shared_ptr<SeqBoatLayer>> seq_layers;
   std::shared_ptr<SequenceNorm> final_norm;

@@ -108,7 +108,7 @@ AttnGeometry check_args(const Tensor& q, const Tensor& k, const Tensor& v, const
 Tensor valid_keys(const Tensor& key_mask, const AttnGeometry& a, Device dev) {
   Tensor valid = empty({a.batch, a.slots}, DType::UInt8, dev);
   Tensor mask = key_mask.defined() ? key_mask.contiguous() : Tensor();
-  SEQBOAT_KERNEL(kOp, dev, uint8_t, attention_valid_keys)
+  SEQBOAT_UNTYPED_KERNEL(kOp, dev, attention_valid_keys)
   (a, mask.defined() ? mask.ptr<uint8_t>() : nullptr, valid.ptr<uint8_t>());
   return valid;
 }
@@ -190,33 +190,6 @@ Tensor local_attention(const Tensor& q, const Tensor& k, const Tensor& v, const 
   return record(kOp, out, {q, k, v, rel_bias}, [saved](const Tensor& g, const std::vector<bool>& need) {
     return local_attention_backward(*saved, g, need);
   });
-}
-
-Tensor local_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
-                                 const Tensor& positions, const Tensor& rel_bias, const LocalAttentionOptions& opt) {
-  const char* op = "local_attention_reference";
-  AttnGeometry a = check_args(q, k, v, key_mask, positions, rel_bias, opt);
-  const Device dev = q.device();
-  Tensor qc = slot_rows(q), kc = slot_rows(k), vc = slot_rows(v);
-  Tensor wc = contiguous_or_undefined(rel_bias);
-  Tensor pc = rel_bias.defined() ? positions.contiguous() : Tensor();
-  Tensor mc = key_mask.defined() ? key_mask.contiguous() : Tensor();
-  Tensor out = empty({a.batch, a.slots, a.hdim}, q.dtype(), dev);
-  dispatch_float(q.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    AttnInputs<T> in{qc.ptr<T>(),
-                     kc.ptr<T>(),
-                     vc.ptr<T>(),
-                     wc.defined() ? wc.ptr<T>() : nullptr,
-                     pc.defined() ? pc.ptr<int64_t>() : nullptr,
-                     nullptr,
-                     qc.strides()[1],
-                     kc.strides()[1],
-                     vc.strides()[1]};
-    SEQBOAT_KERNEL(op, dev, T, local_attention_reference)
-    (a, in, mc.defined() ? mc.ptr<uint8_t>() : nullptr, out.ptr<T>());
-  });
-  return out;
 }
 
 }  // namespace seqboat

@@ -1,5 +1,5 @@
 // ops/attention.h: SeqBoat's local (sliding-window) attention over slot
-// indices (SPEC section 3 step 7), fused, with a hand-written backward
+// indices (docs/semantics.md section 3 step 7), fused, with a hand-written backward
 // (formulas, term by term, in ops/attention.cpp).
 //
 //   local_attention(q, k, v, key_mask, positions, rel_bias, {window, causal, activation})
@@ -27,10 +27,6 @@
 // Memory is O(B S window): no S x S matrix is built. The window is clipped to
 // the sequence, so window > S is fine.
 //
-// local_attention_reference(...) is the same maths written the obvious way:
-// the full masked (B, S, S) score matrix from simple loops, forward only, no
-// autograd. Tests compare the fused op against it.
-//
 // Typical use (one SeqBoat layer, compressed sequence of S slots):
 //   Tensor o = local_attention(qv, kv, v, key_mask, plan.slot_index, rel_pos_w,
 //                              {window, causal, AttnActivation::Relu2});
@@ -56,9 +52,5 @@ struct LocalAttentionOptions {
 // rel_bias: (2M - 1) with q's dtype, or undefined (no bias).
 Tensor local_attention(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
                        const Tensor& positions, const Tensor& rel_bias, const LocalAttentionOptions& opt);
-
-// Same arguments and result; builds the (B, S, S) matrix. Forward only.
-Tensor local_attention_reference(const Tensor& q, const Tensor& k, const Tensor& v, const Tensor& key_mask,
-                                 const Tensor& positions, const Tensor& rel_bias, const LocalAttentionOptions& opt);
 
 }  // namespace seqboat

@@ -11,12 +11,13 @@ namespace seqboat {
 
 std::vector<KernelAvailability> kernel_availability() {
   std::vector<KernelAvailability> out;
-#define SEQBOAT_KERNEL_ROW(family_, name_, Fn)                                              \
+  const Device devices[] = {Device::CPU, Device::CUDA};
+#define SEQBOAT_TYPED_ROW_(family_, name_, Fn)                                              \
   {                                                                                         \
     KernelAvailability k;                                                                   \
     k.family = #family_;                                                                    \
     k.name = #name_;                                                                        \
-    for (Device d : {Device::CPU, Device::CUDA}) {                                          \
+    for (Device d : devices) {                                                              \
       const int di = static_cast<int>(d);                                                   \
       k.has[di][static_cast<int>(DType::Float32)] = kernels_on<float>(d).name_ != nullptr;  \
       k.has[di][static_cast<int>(DType::Float64)] = kernels_on<double>(d).name_ != nullptr; \
@@ -25,8 +26,20 @@ std::vector<KernelAvailability> kernel_availability() {
     }                                                                                       \
     out.push_back(k);                                                                       \
   }
-  SEQBOAT_KERNEL_LIST(SEQBOAT_KERNEL_ROW)
-#undef SEQBOAT_KERNEL_ROW
+#define SEQBOAT_UNTYPED_ROW_(family_, name_, Fn)                   \
+  {                                                                \
+    KernelAvailability k;                                          \
+    k.family = #family_;                                           \
+    k.name = #name_;                                               \
+    k.untyped = true;                                              \
+    for (Device d : devices)                                       \
+      for (int t = 0; t < kNumDTypes; ++t)                         \
+        k.has[static_cast<int>(d)][t] = untyped_kernels_on(d).name_ != nullptr; \
+    out.push_back(k);                                              \
+  }
+  SEQBOAT_KERNEL_LIST(SEQBOAT_TYPED_ROW_, SEQBOAT_UNTYPED_ROW_)
+#undef SEQBOAT_TYPED_ROW_
+#undef SEQBOAT_UNTYPED_ROW_
   return out;
 }
 
@@ -39,9 +52,11 @@ std::string kernel_table_text() {
   for (const KernelAvailability& k : kernel_availability()) {
     out += fmt::format("{:<12} {:<30}", k.family, k.name);
     for (Device d : {Device::CPU, Device::CUDA})
-      for (DType t : dtypes) out += fmt::format(" {:>12}", k.has[static_cast<int>(d)][static_cast<int>(t)] ? "x" : ".");
+      for (DType t : dtypes)
+        out += fmt::format(" {:>12}", !k.has[static_cast<int>(d)][static_cast<int>(t)] ? "." : k.untyped ? "*" : "x");
     out += "\n";
   }
+  out += "x: a kernel for this device and dtype; *: an untyped kernel (masks, indices) for any dtype\n";
   return out;
 }
 

@@ -12,14 +12,17 @@ namespace seqboat {
 
 struct KernelAvailability {
   std::string family, name;
-  // has[device][dtype], indexed by the enums' values.
+  bool untyped = false;  // one slot for every dtype (masks and indices only)
+  // has[device][dtype], indexed by the enums' values (an untyped kernel: the
+  // same for every dtype).
   bool has[kNumDevices][kNumDTypes] = {};
 };
 
 // Every kernel of kernels/table.h, in table order.
 std::vector<KernelAvailability> kernel_availability();
 
-// The table as text: one line per kernel, a column per (device, dtype).
+// The table as text: one line per kernel, a column per (device, dtype);
+// an untyped kernel shows "*" (any dtype) where the device has it.
 std::string kernel_table_text();
 
 // True when tensors can be placed on `device` in this process (the CPU

@@ -55,6 +55,18 @@ inline void check_float(const char* op, const char* arg, const Tensor& t) {
                      shape_str(t.shape())));
 }
 
+// A parameter that goes with `ref` (argument `ref_arg`): defined, of ref's
+// dtype and device, and of shape `expected`.
+inline void check_param(const char* op, const char* arg, const Tensor& t, const Shape& expected, const Tensor& ref,
+                        const char* ref_arg) {
+  check_defined(op, arg, t);
+  check_same_dtype(op, ref, t);
+  common_device(op, {&ref, &t});
+  if (t.shape() != expected)
+    fail(fmt::format("{}: {} must have shape {}, got {} ({} {})", op, arg, shape_str(expected), shape_str(t.shape()),
+                     ref_arg, shape_str(ref.shape())));
+}
+
 // ---- Tensor geometry -> kernel structs
 
 inline kernels::StridedShape strided_shape(const char* op, const Shape& s) {

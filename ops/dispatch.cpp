@@ -13,7 +13,9 @@ namespace {
 
 const kernels::BackendKernels* g_testing_table[kNumDevices] = {};
 
-const kernels::BackendKernels& backend(Device device) {
+}  // namespace
+
+const kernels::BackendKernels& backend_on(Device device) {
   if (const kernels::BackendKernels* t = g_testing_table[static_cast<int>(device)]) return *t;
   if (device == Device::CPU) return cpu::backend_kernels();
 #ifdef SEQBOAT_WITH_CUDA
@@ -24,20 +26,8 @@ const kernels::BackendKernels& backend(Device device) {
 #endif
 }
 
-}  // namespace
-
 void set_kernel_table_for_testing(Device device, const kernels::BackendKernels* table) {
   g_testing_table[static_cast<int>(device)] = table;
 }
-
-template <class T>
-const kernels::TypedKernels<T>& kernels_on(Device device) {
-  return backend(device).template of<T>();
-}
-
-template const kernels::TypedKernels<float>& kernels_on<float>(Device);
-template const kernels::TypedKernels<double>& kernels_on<double>(Device);
-template const kernels::TypedKernels<int64_t>& kernels_on<int64_t>(Device);
-template const kernels::TypedKernels<uint8_t>& kernels_on<uint8_t>(Device);
 
 }  // namespace seqboat

@@ -13,10 +13,14 @@
 
 namespace seqboat {
 
-// The kernels of `device` for element type T (all null for a backend this
-// build does not have).
+// The kernels of `device` (all null for a backend this build does not
+// have): everything, the typed ones for element type T, the untyped ones.
+const kernels::BackendKernels& backend_on(Device device);
 template <class T>
-const kernels::TypedKernels<T>& kernels_on(Device device);
+const kernels::TypedKernels<T>& kernels_on(Device device) {
+  return backend_on(device).template of<T>();
+}
+inline const kernels::UntypedKernels& untyped_kernels_on(Device device) { return backend_on(device).untyped; }
 
 // Tests only: until called again with nullptr, ops on `device` take their
 // kernels from `table` (tests/test_ops.cpp runs the CUDA kernels' host build
@@ -28,10 +32,18 @@ template <class T, class Fn>
 KernelCall<Fn> require_kernel(const char* op, Device device, const char* kernel, Fn* fn) {
   if (!fn)
     fail(fmt::format("{}: no {} kernel for {} ({})", op, device_name(device), dtype_name(dtype_of<T>()), kernel));
-  return KernelCall<Fn>{op, kernel, device, fn};
+  return KernelCall<Fn>{op, kernel, device, static_cast<int>(dtype_of<T>()), fn};
+}
+template <class Fn>
+KernelCall<Fn> require_untyped_kernel(const char* op, Device device, const char* kernel, Fn* fn) {
+  if (!fn) fail(fmt::format("{}: no {} kernel {}", op, device_name(device), kernel));
+  return KernelCall<Fn>{op, kernel, device, kUntyped, fn};
 }
 
 }  // namespace seqboat
 
+// The kernel `name` of the table for `device`: typed (element type T) or untyped.
 #define SEQBOAT_KERNEL(op, device, T, name) \
   (::seqboat::require_kernel<T>((op), (device), #name, ::seqboat::kernels_on<T>(device).name))
+#define SEQBOAT_UNTYPED_KERNEL(op, device, name) \
+  (::seqboat::require_untyped_kernel((op), (device), #name, ::seqboat::untyped_kernels_on(device).name))

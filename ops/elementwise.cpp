@@ -1,7 +1,7 @@
-// ops/elementwise.cpp: pointwise ops (formulas in ops/elementwise.h). Each
-// op checks its arguments, allocates the output on the inputs' device and
-// records the backward; the arithmetic is the `binary`, `unary`,
-// `unary_backward` and `compare` kernels (cpu/elementwise.cpp).
+// ops/elementwise.cpp: pointwise ops and the mask-driven selections where /
+// masked_fill (formulas in ops/elementwise.h). Each op checks its arguments,
+// allocates the output on the inputs' device and records the backward; the
+// arithmetic is the elementwise family's kernels (kernels/elementwise.h).
 #include "ops/elementwise.h"
 
 #include "autograd/autograd.h"
@@ -82,6 +82,25 @@ Tensor nonlinear_unary(const char* op, UnaryOp kind, const Tensor& x, double sca
     });
     return std::vector<Tensor>{dx};
   });
+}
+
+// A defined tensor of dtype dt.
+void check_typed(const char* op, const char* arg, const Tensor& t, DType dt) {
+  check_defined(op, arg, t);
+  check_dtype(op, arg, t, dt);
+}
+
+// r = g where (mask != 0) == keep, 0 elsewhere; mask broadcast to g's shape.
+Tensor mask_grad(const char* op, const Tensor& g, const Tensor& mask, bool keep) {
+  Tensor r = empty(g.shape(), g.dtype(), g.device());
+  dispatch_float(g.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, g.device(), T, masked_fill)
+    (strided_shape(op, g.shape()), strides_of(g.strides()), g.ptr<T>(), broadcast_strides(mask, g.shape()),
+     mask.ptr<uint8_t>(),
+     /*fill_where_set=*/!keep, T(0), r.ptr<T>());
+  });
+  return r;
 }
 
 }  // namespace
@@ -183,8 +202,56 @@ Tensor logical_not(const Tensor& mask) {
   check_dtype(op, "mask", mask, DType::UInt8);
   Tensor m = mask.contiguous();
   Tensor out = empty(mask.shape(), DType::UInt8, mask.device());
-  SEQBOAT_KERNEL(op, mask.device(), uint8_t, logical_not)(out.numel(), m.ptr<uint8_t>(), out.ptr<uint8_t>());
+  SEQBOAT_UNTYPED_KERNEL(op, mask.device(), logical_not)(out.numel(), m.ptr<uint8_t>(), out.ptr<uint8_t>());
   return out;
+}
+
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
+  const char* op = "where";
+  check_typed(op, "cond", cond, DType::UInt8);
+  check_float(op, "a", a);
+  check_float(op, "b", b);
+  check_same_dtype(op, a, b);
+  const Device dev = common_device(op, {&cond, &a, &b});
+  const Shape os = broadcast_shapes(op, broadcast_shapes(op, cond.shape(), a.shape()), b.shape());
+  Tensor out = empty(os, a.dtype(), dev);
+  dispatch_float(a.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, dev, T, where)
+    (strided_shape(op, os), broadcast_strides(cond, os), cond.ptr<uint8_t>(), broadcast_strides(a, os), a.ptr<T>(),
+     broadcast_strides(b, os), b.ptr<T>(), out.ptr<T>());
+  });
+  if (!any_requires_grad({&a, &b})) return out;
+  Tensor c = cond.detach();
+  Shape sa = a.shape(), sb = b.shape();
+  return record(op, out, {a, b}, [c, sa, sb](const Tensor& g, const std::vector<bool>& need) {
+    Tensor ga = need[0] ? sum_to(mask_grad("where_backward", g, c, true), sa) : Tensor();
+    Tensor gb = need[1] ? sum_to(mask_grad("where_backward", g, c, false), sb) : Tensor();
+    return std::vector<Tensor>{ga, gb};
+  });
+}
+
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
+  const char* op = "masked_fill";
+  check_float(op, "x", x);
+  check_typed(op, "mask", mask, DType::UInt8);
+  if (broadcast_shapes(op, x.shape(), mask.shape()) != x.shape())
+    fail(fmt::format("masked_fill: mask of shape {} does not broadcast to x of shape {}", shape_str(mask.shape()),
+                     shape_str(x.shape())));
+  const Device dev = common_device(op, {&x, &mask});
+  Tensor out = empty(x.shape(), x.dtype(), dev);
+  dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, dev, T, masked_fill)
+    (strided_shape(op, x.shape()), strides_of(x.strides()), x.ptr<T>(), broadcast_strides(mask, x.shape()),
+     mask.ptr<uint8_t>(),
+     /*fill_where_set=*/true, static_cast<T>(value), out.ptr<T>());
+  });
+  if (!any_requires_grad({&x})) return out;
+  Tensor m = mask.detach();
+  return record(op, out, {x}, [m](const Tensor& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{mask_grad("masked_fill_backward", g, m, false)};
+  });
 }
 
 }  // namespace seqboat

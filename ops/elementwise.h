@@ -15,7 +15,9 @@
 //   silu(x)    = x s             dx = g s (1 + x (1 - s))
 //   relu(x)    = max(x, 0)       dx = g [x > 0]     (relu'(0) := 0)
 //   tanh(x)    = t               dx = g (1 - t^2)
-// Comparisons return UInt8 masks and are not differentiable.
+//   where(c, a, b) = c ? a : b  da = sum_to(g * c),  db = sum_to(g * (1 - c))   (c, a, b broadcast)
+//   masked_fill(x, m, v) = m ? v : x    dx = g * (1 - m)   (m broadcast to x's shape)
+// Comparisons and masks are UInt8 and not differentiable.
 #pragma once
 
 #include "tensor/tensor.h"
@@ -46,6 +48,10 @@ Tensor gt(const Tensor& a, const Tensor& b);
 Tensor lt(const Tensor& a, const Tensor& b);
 Tensor eq(const Tensor& a, const Tensor& b);
 Tensor logical_not(const Tensor& mask);
+
+// Mask-driven selection (cond and mask UInt8).
+Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
+Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 
 inline Tensor operator+(const Tensor& a, const Tensor& b) { return add(a, b); }
 inline Tensor operator-(const Tensor& a, const Tensor& b) { return sub(a, b); }

@@ -1,5 +1,5 @@
-// ops/index.cpp: gather, scatter, scatter_add, index_select, where and
-// masked_fill (formulas in ops/index.h). The four index ops share one walk
+// ops/index.cpp: gather, scatter, scatter_add and index_select (formulas in
+// ops/index.h). The four index ops share one walk
 // (kernels/index.h): for every position p of the index it visits the
 // element p[d := idx[p]] of the indexed tensor and the element p of the other.
 // Indices are checked here, before any kernel runs.
@@ -38,7 +38,7 @@ IndexView select_view(const Tensor& index, const Shape& out_shape, int64_t d) {
 // Every index in [0, size): the error names the op, the value and the dim.
 void check_index_range(const char* op, const Tensor& index, int64_t d, int64_t size) {
   Tensor ic = index.contiguous();
-  const int64_t bad = SEQBOAT_KERNEL(op, ic.device(), int64_t, first_out_of_range)(
+  const int64_t bad = SEQBOAT_UNTYPED_KERNEL(op, ic.device(), first_out_of_range)(
       ic.numel(), ic.ptr<int64_t>(), size, /*ignore=*/std::numeric_limits<int64_t>::min());
   if (bad >= 0)
     fail(fmt::format("{}: index {} out of range for dim {} of size {}", op,
@@ -89,29 +89,13 @@ void zero_indexed(const char* op, const Tensor& to, const IndexView& iv, int64_t
 
 // scatter writes each output element at most once; `out` is contiguous.
 void check_unique(const char* op, const IndexView& iv, int64_t d, const Tensor& out) {
-  const int64_t o = dispatch_float(out.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    return SEQBOAT_KERNEL(op, out.device(), T, first_repeat)(make_walk(op, iv, d, out, out), iv.index.ptr<int64_t>(),
-                                                             out.numel());
-  });
+  const int64_t o = SEQBOAT_UNTYPED_KERNEL(op, out.device(), first_repeat)(make_walk(op, iv, d, out, out),
+                                                                          iv.index.ptr<int64_t>(), out.numel());
   if (o >= 0)
     fail(
         fmt::format("{}: index {} repeats within a slice along dim {} (index shape {}); scatter needs unique "
                     "indices per slice, use scatter_add to accumulate",
                     op, (o / out.strides()[d]) % out.shape()[d], d, shape_str(iv.shape)));
-}
-
-// r = g where (mask != 0) == keep, 0 elsewhere; mask broadcast to g's shape.
-Tensor mask_grad(const char* op, const Tensor& g, const Tensor& mask, bool keep) {
-  Tensor r = empty(g.shape(), g.dtype(), g.device());
-  dispatch_float(g.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    SEQBOAT_KERNEL(op, g.device(), T, masked_fill)
-    (strided_shape(op, g.shape()), strides_of(g.strides()), g.ptr<T>(), broadcast_strides(mask, g.shape()),
-     mask.ptr<uint8_t>(),
-     /*fill_where_set=*/!keep, T(0), r.ptr<T>());
-  });
-  return r;
 }
 
 void check_typed(const char* op, const char* arg, const Tensor& t, DType dt) {
@@ -226,54 +210,6 @@ Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index) {
     Tensor gx = zeros(xs, g.dtype(), g.device());  // index_add of g's slices
     scatter_into("index_select_backward", gx, g, select_view(idx, os, d), d, true);
     return std::vector<Tensor>{gx};
-  });
-}
-
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b) {
-  const char* op = "where";
-  check_typed(op, "cond", cond, DType::UInt8);
-  check_float(op, "a", a);
-  check_float(op, "b", b);
-  check_same_dtype(op, a, b);
-  const Device dev = common_device(op, {&cond, &a, &b});
-  const Shape os = broadcast_shapes(op, broadcast_shapes(op, cond.shape(), a.shape()), b.shape());
-  Tensor out = empty(os, a.dtype(), dev);
-  dispatch_float(a.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, where)
-    (strided_shape(op, os), broadcast_strides(cond, os), cond.ptr<uint8_t>(), broadcast_strides(a, os), a.ptr<T>(),
-     broadcast_strides(b, os), b.ptr<T>(), out.ptr<T>());
-  });
-  if (!any_requires_grad({&a, &b})) return out;
-  Tensor c = cond.detach();
-  Shape sa = a.shape(), sb = b.shape();
-  return record(op, out, {a, b}, [c, sa, sb](const Tensor& g, const std::vector<bool>& need) {
-    Tensor ga = need[0] ? sum_to(mask_grad("where_backward", g, c, true), sa) : Tensor();
-    Tensor gb = need[1] ? sum_to(mask_grad("where_backward", g, c, false), sb) : Tensor();
-    return std::vector<Tensor>{ga, gb};
-  });
-}
-
-Tensor masked_fill(const Tensor& x, const Tensor& mask, double value) {
-  const char* op = "masked_fill";
-  check_float(op, "x", x);
-  check_typed(op, "mask", mask, DType::UInt8);
-  if (broadcast_shapes(op, x.shape(), mask.shape()) != x.shape())
-    fail(fmt::format("masked_fill: mask of shape {} does not broadcast to x of shape {}", shape_str(mask.shape()),
-                     shape_str(x.shape())));
-  const Device dev = common_device(op, {&x, &mask});
-  Tensor out = empty(x.shape(), x.dtype(), dev);
-  dispatch_float(x.dtype(), op, [&](auto tag) {
-    using T = decltype(tag);
-    SEQBOAT_KERNEL(op, dev, T, masked_fill)
-    (strided_shape(op, x.shape()), strides_of(x.strides()), x.ptr<T>(), broadcast_strides(mask, x.shape()),
-     mask.ptr<uint8_t>(),
-     /*fill_where_set=*/true, static_cast<T>(value), out.ptr<T>());
-  });
-  if (!any_requires_grad({&x})) return out;
-  Tensor m = mask.detach();
-  return record(op, out, {x}, [m](const Tensor& g, const std::vector<bool>&) {
-    return std::vector<Tensor>{mask_grad("masked_fill_backward", g, m, false)};
   });
 }
 

@@ -1,6 +1,6 @@
-// ops/index.h: indexing ops: gather / scatter along a dimension, row
-// selection, and mask-driven selection (torch semantics). Index tensors are
-// Int64 and masks UInt8; neither is differentiable. An index outside
+// ops/index.h: indexing ops: gather / scatter along a dimension and row
+// selection (torch semantics). Index tensors are Int64 and not
+// differentiable. An index outside
 // [0, size) throws std::invalid_argument naming the op, the index value and
 // the size of the indexed dimension (negative indices are not wrapped).
 //
@@ -26,12 +26,6 @@
 //   index_select(x, d, idx1d)    out[.., k, ..] = x[.., idx[k], ..]   (k along d)
 //       dx = index_add(zeros_like(x), d, idx, g): rows selected twice sum
 //
-//   where(c, a, b)               out = c ? a : b, with c, a, b broadcast together
-//       da = sum_to(g * c),  db = sum_to(g * (1 - c))
-//
-//   masked_fill(x, m, v)         out = m ? v : x, m broadcast to the shape of x
-//       dx = g * (1 - m)
-//
 // Shapes (as in torch): gather needs idx.dim == x.dim and idx.size(k) <=
 // x.size(k) for k != d; scatter/scatter_add need idx.size(k) <= src.size(k)
 // for all k and idx.size(k) <= base.size(k) for k != d.
@@ -45,7 +39,5 @@ Tensor gather(const Tensor& x, int64_t dim, const Tensor& index);
 Tensor scatter(const Tensor& base, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor scatter_add(const Tensor& base, int64_t dim, const Tensor& index, const Tensor& src);
 Tensor index_select(const Tensor& x, int64_t dim, const Tensor& index);
-Tensor where(const Tensor& cond, const Tensor& a, const Tensor& b);
-Tensor masked_fill(const Tensor& x, const Tensor& mask, double value);
 
 }  // namespace seqboat

@@ -35,6 +35,7 @@ struct Table {
   std::mutex mu;
   // Keyed by the names' text: the same op name can come from several call sites.
   std::map<std::tuple<std::string, std::string, int>, Entry> entries;
+  std::map<KernelSlot, int64_t> slots;
 };
 
 Table& table() {
@@ -50,10 +51,21 @@ void set_kernel_profiling(bool on) { flag().store(on, std::memory_order_relaxed)
 void reset_kernel_profile() {
   std::lock_guard<std::mutex> lock(table().mu);
   table().entries.clear();
+  table().slots.clear();
 }
 
-void record_kernel_call(const char* op, const char* kernel, Device device, double seconds) {
+bool KernelSlot::operator<(const KernelSlot& o) const {
+  return std::tie(kernel, device, dtype) < std::tie(o.kernel, o.device, o.dtype);
+}
+
+std::map<KernelSlot, int64_t> kernel_call_counts() {
   std::lock_guard<std::mutex> lock(table().mu);
+  return table().slots;
+}
+
+void record_kernel_call(const char* op, const char* kernel, Device device, int dtype, double seconds) {
+  std::lock_guard<std::mutex> lock(table().mu);
+  ++table().slots[KernelSlot{kernel, device, dtype}];
   Entry& e = table().entries[{op, kernel, static_cast<int>(device)}];
   ++e.calls;
   e.seconds += seconds;

@@ -9,6 +9,7 @@
 #pragma once
 
 #include <chrono>
+#include <map>
 #include <string>
 #include <utility>
 
@@ -20,8 +21,20 @@ namespace seqboat {
 bool kernel_profiling();
 void set_kernel_profiling(bool on);
 void reset_kernel_profile();
-// Adds one call of `seconds` to the (op, kernel, device) entry.
-void record_kernel_call(const char* op, const char* kernel, Device device, double seconds);
+// The dtype slot of an untyped kernel (KernelCall::dtype).
+constexpr int kUntyped = -1;
+// Adds one call of `seconds` to the (op, kernel, device) entry, and counts
+// it for (kernel, device, dtype) (dtype: a DType as int, or kUntyped).
+void record_kernel_call(const char* op, const char* kernel, Device device, int dtype, double seconds);
+// Calls recorded since the last reset, by (kernel, device, dtype): which
+// kernel slots a run reached (the op table's coverage test reads this).
+struct KernelSlot {
+  std::string kernel;
+  Device device;
+  int dtype;
+  bool operator<(const KernelSlot& o) const;
+};
+std::map<KernelSlot, int64_t> kernel_call_counts();
 // The entries, largest total first: calls, total ms, share of all timed
 // kernel time, mean us per call. Empty when nothing was recorded.
 std::string kernel_profile_report();
@@ -32,6 +45,7 @@ struct KernelCall {
   const char* op;
   const char* kernel;
   Device device;
+  int dtype;  // a DType as int, or kUntyped
   Fn* fn;
 
   template <class... A>
@@ -46,7 +60,7 @@ struct KernelCall {
     std::chrono::steady_clock::time_point t0;
     ~Timer() {
       synchronize_device(k.device);
-      record_kernel_call(k.op, k.kernel, k.device,
+      record_kernel_call(k.op, k.kernel, k.device, k.dtype,
                          std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());
     }
   };

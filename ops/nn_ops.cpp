@@ -71,7 +71,7 @@ Tensor softmax_family(const char* op, const Tensor& x, int64_t dim, bool log) {
 // Every index in [0, size) (or == ignore); the message names the value, its
 // position and the rule.
 void check_indices(const char* op, const Tensor& index, int64_t size, int64_t ignore, const std::string& what) {
-  const int64_t bad = SEQBOAT_KERNEL(op, index.device(), int64_t, first_out_of_range)(
+  const int64_t bad = SEQBOAT_UNTYPED_KERNEL(op, index.device(), first_out_of_range)(
       index.numel(), index.ptr<int64_t>(), size, ignore);
   if (bad < 0) return;
   const int64_t value = static_cast<int64_t>(index.reshape({-1}).at({bad}));
@@ -284,7 +284,7 @@ Tensor dropout(const Tensor& x, double p, bool training, DropoutRng& rng) {
       rng.row_offset > 0 && x.dim() > 0 && x.size(0) > 0
           ? rng.row_offset * static_cast<uint64_t>(x.numel() / x.size(0))
           : 0;
-  SEQBOAT_KERNEL(op, x.device(), uint8_t, dropout_mask)
+  SEQBOAT_UNTYPED_KERNEL(op, x.device(), dropout_mask)
   (rng.seed, rng.take_offset(), first, p, keep.numel(), keep.ptr<uint8_t>());
   const double scale = 1.0 / (1.0 - p);
   Tensor y = apply_keep(op, x, keep, scale);

@@ -1,4 +1,5 @@
-// ops/reduce.cpp: sum, mean, max over dimensions (formulas in ops/reduce.h).
+// ops/reduce.cpp: sum, mean, max over dimensions and the cumulative sum
+// along one (formulas in ops/reduce.h).
 //
 // Strategy: move the reduced dims last (a permuted view), make that
 // contiguous, and let the kernel reduce each row of `inner` elements (or, when
@@ -133,6 +134,35 @@ Tensor argmax(const Tensor& x, int64_t dim, bool keepdim) {
     SEQBOAT_KERNEL(op, x.device(), T, max_rows)(p.outer, p.inner, p.rows.ptr<T>(), nullptr, index.ptr<int64_t>());
   });
   return index;
+}
+
+namespace {
+
+// The cumulative sum of x along dim d (from the end when `reverse`): d moved
+// last and made contiguous, one row per remaining index.
+Tensor cumsum_along(const char* op, const Tensor& x, int64_t d, bool reverse) {
+  const int64_t last = x.dim() - 1, inner = x.shape()[d];
+  const Tensor rows = transpose(x, d, last).contiguous();
+  Tensor out = empty(rows.shape(), x.dtype(), x.device());
+  dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    SEQBOAT_KERNEL(op, x.device(), T, cumsum_rows)
+    (inner == 0 ? 0 : rows.numel() / inner, inner, reverse, rows.ptr<T>(), out.ptr<T>());
+  });
+  return transpose(out, d, last).contiguous();
+}
+
+}  // namespace
+
+Tensor cumsum(const Tensor& x, int64_t dim) {
+  const char* op = "cumsum";
+  check_float(op, "x", x);
+  if (x.dim() == 0) fail("cumsum: x must have at least one dimension, got a scalar");
+  const int64_t d = normalize_dim(op, dim, x.dim());
+  Tensor out = cumsum_along(op, x.detach(), d, false);  // term 1
+  return record(op, out, {x}, [d](const Tensor& g, const std::vector<bool>&) {
+    return std::vector<Tensor>{cumsum_along("cumsum_backward", g, d, true)};  // term 2
+  });
 }
 
 Tensor sum_to(const Tensor& grad, const Shape& shape) {

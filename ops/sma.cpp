@@ -154,7 +154,7 @@ SmaPlan sma_plan(const Tensor& active, const std::function<int64_t(int64_t)>& ba
   const int64_t B = active.size(0), L = active.size(1);
   Tensor act = active.contiguous();
   Tensor counts = empty({B}, DType::Int64, dev);
-  SEQBOAT_KERNEL(op, dev, uint8_t, sma_count_active)(B, L, act.ptr<uint8_t>(), counts.ptr<int64_t>());
+  SEQBOAT_UNTYPED_KERNEL(op, dev, sma_count_active)(B, L, act.ptr<uint8_t>(), counts.ptr<int64_t>());
   int64_t S = 0;  // the plan's shape depends on the data: the counts come to the host
   for (double c : counts.to_vector()) S = std::max<int64_t>(S, static_cast<int64_t>(c));
   // Whether the plan compresses depends on every row of the batch (a fully
@@ -167,7 +167,7 @@ SmaPlan sma_plan(const Tensor& active, const std::function<int64_t(int64_t)>& ba
   plan.slots = plan.compressed ? S : L;
   plan.slot_index = empty({B, plan.slots}, DType::Int64, dev);
   plan.slot_valid = empty({B, plan.slots}, DType::UInt8, dev);
-  SEQBOAT_KERNEL(op, dev, uint8_t, sma_plan_fill)
+  SEQBOAT_UNTYPED_KERNEL(op, dev, sma_plan_fill)
   (PlanShape{B, L, plan.slots, plan.compressed}, act.ptr<uint8_t>(), plan.slot_index.ptr<int64_t>(),
    plan.slot_valid.ptr<uint8_t>());
   return plan;

@@ -1,6 +1,6 @@
-// ops/sma.h: Sparse Modular Activation (SPEC section 3, steps 4, 5 and 8):
-// the router that decides which tokens run the attention unit, the plan that
-// packs the active tokens into slots, and the two data movers between the
+// ops/sma.h: Sparse Modular Activation (docs/semantics.md section 3, steps 4, 5
+// and 8): the router that decides which tokens run the attention unit, the plan
+// that packs the active tokens into slots, and the two data movers between the
 // token sequence (B, L, C) and the slot sequence (B, S, C). Formulas and
 // backward terms in ops/sma.cpp.
 //

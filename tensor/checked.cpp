@@ -28,13 +28,6 @@ int64_t checked_mul(int64_t a, int64_t b, const std::string& what) {
   return r;
 }
 
-int64_t checked_add(int64_t a, int64_t b, const std::string& what) {
-  int64_t r = 0;
-  if (a < 0 || b < 0 || __builtin_add_overflow(a, b, &r))
-    throw SizeError(fmt::format("{}: {} + {} does not fit a 64-bit size", what, a, b));
-  return r;
-}
-
 int64_t checked_numel(const std::vector<int64_t>& shape, const char* what) {
   int64_t n = 1, span = 8;  // span: the product with 0 read as 1, in bytes of the widest element
   for (int64_t d : shape) {

@@ -19,10 +19,9 @@ struct SizeError : std::length_error {
   using length_error::length_error;
 };
 
-// a * b and a + b for non-negative int64 values; throw SizeError naming
-// `what` when the result does not fit int64.
+// a * b for non-negative int64 values; throws SizeError naming `what` when
+// the result does not fit int64.
 int64_t checked_mul(int64_t a, int64_t b, const std::string& what);
-int64_t checked_add(int64_t a, int64_t b, const std::string& what);
 
 // Elements of a shape. Every dim must be >= 0, and the product of the dims
 // counting a 0 as 1 must fit int64 together with an 8-byte element: strides

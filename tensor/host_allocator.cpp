@@ -57,11 +57,6 @@ class LargeBlocks {
     trim(0);
   }
 
-  size_t cached() {
-    std::lock_guard<std::mutex> lock(mutex_);
-    return cached_;
-  }
-
   void release_cache() {
     std::lock_guard<std::mutex> lock(mutex_);
     release_cache_locked();
@@ -156,7 +151,6 @@ void host_release(void* p, size_t bytes) {
   else std::free(p);
 }
 
-size_t host_cached_bytes() { return large_blocks().cached(); }
 void host_release_cache() { large_blocks().release_cache(); }
 
 }  // namespace seqboat

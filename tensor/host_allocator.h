@@ -17,8 +17,7 @@ void* host_allocate(size_t bytes);
 // `bytes` must be what was asked of host_allocate for p.
 void host_release(void* p, size_t bytes);
 
-// Bytes in freed blocks kept for reuse, and a way to give them back.
-size_t host_cached_bytes();
+// Gives the freed blocks kept for reuse back to the system.
 void host_release_cache();
 
 }  // namespace seqboat

@@ -341,7 +341,6 @@ Tensor zeros(const Shape& s, DType dt, Device dev) {
 }
 Tensor ones(const Shape& s, DType dt, Device dev) { return full(s, 1.0, dt, dev); }
 Tensor zeros_like(const Tensor& t) { return zeros(t.shape(), t.dtype(), t.device()); }
-Tensor ones_like(const Tensor& t) { return ones(t.shape(), t.dtype(), t.device()); }
 Tensor scalar_tensor(double value, DType dt) { return full({}, value, dt); }
 
 Tensor arange(int64_t n, DType dt) {

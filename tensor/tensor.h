@@ -148,7 +148,6 @@ Tensor zeros(const Shape& s, DType dt = DType::Float32, Device dev = Device::CPU
 Tensor ones(const Shape& s, DType dt = DType::Float32, Device dev = Device::CPU);
 Tensor full(const Shape& s, double value, DType dt = DType::Float32, Device dev = Device::CPU);
 Tensor zeros_like(const Tensor& t);
-Tensor ones_like(const Tensor& t);
 Tensor arange(int64_t n, DType dt = DType::Int64);
 Tensor scalar_tensor(double value, DType dt = DType::Float32);
 // From row-major host values (converted to dt), on the CPU.

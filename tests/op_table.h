@@ -6,6 +6,10 @@
 //           CPU and, when a GPU is present, on CUDA;
 //   parity  forward and backward on every other device against the CPU, in
 //           float64 and float32, within the case's tolerance.
+// A forward-only case (add_forward: an op without a gradient, such as an
+// optimizer step, a decoding step or an integer copy) runs in parity mode only.
+// With kernel profiling on, the cases also prove the table's coverage: every
+// kernel slot a backend fills must be called by some case (test_ops.cpp).
 // Case functions must build any tensor of their own on the device and dtype of
 // their inputs (x.device(), x.dtype()), so the same case runs everywhere.
 //
@@ -41,13 +45,18 @@ struct OpCase {
   GradcheckFn fn;
   GradcheckOptions options;
   ParityTolerance parity;
+  bool differentiable = true;  // false: parity mode only (add_forward)
 };
 
 class OpTable {
  public:
   void add(std::string name, MakeInputs make, GradcheckFn fn, GradcheckOptions options = {},
            ParityTolerance parity = {}) {
-    cases_.push_back({std::move(name), std::move(make), std::move(fn), options, parity});
+    cases_.push_back({std::move(name), std::move(make), std::move(fn), options, parity, true});
+  }
+  // A case without a gradient: its output is compared across devices, never gradchecked.
+  void add_forward(std::string name, MakeInputs make, GradcheckFn fn, ParityTolerance parity = {}) {
+    cases_.push_back({std::move(name), std::move(make), std::move(fn), {}, parity, false});
   }
   const std::vector<OpCase>& cases() const { return cases_; }
 
@@ -64,6 +73,11 @@ struct OpTableRegistrar {
 // Float64 leaf that requires grad, N(0, scale^2) entries.
 inline Tensor randn(const Shape& s, Generator& g, double scale = 1.0) {
   return rand_normal(s, 0.0, scale, DType::Float64, &g).requires_grad_(true);
+}
+// Float64 tensor of N(0, scale^2) entries that needs no gradient (inputs of
+// forward-only cases: inference ops refuse inputs that require one).
+inline Tensor randn_data(const Shape& s, Generator& g, double scale = 1.0) {
+  return rand_normal(s, 0.0, scale, DType::Float64, &g);
 }
 // Float64 leaf in [lo, hi] (for log, sqrt, div denominators).
 inline Tensor randu(const Shape& s, Generator& g, double lo, double hi) {
@@ -88,6 +102,19 @@ inline Tensor randmask(const Shape& s, double p, Generator& g) {
   Tensor t = empty(s, DType::UInt8);
   for (int64_t i = 0; i < t.numel(); ++i) t.data<uint8_t>()[i] = g.next_double() < p;
   return t;
+}
+
+// (B, L) UInt8 padding mask: row 0 padded at t = 1 and the last position
+// (when L >= 3), row 1 fully padded, any further rows unpadded.
+inline Tensor padding_with_full_row(int64_t B, int64_t L) {
+  Tensor m = zeros({B, L}, DType::UInt8);
+  if (L >= 3) {
+    m.set({0, 1}, 1);
+    m.set({0, L - 1}, 1);
+  }
+  if (B > 1)
+    for (int64_t t = 0; t < L; ++t) m.set({1, t}, 1);
+  return m;
 }
 
 }  // namespace seqboat::testing

@@ -14,6 +14,7 @@
 #include <stdexcept>
 #include <string>
 
+#include "attention_reference.h"
 #include "ops/attention.h"
 #include "ops/sma.h"
 #include "tensor/random.h"
@@ -82,7 +83,7 @@ AttnProblem random_problem(int64_t B, int64_t S, int64_t Z, int64_t H, const Loc
 
 Tensor fused(const AttnProblem& p) { return local_attention(p.q, p.k, p.v, p.key_mask, p.positions, p.w, p.opt); }
 Tensor reference(const AttnProblem& p) {
-  return local_attention_reference(p.q, p.k, p.v, p.key_mask, p.positions, p.w, p.opt);
+  return testing::local_attention_reference(p.q, p.k, p.v, p.key_mask, p.positions, p.w, p.opt);
 }
 
 struct AttnGrads {
@@ -262,11 +263,8 @@ TEST_CASE("local_attention: bad arguments throw naming the op and the shapes") {
       {"local_attention", "relu2", "window", "[2, 5, 4]"});
   check_throws_mentioning([&] { local_attention(q.to(DType::Float32), k, v, {}, {}, {}, opt); },
                           {"local_attention", "dtype", "[2, 5, 4]"});
-  check_throws_mentioning(
-      [&] {
-        local_attention_reference(q, normal({2, 5, 3}, g), v, {}, {}, {}, opt);
-      },
-      {"local_attention", "[2, 5, 3]"});
+  check_throws_mentioning([&] { local_attention(q, normal({2, 5, 3}, g), v, {}, {}, {}, opt); },
+                          {"local_attention", "[2, 5, 3]"});
 }
 
 TEST_CASE("sma_plan: compressed order, uncompressed case, S = 0") {

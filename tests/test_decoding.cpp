@@ -15,6 +15,8 @@
 #include "cuda_on_host.h"
 #include "nn/decoding.h"
 #include "ops/reduce.h"
+#include "ops/ema_scan.h"
+#include "ops/position.h"
 #include "ops/ssm.h"
 #include "tensor/random.h"
 

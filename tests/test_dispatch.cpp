@@ -14,7 +14,8 @@
 
 using namespace seqboat;
 
-TEST_CASE("kernel table: every kernel has a CPU implementation for some dtype") {
+TEST_CASE("kernel table: every kernel has a CPU implementation for some dtype, every backend a conv policy") {
+  CHECK((backend_on(Device::CPU).ssm_conv_auto_algo != nullptr));
   const auto table = kernel_availability();
   CHECK(table.size() > 50);
   for (const KernelAvailability& k : table) {
@@ -22,7 +23,7 @@ TEST_CASE("kernel table: every kernel has a CPU implementation for some dtype") 
     for (int t = 0; t < kNumDTypes; ++t) any = any || k.has[static_cast<int>(Device::CPU)][t];
     CHECK_MESSAGE(any, k.family << "/" << k.name << " has no CPU kernel");
   }
-  // Floating kernels come in both float types; masks and indices under theirs.
+  // Floating kernels come in both float types; masks and indices are untyped.
   for (const KernelAvailability& k : table) {
     const bool f32 = k.has[0][static_cast<int>(DType::Float32)], f64 = k.has[0][static_cast<int>(DType::Float64)];
     CHECK_MESSAGE(f32 == f64, k.name << ": float32 and float64 CPU kernels differ");
@@ -33,12 +34,28 @@ TEST_CASE("kernel table: every kernel has a CPU implementation for some dtype") 
 }
 
 TEST_CASE("a missing kernel is one clear error: <op>: no <device> kernel for <dtype>") {
-  // The test-only reference attention exists on the CPU alone.
-  CHECK((kernels_on<float>(Device::CPU).local_attention_reference != nullptr));
-  CHECK((kernels_on<double>(Device::CUDA).local_attention_reference == nullptr));
+  // A backend whose table is empty (every slot null), typed and untyped.
+  static const kernels::BackendKernels empty_table;
+  set_kernel_table_for_testing(Device::CPU, &empty_table);
+  std::string typed, untyped, policy;
+  try {
+    (void)exp(from_vector({1.0}, {1}));
+  } catch (const std::exception& e) {
+    typed = e.what();
+  }
+  try {
+    (void)logical_not(zeros({2}, DType::UInt8));
+  } catch (const std::exception& e) {
+    untyped = e.what();
+  }
+  set_kernel_table_for_testing(Device::CPU, nullptr);
+  CHECK(typed == "exp: no cpu kernel for float64 (unary)");
+  CHECK(untyped == "logical_not: no cpu kernel logical_not");
+  // Integer kernels exist only where an op needs them.
+  CHECK((kernels_on<int64_t>(Device::CPU).local_attention_forward == nullptr));
   seqboat::testing::check_throws_mentioning(
-      [] { SEQBOAT_KERNEL("local_attention_reference", Device::CUDA, double, local_attention_reference); },
-      {"local_attention_reference: no cuda kernel for float64 (local_attention_reference)"});
+      [] { SEQBOAT_KERNEL("local_attention", Device::CPU, int64_t, local_attention_forward); },
+      {"local_attention: no cpu kernel for int64 (local_attention_forward)"});
   // An integer tensor where floats are needed names the op and the dtype.
   seqboat::testing::check_throws_mentioning([] { exp(zeros({2}, DType::Int64)); },
                                             {"exp: expected a floating dtype", "int64"});

@@ -6,18 +6,25 @@
 //   "op table: parity harness, cpu vs cpu"  the parity mode on the CPU alone
 //   "op table: parity, cuda kernels on the host vs cpu"  the CUDA kernels'
 //                                    logic, run on the host (cuda/exec.h)
+//   "op table: coverage, ..."        every kernel slot that a backend fills is
+//                                    called by some case (cpu, the CUDA kernels
+//                                    on the host, cuda device)
 // The "cuda device" cases run only with a GPU: CTest runs them as
 // test_ops_cuda, which reports "Skipped" with the reason when there is none
 // (tests/test_main.cpp).
 #include <doctest/doctest.h>
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
+#include <algorithm>
 #include <cmath>
 #include <functional>
 
 #include "cuda_on_host.h"
 #include "op_table.h"
+#include "ops/backend.h"
 #include "ops/dispatch.h"
+#include "ops/kernel_profile.h"
 #include "ops/shape.h"
 
 namespace seqboat::testing {
@@ -83,6 +90,7 @@ std::vector<std::vector<double>> run_case(const OpCase& c, const std::vector<Ten
 }
 
 void check_grad(const OpCase& c, Device device, int64_t& entries) {
+  if (!c.differentiable) return;  // parity mode only
   GradcheckResult r;
   try {
     r = gradcheck(c.fn, placed(inputs_of(c), device, DType::Float64), c.options);
@@ -136,7 +144,54 @@ void check_cuda_logic(const OpCase& c, DType dt) {
   });
 }
 
+// Every kernel slot of the table that `device`'s backend fills (as it is now:
+// the CUDA kernels' host build when swapped in) and that no call reached, as
+// "name (dtype)" lines.
+std::vector<std::string> slots_never_called(Device device, const std::map<KernelSlot, int64_t>& calls) {
+  std::vector<std::string> missing;
+  const int d = static_cast<int>(device);
+  for (const KernelAvailability& k : kernel_availability()) {
+    if (k.untyped) {
+      if (k.has[d][0] && !calls.count(KernelSlot{k.name, device, kUntyped})) missing.push_back(k.name + " (untyped)");
+      continue;
+    }
+    for (int t = 0; t < kNumDTypes; ++t)
+      if (k.has[d][t] && !calls.count(KernelSlot{k.name, device, t}))
+        missing.push_back(fmt::format("{} ({})", k.name, dtype_name(static_cast<DType>(t))));
+  }
+  return missing;
+}
+
+// Runs every case forward and backward in float64 and float32 on `device`
+// with kernel profiling on; fails naming each filled slot no case called.
+void check_coverage(Device device, const std::string& mode) {
+  reset_kernel_profile();
+  set_kernel_profiling(true);
+  for (const OpCase& c : op_table().cases())
+    for (DType dt : {DType::Float64, DType::Float32}) {
+      try {
+        run_case(c, inputs_of(c), device, dt);
+      } catch (const std::exception& e) {
+        FAIL_CHECK(c.name << " (coverage run, " << std::string(dtype_name(dt)) << "): " << std::string(e.what()));
+      }
+    }
+  set_kernel_profiling(false);
+  const std::vector<std::string> missing = slots_never_called(device, kernel_call_counts());
+  reset_kernel_profile();
+  CHECK_MESSAGE(missing.empty(), "kernel slots that no op-table case calls (" << mode << "): "
+                                     << fmt::format("{}", fmt::join(missing, ", ")));
+}
+
 }  // namespace
+
+TEST_CASE("op table: coverage, cpu") { check_coverage(Device::CPU, "cpu"); }
+
+TEST_CASE("op table: coverage, cuda kernels on the host") {
+  CudaKernelsOnHost swap;
+  check_coverage(Device::CPU, "cuda kernels on the host");
+}
+
+TEST_CASE("op table: coverage, cuda device") { check_coverage(Device::CUDA, "cuda device"); }
 
 TEST_CASE("op table: grad, cpu") {
   const auto& cases = op_table().cases();
@@ -144,8 +199,11 @@ TEST_CASE("op table: grad, cpu") {
   static int64_t entries = 0;
   for (const OpCase& c : cases) SUBCASE(c.name.c_str()) {
       check_grad(c, Device::CPU, entries);
-      if (&c == &cases.back())
-        MESSAGE(fmt::format("op table: {} gradcheck cases, {} Jacobian entries compared", cases.size(), entries));
+      if (&c == &cases.back()) {
+        const auto graded = std::count_if(cases.begin(), cases.end(), [](const OpCase& k) { return k.differentiable; });
+        MESSAGE(fmt::format("op table: {} gradcheck cases, {} forward-only cases, {} Jacobian entries compared", graded,
+                            cases.size() - static_cast<size_t>(graded), entries));
+      }
     }
 }
 

@@ -308,7 +308,7 @@ TEST_CASE("safetensors: byte count differs from shape * dtype size") {
       parse(one_tensor(R"("dtype": "F64", "shape": [2305843009213693952], "data_offsets": [0, 0])", 0)),
       Contains("too large for 64-bit sizes"), SafetensorsError);
   // A zero dim makes the product 0, but the other dims still size strides and
-  // kernels' buffers (issue 11: [0, 2^61, 6] crashed ema_kernel): refused too.
+  // kernels' buffers ([0, 2^61, 6] once crashed ema_kernel): refused too.
   CHECK_THROWS_WITH_AS(
       parse(one_tensor(R"("dtype": "F64", "shape": [9223372036854775807, 9223372036854775807, 0], "data_offsets": [0, 0])",
                        0)),

@@ -12,6 +12,8 @@
 #include <stdexcept>
 #include <string>
 
+#include "ops/ema_scan.h"
+#include "ops/position.h"
 #include "ops/ssm.h"
 #include "tensor/random.h"
 

@@ -113,6 +113,9 @@ TEST_CASE("bad shapes throw with the op and shapes in the message") {
   CHECK_THROWS_WITH_AS(concat({a, b}, 0), doctest::Contains("concat: tensor 1"), std::invalid_argument);
   CHECK_THROWS_WITH_AS(exp(zeros({2}, DType::Int64)), doctest::Contains("exp: expected a floating dtype"),
                        std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cumsum(a, 2), doctest::Contains("cumsum: dimension 2 out of range"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(cumsum(zeros({}, DType::Float64), 0), doctest::Contains("cumsum: x must have at least one"),
+                       std::invalid_argument);
 }
 
 // GCC 12.2 with -march=native (AVX-512) stored this pattern as {1, 1, 1, 1};

@@ -26,7 +26,9 @@
 #   6. 200 steps of the default ListOps training on CUDA
 #   7. the NCCL gradient path with one rank (SEQBOAT_NCCL=1: a real NCCL
 #      communicator of one rank; its all-reduce time is in the final event)
-#   8. if the build found MPI and mpirun exists: CPU data-parallel training at
+#   8. one training step of each official preset at its real sizes on CUDA
+#      (seqboat bench-preset, 32 rows at a time), and the full runs' times
+#   9. if the build found MPI and mpirun exists: CPU data-parallel training at
 #      N = 1, 2, 4, 8 ranks of 2 threads each (tokens/s, share in all-reduce)
 # and writes OUT/summary.md, a table of every step's status and key numbers.
 # A step that fails is reported and the next one still runs; the exit status
@@ -94,6 +96,9 @@ run() {
     --no-progress --out "$out/listops_cuda"
   step nccl_one_rank 90 env SEQBOAT_NCCL=1 $bin/seqboat train --task listops --device cuda --set steps=200 \
     --set eval_every=0 --set log_every=50 --no-progress --out "$out/listops_nccl"
+  step bench_presets_cuda 240 bash -c "for p in lra-listops lra-text lra-retrieval lra-image lra-pathfinder \
+    lra-pathx sc10 enwik8; do $bin/seqboat bench-preset \$p --device cuda --micro-batch 32 --json $out/preset_\$p.json \
+    || echo \"\$p: failed\"; done"
   if grep -q "MPI ON" "$out/configure.log" && command -v mpirun >/dev/null; then
     step mpi_cpu_scaling 150 bash -c "$bin/seqboat data listops --out $out/dp_data --n-val 200 --n-test 200 >/dev/null &&
       for n in 1 2 4 8; do mpirun --allow-run-as-root --oversubscribe --bind-to none -np \$n $bin/seqboat train \
@@ -132,6 +137,10 @@ summary() {
   echo "## bench/compare_pytorch.py --device cuda"
   echo '```'
   cat "$out/compare_pytorch_cuda.log" 2>/dev/null
+  echo '```'
+  echo "## seqboat bench-preset --device cuda (one step of each preset at its real sizes)"
+  echo '```'
+  cat "$out/bench_presets_cuda.log" 2>/dev/null
   echo '```'
   echo "## CPU data-parallel training, N ranks x 2 threads (final events)"
   echo '```'

@@ -3,8 +3,10 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
 #include <stdexcept>
 
+#include "kernels/attention.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
@@ -14,7 +16,10 @@ using nlohmann::json;
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
-      {"task", "listops", "what to train", {"listops", "lm", "recall"}},
+      {"task",
+       "listops",
+       "what to train (text, retrieval, image, pathfinder, speech, enwik8 read their released files from data.dir)",
+       {"listops", "lm", "recall", "text", "retrieval", "image", "pathfinder", "speech", "enwik8"}},
       {"seed", 1, "seed for initialisation, data order and dropout", {}},
       {"device", "cpu", "where the model trains (cuda: one GPU)", {"cpu", "cuda"}},
       {"dtype", "float32", "the model's floating type (float64: for exactness checks, about 2x slower)", {"float32", "float64"}},
@@ -24,14 +29,14 @@ const std::vector<ConfigKey>& config_keys() {
        "stop training after this many seconds (0 = no limit); the final evaluation still runs",
        {}},
       {"batch_size", 32, "sequences per step", {}},
-      {"optimizer", "adamw", "optimizer", {"adamw", "sgd"}},
+      {"optimizer", "adamw", "optimizer", {"adamw", "radam", "sgd"}},
       {"lr", 3e-3, "peak learning rate", {}},
       {"warmup_steps", 100, "linear warmup steps", {}},
       {"decay", "linear", "decay after warmup", {"constant", "linear", "cosine"}},
       {"min_lr_ratio", 0.0, "final learning rate as a fraction of lr (linear/cosine)", {}},
       {"weight_decay", 0.01, "decoupled (AdamW) or L2 (SGD) weight decay; matrices only for AdamW (listops: 0.3)", {}},
-      {"beta1", 0.9, "AdamW beta1", {}},
-      {"beta2", 0.98, "AdamW beta2", {}},
+      {"beta1", 0.9, "AdamW / RAdam beta1", {}},
+      {"beta2", 0.98, "AdamW / RAdam beta2", {}},
       {"momentum", 0.9, "SGD momentum", {}},
       {"clip_norm", 1.0, "global gradient-norm clipping (0 = off)", {}},
       {"log_every", 50, "steps between progress lines / metrics events", {}},
@@ -47,16 +52,38 @@ const std::vector<ConfigKey>& config_keys() {
       {"model.d_qk", 64, "attention query/key width Z", {}},
       {"model.d_ema", 8, "EMA dimensions per channel N", {}},
       {"model.mem_size", 32, "local attention window w (in active tokens)", {}},
-      {"model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm"}},
+      {"model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm", "scalenorm"}},
       {"model.prenorm", true, "normalise before (true) or after (false) each layer", {}},
-      {"model.attention_activation", "softmax", "attention scores", {"softmax", "relu2"}},
+      {"model.attention_activation",
+       "softmax",
+       "attention scores",
+       {std::begin(kernels::kAttnActivationNames), std::end(kernels::kAttnActivationNames)}},
       {"model.rel_pos_bias", "simple", "position information in attention", {"simple", "rotary"}},
       {"model.bidirectional", true, "bidirectional layers (classification tasks; lm is always causal)", {}},
       {"model.dropout", 0.1, "dropout on the EMA output and the layer output (listops: 0)", {}},
       {"model.max_positions", 1024, "relative-position bias table size M", {}},
       {"model.init_temp_scale", 1.0, "router temperature at init: tau = scale * sqrt(D)", {}},
       {"model.truncation", 0, "EMA kernel truncation (0 = full length)", {}},
-      {"data.dir", "", "ListOps: directory with basic_{train,val,test}.tsv (empty = generate into OUT/data)", {}},
+      {"model.positions", "none", "absolute positions added to the input (sinusoidal: scaled sinusoids)", {"none", "sinusoidal"}},
+      {"model.classifier_hidden", 0, "classifier hidden width (GELU; 0 = one linear layer)", {}},
+      {"model.embed_std", 0.02, "token embedding init standard deviation", {}},
+      {"model.embedding_dropout", false, "dropout (model.dropout) on the embedded input", {}},
+      {"data.dir",
+       "",
+       "the released data: listops basic_{train,val,test}.tsv (empty = generate into OUT/data); text aclImdb; "
+       "retrieval tsv_data; image cifar-10-batches-bin; pathfinder pathfinder32 or pathfinder128; speech "
+       "speech_commands_v0.02; enwik8 the folder holding enwik8",
+       {}},
+      {"data.val_fraction", 0.1, "text, image: share of the released training split held out for validation (seeded)", {}},
+      {"text.max_length", 4000, "text, retrieval: bytes kept per document (raw bytes; a cut may split a UTF-8 character)", {}},
+      {"image.pixel_mean", 0.5, "image, pathfinder: input = (pixel / 255 - mean) / std", {}},
+      {"image.pixel_std", 0.5, "image, pathfinder: see image.pixel_mean", {}},
+      {"pathfinder.difficulty", "curv_contour_length_14", "pathfinder: the difficulty folder", {}},
+      {"speech.short_clips", "drop", "speech: clips shorter than 16000 samples are dropped or zero-padded at the end", {"drop", "pad"}},
+      {"speech.split", "random", "speech: random = 70/15/15 per class (seeded); lists = the release's validation/testing lists", {"random", "lists"}},
+      {"speech.norm_clips", 2000, "speech: training clips whose samples give the input mean and std (0 = all)", {}},
+      {"enwik8.split", "standard", "enwik8: standard = 90M/5M/5M bytes (needs exactly 10^8); proportional = 90/5/5 of any size", {"standard", "proportional"}},
+      {"listops.distribution", "short", "generator: short = the listops.* sizes below; lra = LRA's (depth 10, 2-10 arguments, length 500-2000)", {"short", "lra"}},
       {"data.paths", json::array(), "lm: text files to train on (empty = the project's own source and docs)", {}},
       {"listops.max_depth", 4, "generator: maximum tree depth", {}},
       {"listops.max_args", 5, "generator: maximum operator arguments", {}},
@@ -74,9 +101,9 @@ const std::vector<ConfigKey>& config_keys() {
       {"recall.n_values", 16, "value vocabulary (classes)", {}},
       {"recall.n_train", 20000, "training sequences", {}},
       {"recall.n_test", 1000, "validation and test sequences (each)", {}},
-      {"lm.seq_len", 128, "bytes per training window", {}},
+      {"lm.seq_len", 128, "lm, enwik8: bytes per training window", {}},
       {"lm.val_fraction", 0.05, "tail of the corpus held out for validation", {}},
-      {"lm.eval_windows", 64, "validation windows per evaluation", {}},
+      {"lm.eval_windows", 64, "lm, enwik8: windows per evaluation (enwik8: 0 = the whole split in consecutive windows)", {}},
   };
   return keys;
 }
@@ -142,8 +169,15 @@ json task_defaults(const std::string& task) {
     // Both cores: 1.42x faster than one on an idle 2-core machine (measured,
     // 300 steps: 9.1 s vs 13.0 s); on a busy machine use --set threads=1.
     flat["threads"] = 2;
+  } else if (task == "enwik8") {
+    flat["model.bidirectional"] = false;
+    flat["model.dropout"] = 0.0;
+  } else if (task == "text" || task == "retrieval" || task == "image" || task == "pathfinder" || task == "speech") {
+    // Small defaults that train on a CPU; the official configurations are the
+    // presets (train --preset, train/presets.cpp).
   } else {
-    throw std::invalid_argument(fmt::format("unknown task '{}'; valid tasks: listops, lm, recall", task));
+    throw std::invalid_argument(fmt::format(
+        "unknown task '{}'; valid tasks: listops, lm, recall, text, retrieval, image, pathfinder, speech, enwik8", task));
   }
   return flat;
 }
@@ -189,7 +223,7 @@ static json parse_value(const ConfigKey& k, const std::string& text) {
 }
 
 json resolve_config(const std::string& task, const std::string& config_file,
-                    const std::vector<std::string>& overrides) {
+                    const std::vector<std::string>& overrides, const json& preset) {
   std::string text;
   if (!config_file.empty()) {
     try {
@@ -198,12 +232,18 @@ json resolve_config(const std::string& task, const std::string& config_file,
       throw std::invalid_argument(std::string("config file ") + e.what());
     }
   }
-  return resolve_config_text(task, text, config_file, overrides);
+  return resolve_config_text(task, text, config_file, overrides, preset);
 }
 
 json resolve_config_text(const std::string& task, const std::string& file_text, const std::string& config_file,
-                         const std::vector<std::string>& overrides) {
+                         const std::vector<std::string>& overrides, const json& preset) {
   json flat = task_defaults(task);
+  for (auto it = preset.begin(); it != preset.end(); ++it) {
+    const ConfigKey* k = find_config_key(it.key());
+    if (!k) throw std::logic_error(fmt::format("preset key '{}' is not a config key (a seqboat bug)", it.key()));
+    check_config_value(*k, it.value());
+    flat[it.key()] = it.value();
+  }
   if (!config_file.empty()) {
     const std::string where = fmt::format("config file {}", quote_text(config_file, 200));
     json file;

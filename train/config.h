@@ -33,12 +33,16 @@ bool config_key_has_range(const std::string& name);
 // Defaults for a task, then the file, then each `key=value` override, then
 // validate_config. Throws std::invalid_argument naming the file, the key or
 // the --set argument and the rule broken.
+// `preset` (flat keys, train/presets.h) is applied over the task's defaults,
+// before the file.
 nlohmann::json resolve_config(const std::string& task, const std::string& config_file,
-                              const std::vector<std::string>& overrides);
+                              const std::vector<std::string>& overrides,
+                              const nlohmann::json& preset = nlohmann::json::object());
 // The same with the file's text in memory (config_file only names it; empty:
 // no file).
 nlohmann::json resolve_config_text(const std::string& task, const std::string& file_text,
-                                   const std::string& config_file, const std::vector<std::string>& overrides);
+                                   const std::string& config_file, const std::vector<std::string>& overrides,
+                                   const nlohmann::json& preset = nlohmann::json::object());
 
 // THE validator of a run configuration (train/config_check.cpp), whatever its
 // source: every key known and present, of its type, one of its choices, in

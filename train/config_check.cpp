@@ -56,6 +56,13 @@ const std::map<std::string, Range>& ranges() {
       {"model.max_positions", {1, 1 << 20}},
       {"model.init_temp_scale", {1e-6, 1e6}},
       {"model.truncation", {0, 1 << 24}},
+      {"model.classifier_hidden", {0, 16384}},
+      {"model.embed_std", {1e-6, 100}},
+      {"data.val_fraction", {1e-6, 0.9}},
+      {"text.max_length", {1, 1 << 22}},
+      {"image.pixel_mean", {-1e6, 1e6}},
+      {"image.pixel_std", {1e-6, 1e6}},
+      {"speech.norm_clips", {0, kExamples}},
       {"listops.max_depth", {1, 32}},
       {"listops.max_args", {2, 64}},
       {"listops.min_length", {0, 1 << 20}},
@@ -70,7 +77,7 @@ const std::map<std::string, Range>& ranges() {
       {"recall.n_test", {1, kExamples}},
       {"lm.seq_len", {1, 1 << 20}},
       {"lm.val_fraction", {1e-6, 0.999999}},
-      {"lm.eval_windows", {1, kExamples}},
+      {"lm.eval_windows", {0, kExamples}},
   };
   return r;
 }
@@ -134,6 +141,15 @@ void validate_config(const json& flat) {
   if (flat.at("decay") != "constant" && integer(flat, "steps") <= integer(flat, "warmup_steps"))
     bad("warmup_steps", fmt::format("must be less than steps ({}) for {} decay (or set decay=constant)",
                                     integer(flat, "steps"), flat.at("decay").get<std::string>()));
+  {
+    const std::string d = flat.at("pathfinder.difficulty");
+    if (d.empty() || d == "." || d == ".." || d.find('/') != std::string::npos || d.find('\0') != std::string::npos)
+      bad("pathfinder.difficulty", fmt::format("{} is not a folder name (no '/', not '.' or '..')", quote_text(d)));
+  }
+  if (integer(flat, "lm.eval_windows") == 0 && flat.at("task") != "enwik8")
+    bad("lm.eval_windows", "0 (the whole split) is for task enwik8; the lm task needs at least 1 window");
+  if (flat.at("model.positions") == "sinusoidal" && integer(flat, "model.d_model") % 2)
+    bad("model.positions", fmt::format("sinusoidal positions need an even model.d_model, got {}", integer(flat, "model.d_model")));
   if (integer(flat, "recall.n_keys") < integer(flat, "recall.n_pairs"))
     bad("recall.n_keys", fmt::format("must be at least recall.n_pairs ({}): every pair needs its own key",
                                      integer(flat, "recall.n_pairs")));

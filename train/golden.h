@@ -1,4 +1,4 @@
-// train/golden.h: checking the modules against a golden file (SPEC.md
+// train/golden.h: checking the modules against a golden file (docs/semantics.md
 // section 5) made by the official PyTorch code: build the module named in the
 // metadata from its config, load `param.*`, run forward and backward (train
 // mode, cotangent `output_grad.y`) in `dtype` on `device`, and compare every

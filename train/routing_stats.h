@@ -42,7 +42,7 @@ ActiveCount count_active(const std::vector<bool>& active, const std::vector<bool
 // The result is the mean span over the S active query slots, and 0 when no
 // token is active. window < 0 means an unlimited window. Example: active =
 // 1 0 0 1 0 1 (p = 0, 3, 5), window 1, causal: spans 0, 3, 2 -> 5/3.
-// Note: this is the span when the batch is compressed (SPEC step 5); if some
+// Note: this is the span when the batch is compressed (docs/semantics.md section 3 step 5); if some
 // row of the batch is fully active nothing is compressed and the window counts
 // original positions instead.
 double mean_attention_span(const std::vector<bool>& active, int window, bool causal);

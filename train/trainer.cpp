@@ -13,6 +13,7 @@
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
+#include "nn/radam.h"
 #include "nn/schedule.h"
 #include "ops/backend.h"
 #include "tensor/atomic_file.h"
@@ -40,6 +41,10 @@ std::unique_ptr<nn::Optimizer> make_optimizer(const json& cfg, nn::Module& model
   auto params = model.named_parameters();
   if (cfg.at("optimizer") == "sgd")
     return std::make_unique<nn::SGD>(params, cfg.at("momentum").get<double>(), cfg.at("weight_decay").get<double>(), false);
+  if (cfg.at("optimizer") == "radam")
+    return std::make_unique<nn::RAdam>(params,
+                                       std::array<double, 2>{cfg.at("beta1").get<double>(), cfg.at("beta2").get<double>()},
+                                       1e-8, cfg.at("weight_decay").get<double>());
   return std::make_unique<nn::AdamW>(params,
                                      std::array<double, 2>{cfg.at("beta1").get<double>(), cfg.at("beta2").get<double>()},
                                      1e-8, cfg.at("weight_decay").get<double>());
@@ -287,6 +292,7 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
         return v;
       };
 
+  if (!task->notes().empty()) progress.message(task->notes());
   model.train(true);
   auto t0 = Clock::now();
   double window_loss = 0, window_correct = 0, window_count = 0, window_tokens = 0;
@@ -427,6 +433,20 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
       fin["gradient_buckets"] = sync.buckets();
     }
     metrics->write(fin);
+    // SMA over the test split, for `seqboat compare`: per layer the share of
+    // real tokens routed to attention and the mean attention span.
+    json layers = json::array();
+    for (size_t l = 0; l < test.routing.size(); ++l)
+      layers.push_back(
+          {{"layer", l}, {"density", test.routing[l].density}, {"mean_span", test.routing[l].mean_span}});
+    json routing = {{"task", cfg.at("task")},
+                    {"split", "test"},
+                    {"examples", test.examples},
+                    {"window", cfg.at("model.mem_size")},
+                    {"test_accuracy", test.accuracy},
+                    {"layers", layers}};
+    if (task->reports_bits_per_byte()) routing["bits_per_byte"] = s.bits_per_byte;
+    write_file_atomic((out / "routing.json").string(), routing.dump(2) + "\n");
   });
   return s;
 }

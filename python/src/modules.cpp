@@ -16,9 +16,10 @@ namespace seqboat::python {
 
 using namespace nb::literals;
 
-static const char* norm_name(nn::NormType t) { return t == nn::NormType::LayerNorm ? "layernorm" : "batchnorm"; }
+static const char* norm_name(nn::NormType t) {
+  return t == nn::NormType::LayerNorm ? "layernorm" : t == nn::NormType::ScaleNorm ? "scalenorm" : "batchnorm";
+}
 static const char* rel_pos_name(nn::RelPosType t) { return t == nn::RelPosType::Simple ? "simple" : "rotary"; }
-static const char* activation_name(AttnActivation a) { return a == AttnActivation::Softmax ? "softmax" : "relu2"; }
 static nlohmann::json optional_int(const std::optional<int64_t>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();
 }
@@ -31,7 +32,7 @@ static nlohmann::json layer_config_json(const nn::LayerConfig& c) {
           {"dropout", c.dropout},
           {"attention_dropout", c.attention_dropout},
           {"hidden_dropout", c.hidden_dropout},
-          {"attention_activation", activation_name(c.attention_activation)},
+          {"attention_activation", kernels::activation_name(c.attention_activation)},
           {"bidirectional", c.bidirectional},
           {"window_size", c.window_size},
           {"truncation", optional_int(c.truncation)},
@@ -58,7 +59,7 @@ static nlohmann::json model_config_json(const nn::ModelConfig& c) {
           {"init_temp_scale", c.init_temp_scale},
           {"norm_type", norm_name(c.norm_type)},
           {"rel_pos_bias", rel_pos_name(c.rel_pos_bias)},
-          {"attention_activation", activation_name(c.attention_activation)},
+          {"attention_activation", kernels::activation_name(c.attention_activation)},
           {"truncation", optional_int(c.truncation)},
           {"vocab_size", c.vocab_size}};
 }
@@ -130,7 +131,7 @@ static Tensor model_forward(nn::SeqBoatModel& mod, const Tensor& x, const std::o
 static Tensor lm_forward(nn::SeqBoatLM& mod, const Tensor& tokens) { return mod.forward(tokens, dropout_stream()); }
 
 static void bind_layer(nb::module_& m) {
-  nb::class_<nn::SeqBoatLayer, nn::Module> cls(m, "SeqBoatLayer", "One SeqBoat layer (SPEC section 3).");
+  nb::class_<nn::SeqBoatLayer, nn::Module> cls(m, "SeqBoatLayer", "One SeqBoat layer (docs/semantics.md section 3).");
   bind_init<nn::SeqBoatLayer, nn::LayerConfig>(cls, "SeqBoatLayer config");
   cls.def_prop_ro("config", [](const nn::SeqBoatLayer& l) { return json_to_python(layer_config_json(l.cfg)); })
       .def("forward", &layer_forward, "x"_a, "padding_mask"_a = nb::none(),
@@ -150,7 +151,7 @@ static void bind_layer(nb::module_& m) {
 }
 
 static void bind_models(nb::module_& m) {
-  nb::class_<nn::SeqBoatModel, nn::Module> model(m, "SeqBoatModel", "The SeqBoat classifier (SPEC section 4).");
+  nb::class_<nn::SeqBoatModel, nn::Module> model(m, "SeqBoatModel", "The SeqBoat classifier (docs/semantics.md section 4).");
   bind_init<nn::SeqBoatModel, nn::ModelConfig>(model, "SeqBoatModel config");
   model.def_prop_ro("config", [](const nn::SeqBoatModel& mod) { return json_to_python(model_config_json(mod.cfg)); })
       .def_ro("layers", &nn::SeqBoatModel::seq_layers)

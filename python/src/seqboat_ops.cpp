@@ -18,17 +18,19 @@ namespace seqboat::python {
 using namespace nb::literals;
 
 static ConvAlgo parse_algo(const std::string& s) {
-  if (s == "auto") return ConvAlgo::Auto;
-  if (s == "direct") return ConvAlgo::Direct;
-  if (s == "toeplitz") return ConvAlgo::Toeplitz;
-  if (s == "fft") return ConvAlgo::FFT;
-  throw std::invalid_argument(fmt::format("ssm_conv: algo '{}' is not one of: auto, direct, toeplitz, fft", s));
+  ConvAlgo algo;
+  if (!kernels::parse_conv_algo(s, algo))
+    throw std::invalid_argument(
+        fmt::format("ssm_conv: algo '{}' is not one of: {}", s, fmt::join(kernels::kConvAlgoNames, ", ")));
+  return algo;
 }
 
 static AttnActivation parse_attn_activation(const std::string& s) {
-  if (s == "softmax") return AttnActivation::Softmax;
-  if (s == "relu2") return AttnActivation::Relu2;
-  throw std::invalid_argument(fmt::format("local_attention: activation '{}' is not one of: softmax, relu2", s));
+  AttnActivation a;
+  if (!kernels::parse_activation(s, a))
+    throw std::invalid_argument(fmt::format("local_attention: activation '{}' is not one of: {}", s,
+                                            fmt::join(kernels::kAttnActivationNames, ", ")));
+  return a;
 }
 
 static void bind_ssm_and_attention(nb::module_& m) {

@@ -1,4 +1,4 @@
-# The SeqBoat ops from Python against NumPy written from SPEC.md, and their
+# The SeqBoat ops from Python against NumPy written from docs/semantics.md, and their
 # gradients by gradcheck.
 import numpy as np
 import pytest

@@ -1,5 +1,5 @@
 # The SMA trace a layer's forward returns: shapes, dtypes and the relations
-# SPEC.md section 3 (steps 4 and 5) fixes between its arrays.
+# docs/semantics.md section 3 (steps 4 and 5) fixes between its arrays.
 import numpy as np
 import pytest
 import seqboat as sb

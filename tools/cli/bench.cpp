@@ -295,7 +295,7 @@ void conv_case(Device device, int reps, std::vector<Row>& rows) {
       for (ConvAlgo algo : {ConvAlgo::Direct, ConvAlgo::Toeplitz, ConvAlgo::FFT}) {
         if (algo == ConvAlgo::Toeplitz && s.L > 1024) continue;
         Row row;
-        const char* name = algo == ConvAlgo::Direct ? "direct" : algo == ConvAlgo::Toeplitz ? "toeplitz" : "fft";
+        const char* name = kernels::conv_algo_name(algo);
         row.name = fmt::format("conv_{}_{}", bidir ? "bidir" : "causal", name);
         row.L = s.L;
         row.B = B;

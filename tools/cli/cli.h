@@ -56,5 +56,7 @@ int cmd_eval(const std::vector<std::string>& args);
 int cmd_generate(const std::vector<std::string>& args);
 int cmd_inspect(const std::vector<std::string>& args);
 int cmd_data(const std::vector<std::string>& args);
+int cmd_compare(const std::vector<std::string>& args);
+int cmd_bench_preset(const std::vector<std::string>& args);
 
 }  // namespace seqboat::cli

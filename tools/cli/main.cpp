@@ -19,20 +19,23 @@ static void print_usage() {
   fmt::print(
       "usage: seqboat <command> [options]\n\n"
       "commands:\n"
-      "  train --task listops|lm|recall [--config F] [--set k=v ...] [--out DIR] [--device D] [--resume]\n"
-      "                                     train a model (`seqboat train --help` lists every config key)\n"
+      "  train --task T | --preset NAME [--config F] [--set k=v ...] [--out DIR] [--device D] [--resume]\n"
+      "                                     train a model (`seqboat train --help` lists every config key and preset)\n"
       "  eval --checkpoint F --task T [--data-dir DIR] [--split test] [--device D] [--json]\n"
       "                                     loss and accuracy of a checkpoint\n"
       "  inspect --checkpoint F --task T [--data-dir DIR] [--n 8] [--device D] --out DIR\n"
       "                                     SMA pictures: which tokens each layer activated, report.html\n"
       "  generate --checkpoint F --prompt TEXT [--tokens N --temperature T --top-k K --seed S --device D --no-cache]\n"
       "                                     sample bytes from an lm checkpoint\n"
+      "  compare RUN_DIR... [--out DIR]     SMA across tasks: per layer, tokens routed to attention and their span\n"
       "  data listops --out DIR [--n-train N --n-val N --n-test N --seed S --max-depth D --max-args A]\n"
       "                                     write ListOps TSV files (LRA format)\n"
       "  parity [--dtype float64|float32] [--device cpu|cuda] [--tol T] FILE...\n"
       "                                     check the modules against golden safetensors files\n"
       "  bench [--device D] [--case NAME] [--L N] [--threads T] [--reps R] [--json FILE]\n"
       "                                     benchmarks: the layer, GEMM bound, a ListOps step, ssm_conv\n"
+      "  bench-preset NAME... [--micro-batch N] [--threads T] [--device D]\n"
+      "                                     one training step of a preset at its real sizes, and the full run's time\n"
       "  kernels                            which kernels each backend has, per dtype\n"
       "  version                            build information\n");
 }
@@ -137,6 +140,8 @@ int main(int argc, char** argv) {
       {"generate", cmd_generate},
       {"inspect", cmd_inspect},
       {"data", cmd_data},
+      {"compare", cmd_compare},
+      {"bench-preset", cmd_bench_preset},
       {"kernels",
        [](const std::vector<std::string>&) {
          fmt::print("{}", seqboat::kernel_table_text());

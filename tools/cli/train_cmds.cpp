@@ -15,6 +15,7 @@
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
 #include "train/config.h"
+#include "train/presets.h"
 #include "train/run_loader.h"
 #include "train/tasks.h"
 #include "train/trainer.h"
@@ -25,30 +26,49 @@ using nlohmann::json;
 namespace fs = std::filesystem;
 
 int cmd_train(const std::vector<std::string>& argv) {
-  Args a(argv, {"task", "config", "set", "out", "stop-after", "device", "check-replicas"},
+  Args a(argv, {"task", "preset", "config", "set", "out", "stop-after", "device", "check-replicas"},
          {"resume", "overwrite", "help", "no-progress", "profile"});
+  std::vector<std::string> sets = a.all("set");
+  if (a.has("device")) sets.push_back("device=" + a.get("device"));  // --device X is --set device=X
+  if (a.has("help") && a.has("preset")) {
+    // The preset's resolved configuration, with any --config and --set applied.
+    const std::string name = a.get("preset");
+    fmt::print("{}", train::preset_help(name, train::resolve_preset_config(name, a.get("config"), sets)));
+    return 0;
+  }
   if (a.has("help")) {
     fmt::print(
-        "usage: seqboat train --task listops|lm|recall [--config FILE.json] [--set key=value ...] [--out DIR]\n"
+        "usage: seqboat train --task TASK | --preset NAME  [--config FILE.json] [--set key=value ...] [--out DIR]\n"
         "                     [--device cpu|cuda] [--resume | --overwrite] [--stop-after STEP] [--no-progress]\n"
         "                     [--profile] [--check-replicas K]\n"
+        "  tasks: listops, lm, recall, text, retrieval, image, pathfinder, speech, enwik8\n"
+        "  presets (the official SeqBoat configurations; --preset NAME --help prints one resolved): {}\n"
         "  an --out directory that holds a run is refused unless --resume (continue it) or --overwrite (replace it)\n"
         "  --profile: at the end, the time spent in each kernel (training and evaluation; also SEQBOAT_PROFILE=1)\n"
         "  data-parallel: mpirun -np N seqboat train ... (README); --check-replicas K compares a hash of the\n"
         "  parameters and optimizer state across ranks every K steps and stops on a difference\n\n{}",
-        train::config_help());
+        train::preset_names(), train::config_help());
     return 0;
   }
-  if (!a.has("task")) return usage_error("train: --task is required (listops, lm or recall)");
+  if (!a.has("task") && !a.has("preset")) return usage_error("train: --task or --preset is required (see --help)");
+  json cfg;
   std::string task = a.get("task");
-  std::vector<std::string> sets = a.all("set");
-  if (a.has("device")) sets.push_back("device=" + a.get("device"));  // --device X is --set device=X
-  json cfg = train::resolve_config(task, a.get("config"), sets);
+  if (a.has("preset")) {
+    const train::Preset* p = train::find_preset(a.get("preset"));
+    if (!p)
+      return usage_error(fmt::format("train: unknown preset '{}'; valid presets: {}", a.get("preset"), train::preset_names()));
+    if (a.has("task") && task != p->task)
+      return usage_error(fmt::format("train: preset {} trains task {}, not --task {}", p->name, p->task, task));
+    task = p->task;
+    cfg = train::resolve_preset_config(p->name, a.get("config"), sets);
+  } else {
+    cfg = train::resolve_config(task, a.get("config"), sets);
+  }
   const Device device = parse_device(cfg["device"].get<std::string>());
   if (!device_available(device)) return device_error("train", device);
   if (a.has("resume") && a.has("overwrite")) return usage_error("train: --resume and --overwrite exclude each other");
   train::TrainOptions opt;
-  opt.out_dir = a.get("out", fmt::format("runs/{}", task));
+  opt.out_dir = a.get("out", fmt::format("runs/{}", a.has("preset") ? a.get("preset") : task));
   opt.resume = a.has("resume");
   opt.overwrite = a.has("overwrite");
   opt.progress_bar = !a.has("no-progress");
@@ -57,7 +77,7 @@ int cmd_train(const std::vector<std::string>& argv) {
   if (a.has("profile")) set_kernel_profiling(true);
   train::TrainSummary s = train::run_training(cfg, opt);
   if (!s.primary) return 0;  // a data-parallel rank other than 0: rank 0 reports
-  if (task == "lm")
+  if (task == "lm" || task == "enwik8")
     fmt::print("test loss {:.4f} ({:.4f} bits per byte) after {} steps, {:.1f} s of training\n", s.test_loss,
                s.bits_per_byte, s.steps, s.train_seconds);
   else

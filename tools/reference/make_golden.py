@@ -3,7 +3,7 @@
 
     python3 tools/reference/make_golden.py --out tests/golden/extra [--only NAME...]
 
-The files have exactly the format of shared/golden/*.safetensors (SPEC section 5):
+The files have exactly the format of tests/golden/*.safetensors (docs/semantics.md section 5):
 metadata format / module / config / mode / dtype / layout / loss / seed / case,
 plus `source` = "seqboat_ref" to say they were NOT made by the official code;
 tensors param.*, input.x, input.padding_mask (U8, when there is padding),
@@ -11,7 +11,7 @@ output.y, output_grad.y, grad.input.x, grad.param.*, buffer_after.* (batchnorm
 buffers, num_batches_tracked as an int64 0-d tensor), route.{i}.prob / .active.
 
 They cover configurations that the official files do not (see CASES).  They
-only encode this reference's reading of SPEC.md: where the official files do
+only encode this reference's reading of docs/semantics.md: where the official files do
 not pin a behaviour down, neither do these (see README.md).
 
 Unlike the official files (which use the training init: tiny attention

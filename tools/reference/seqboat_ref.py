@@ -1,10 +1,10 @@
-"""Independent PyTorch reference of SeqBoat (see shared/SPEC.md).
+"""Independent PyTorch reference of SeqBoat (see docs/semantics.md).
 
 This is a DEVELOPMENT TOOL ONLY: it exists to check the C++ port against the
 golden files, to produce more golden files and to dump intermediates.  Nothing
 in the C++ library or its tests depends on it.
 
-It is written from SPEC.md (and from what the golden files in shared/golden/
+It is written from docs/semantics.md (and from what the golden files in tests/golden/
 require, see README.md in this folder for where the two differ); it is not a
 copy of the official SeqBoat / MEGA code.  Clarity beats speed here: the
 convolution is a direct (Toeplitz) sum and the local attention is an L x L
@@ -58,7 +58,7 @@ class MultiHeadEMA(nn.Module):
         self.reset_parameters()
 
     def reset_parameters(self):
-        # SPEC section 4 (training init; not needed for parity)
+        # docs/semantics.md section 4 (training init; not needed for parity)
         with torch.no_grad():
             nn.init.normal_(self.delta, 0.0, 0.2)
             nn.init.normal_(self.alpha, 0.0, 0.2)
@@ -156,7 +156,7 @@ class RotaryEmbedding(nn.Module):
     (v[2m], v[2m+1]) at position t is rotated by the angle t * freq[m]:
         out[2m]   = v[2m] cos(t f_m) - v[2m+1] sin(t f_m)
         out[2m+1] = v[2m+1] cos(t f_m) + v[2m] sin(t f_m)
-    (Interleaved pairs, as SPEC section 2 says; the golden file
+    (Interleaved pairs, as docs/semantics.md section 2 says; the golden file
     layer_causal_softmax_rotary rejects the half-split pairing (v[m], v[m+Z/2]),
     though only at the 1e-9 level, see README.md.)
     """
@@ -273,7 +273,7 @@ class SeqBoatLayer(nn.Module):
         if self.attention_activation == "softmax":
             # attn_ij = softmax_j over allowed keys of (qv_i . kv_j / sqrt(Z) + bias_ij)
             logits = qk / math.sqrt(Z) + bias
-            # SPEC: a batch row with no active token at all is left unmasked.
+            # docs/semantics.md section 3 step 7: a batch row with no active token at all is left unmasked.
             row_has_any = key_valid.any(dim=1).view(B, 1, 1)
             allowed_sm = allowed | (~row_has_any & win.unsqueeze(0))
             logits = logits.masked_fill(~allowed_sm, float("-inf"))

@@ -1,11 +1,10 @@
-// tests/op_table_nn.cpp: op-table cases for the indexing ops (ops/index.h)
-// and the neural-network ops (ops/nn_ops.h): several shapes, broadcasting,
-// non-contiguous inputs (a transpose inside the case), repeated indices.
-// Index and mask inputs are non-grad tensors made in make_inputs. Ops with
-// state are made pure per evaluation: dropout draws from a Generator seeded
-// inside the case, batch_norm training gets fresh running stats every call.
+// tests/op_table_nn_ops.cpp: op-table cases of the nn_ops family
+// (ops/nn_ops.h): softmax and log_softmax, cross_entropy with ignored rows,
+// layer_norm and batch_norm (training and eval), embedding and dropout. Ops
+// with state are made pure per evaluation: dropout draws from a Generator
+// seeded inside the case, batch_norm training gets fresh running stats
+// every call.
 #include "op_table.h"
-#include "ops/index.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
 
@@ -14,27 +13,6 @@ namespace seqboat::testing {
 using V = std::vector<Tensor>;
 
 namespace {
-
-// Int64 index of `shape` whose entries along dim d are distinct values in
-// [0, n) within every slice (what scatter requires); shape[d] <= n.
-Tensor rand_unique_index(const Shape& shape, int64_t d, int64_t n, Generator& g) {
-  Tensor t = empty(shape, DType::Int64);
-  int64_t outer = 1, inner = 1;
-  for (int64_t i = 0; i < static_cast<int64_t>(shape.size()); ++i) {
-    if (i < d) outer *= shape[i];
-    if (i > d) inner *= shape[i];
-  }
-  std::vector<int64_t> pool(static_cast<size_t>(n));
-  for (int64_t o = 0; o < outer; ++o)
-    for (int64_t in = 0; in < inner; ++in) {
-      for (int64_t k = 0; k < n; ++k) pool[k] = k;
-      for (int64_t k = 0; k < shape[d]; ++k) {  // partial Fisher-Yates
-        std::swap(pool[k], pool[k + static_cast<int64_t>(g.next_below(static_cast<uint64_t>(n - k)))]);
-        t.data<int64_t>()[(o * shape[d] + k) * inner + in] = pool[k];
-      }
-    }
-  return t;
-}
 
 // Class targets in [0, classes) with the rows in `ignored` set to ignore_index.
 Tensor targets_with_ignored(int64_t n, int64_t classes, const std::vector<int64_t>& ignored, int64_t ignore_index,
@@ -47,128 +25,6 @@ Tensor targets_with_ignored(int64_t n, int64_t classes, const std::vector<int64_
 Tensor positive(const Shape& s, Generator& g) { return rand_uniform(s, 0.5, 2.0, DType::Float64, &g); }
 
 }  // namespace
-
-SEQBOAT_OP_CASES(index_cases) {
-  table.add(
-      "gather/dim0",
-      [](Generator& g) {
-        return V{randn({4, 3}, g), randint({2, 3}, 4, g)};
-      },
-      [](const V& x) { return gather(x[0], 0, x[1]); });
-  table.add(
-      "gather/dim1_repeated",
-      [](Generator& g) {
-        return V{randn({3, 5}, g), randint({3, 7}, 5, g)};
-      },
-      [](const V& x) { return gather(x[0], 1, x[1]); });
-  table.add(
-      "gather/3d_middle_smaller_index",
-      [](Generator& g) {
-        return V{randn({2, 4, 3}, g), randint({2, 5, 2}, 4, g)};
-      },
-      [](const V& x) { return gather(x[0], -2, x[1]); });
-  table.add(
-      "gather/non_contiguous",
-      [](Generator& g) {
-        return V{randn({5, 3}, g), randint({3, 4}, 5, g)};
-      },
-      [](const V& x) { return gather(transpose(x[0], 0, 1), 1, x[1]); });
-
-  table.add(
-      "scatter/dim1",
-      [](Generator& g) {
-        return V{randn({3, 5}, g), rand_unique_index({3, 3}, 1, 5, g), randn({3, 3}, g)};
-      },
-      [](const V& x) { return scatter(x[0], 1, x[1], x[2]); });
-  table.add(
-      "scatter/dim0_src_larger",
-      [](Generator& g) {
-        return V{randn({4, 3}, g), rand_unique_index({2, 3}, 0, 4, g), randn({3, 4}, g)};
-      },
-      [](const V& x) { return scatter(x[0], 0, x[1], x[2]); });
-  table.add(
-      "scatter/3d_non_contiguous",
-      [](Generator& g) {
-        return V{randn({4, 3, 2}, g), rand_unique_index({2, 2, 4}, 1, 3, g), randn({2, 4, 2}, g)};
-      },
-      [](const V& x) { return scatter(transpose(x[0], 0, 2), 1, x[1], transpose(x[2], 1, 2)); });
-
-  table.add(
-      "scatter_add/dim1_repeated",
-      [](Generator& g) {
-        return V{randn({3, 4}, g), randint({3, 6}, 4, g), randn({3, 6}, g)};
-      },
-      [](const V& x) { return scatter_add(x[0], 1, x[1], x[2]); });
-  table.add(
-      "scatter_add/dim0_src_larger",
-      [](Generator& g) {
-        return V{randn({3, 2}, g), randint({4, 2}, 3, g), randn({5, 3}, g)};
-      },
-      [](const V& x) { return scatter_add(x[0], 0, x[1], x[2]); });
-  table.add(
-      "scatter_add/non_contiguous",
-      [](Generator& g) {
-        return V{randn({4, 2}, g), randint({2, 5}, 4, g), randn({5, 2}, g)};
-      },
-      [](const V& x) { return scatter_add(transpose(x[0], 0, 1), 1, x[1], transpose(x[2], 0, 1)); });
-
-  table.add(
-      "index_select/dim0_repeated",
-      [](Generator& g) {
-        return V{randn({4, 3}, g), randint({6}, 4, g)};
-      },
-      [](const V& x) { return index_select(x[0], 0, x[1]); });
-  table.add(
-      "index_select/3d_middle",
-      [](Generator& g) {
-        return V{randn({2, 5, 3}, g), randint({4}, 5, g)};
-      },
-      [](const V& x) { return index_select(x[0], 1, x[1]); });
-  table.add(
-      "index_select/last_non_contiguous",
-      [](Generator& g) {
-        return V{randn({4, 3}, g), randint({5}, 4, g)};
-      },
-      [](const V& x) { return index_select(transpose(x[0], 0, 1), -1, x[1]); });
-
-  table.add(
-      "where/same",
-      [](Generator& g) {
-        return V{randmask({2, 3}, 0.5, g), randn({2, 3}, g), randn({2, 3}, g)};
-      },
-      [](const V& x) { return where(x[0], x[1], x[2]); });
-  table.add(
-      "where/broadcast_all",
-      [](Generator& g) {
-        return V{randmask({3, 1}, 0.5, g), randn({1, 4}, g), randn({2, 1, 1}, g)};
-      },
-      [](const V& x) { return where(x[0], x[1], x[2]); });
-  table.add(
-      "where/scalar_b_non_contiguous",
-      [](Generator& g) {
-        return V{randmask({3, 4}, 0.5, g), randn({4, 3}, g), randn({}, g)};
-      },
-      [](const V& x) { return where(x[0], transpose(x[1], 0, 1), x[2]); });
-
-  table.add(
-      "masked_fill/same",
-      [](Generator& g) {
-        return V{randn({3, 4}, g), randmask({3, 4}, 0.4, g)};
-      },
-      [](const V& x) { return masked_fill(x[0], x[1], -2.5); });
-  table.add(
-      "masked_fill/broadcast_mask",
-      [](Generator& g) {
-        return V{randn({2, 3, 4}, g), randmask({3, 1}, 0.5, g)};
-      },
-      [](const V& x) { return masked_fill(x[0], x[1], 0.0); });
-  table.add(
-      "masked_fill/non_contiguous",
-      [](Generator& g) {
-        return V{randn({4, 3}, g), randmask({4}, 0.5, g)};
-      },
-      [](const V& x) { return masked_fill(transpose(x[0], 0, 1), x[1], 1e4); });
-}
 
 SEQBOAT_OP_CASES(softmax_cases) {
   struct Family {

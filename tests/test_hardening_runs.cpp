@@ -1,4 +1,4 @@
-// tests/test_hardening_runs.cpp: regression tests for issue 11's classes 4
+// tests/test_hardening_runs.cpp: regression tests for the file readers' classes 4
 // (checkpoint metadata and config validated when loaded), 6 (the lm
 // evaluation read past its buffer), 8 (data and state: nothing the user had is
 // destroyed, generated data follows its settings, no padding with example 0,

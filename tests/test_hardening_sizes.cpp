@@ -1,5 +1,5 @@
 // tests/test_hardening_sizes.cpp: regression tests for hostile inputs that
-// crashed seqboat (issue 11): sizes that overflow 64-bit arithmetic (class 1),
+// crashed seqboat in the file readers: sizes that overflow 64-bit arithmetic (class 1),
 // deeply nested JSON (class 2), a training expression nested 40k deep (class
 // 3) and integers that wrapped when narrowed (class 5). Each used to be a
 // segfault, an abort or a silently wrong run; each must now be an exception

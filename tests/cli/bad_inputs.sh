@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
-# tests/cli/bad_inputs.sh SEQBOAT WORKDIR: the command line on hostile inputs
-# (issue 11). Every case must end with exit code 1 or 2 and a message naming
+# tests/cli/bad_inputs.sh SEQBOAT WORKDIR: the command line on hostile inputs.
+# Every case must end with exit code 1 or 2 and a message naming
 # the problem: no signal, no hang (each command has a time limit), no NUL
 # bytes on stdout, and the files of an existing run untouched. CTest runs it
 # as cli_bad_inputs; it prints "bad inputs: ok" when every case passed.

@@ -7,6 +7,8 @@
 
 #include <stdexcept>
 
+#include "tensor/tensor.h"
+
 #ifdef SEQBOAT_WITH_PNG
 #include <png.h>
 #endif
@@ -42,7 +44,7 @@ GrayImage decode_png_gray(std::string_view bytes, const std::string& name) {
 
 std::string encode_png_gray(const GrayImage& img) {
   if (img.width <= 0 || img.height <= 0 || img.pixels.size() != static_cast<size_t>(img.width) * img.height)
-    throw std::invalid_argument("encode_png_gray: pixels do not match width x height");
+    fail("encode_png_gray: pixels do not match width x height");
   png_image image{};
   image.version = PNG_IMAGE_VERSION;
   image.width = static_cast<png_uint_32>(img.width);

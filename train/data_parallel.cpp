@@ -9,6 +9,7 @@
 #include "autograd/autograd.h"
 #include "ops/backend.h"
 #include "ops/shape.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::train {
 
@@ -30,7 +31,7 @@ Tensor rows_of(const Tensor& t, Share s) {
 Share batch_share(int64_t batch, int rank, int ranks) {
   if (ranks < 1 || rank < 0 || rank >= ranks) throw std::logic_error("batch_share: rank out of range");
   if (batch < ranks)
-    throw std::invalid_argument(fmt::format(
+    fail(fmt::format(
         "config key 'batch_size': {} is smaller than the number of ranks ({}); every rank needs at least one row of "
         "the global batch (raise batch_size or start fewer ranks)",
         batch, ranks));
@@ -62,7 +63,7 @@ void check_data_parallel_config(const json& cfg, int ranks) {
   if (ranks <= 1) return;
   batch_share(cfg.at("batch_size").get<int64_t>(), 0, ranks);  // throws when too small
   if (cfg.at("model.norm_type") == "batchnorm")
-    throw std::invalid_argument(fmt::format(
+    fail(fmt::format(
         "config key 'model.norm_type': batchnorm normalises with statistics over the batch, and each of the {} ranks "
         "would use those of its own share (a different model than one process trains); use layernorm for "
         "data-parallel training",

@@ -15,7 +15,8 @@
 #                 logged step to the next in this run (7e-4 relative)
 #   resume        a run stopped at step 15 on 2 ranks resumed on 1, and one
 #                 stopped on 1 resumed on 3, equal the run that never stopped
-#   rank_killed   kill -9 of one rank mid-run: the job ends within 30 s, the
+#   rank_killed   kill -9 of one rank mid-run: the job ends within 10 s (1.1 s
+#                 measured on a busy 2-core machine; 10 s leaves room for slower), the
 #                 survivor says why, the last checkpoint evaluates
 #   nonfinite     a NaN loss on one rank stops both ranks with the same error
 #                 and exit code 1; the checkpoint before it stays
@@ -132,7 +133,7 @@ case $check in
     echo "rank 1 killed: mpirun exited with $rc after $took s"
     cat run.log
     [ $rc -ne 0 ] || fail "mpirun exited 0 after a rank was killed"
-    python3 -c "import sys; sys.exit(0 if $took < 30 else 1)" || fail "the job took $took s to end"
+    python3 -c "import sys; sys.exit(0 if $took < 10 else 1)" || fail "the job took $took s to end"
     grep -q "rank 0 of 2): ended by SIGTERM from the MPI launcher.*last checkpoint written is" run.log ||
       fail "rank 0 did not say why it ended"
     "$bin" eval --checkpoint run/checkpoint.safetensors --task listops --data-dir data --split val ||

@@ -17,12 +17,6 @@ using nlohmann::json;
 
 namespace {
 
-// Rows whose argmax equals the label (labels < 0 never match: argmax >= 0).
-int64_t count_correct(const Tensor& logits, const Tensor& labels) {
-  Tensor hits = eq(argmax(logits.detach(), -1), labels.to(logits.device()));
-  return static_cast<int64_t>(sum(cast(hits, DType::Float64)).item());
-}
-
 class ClassificationTask : public Task {
  public:
   ClassificationTask(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device, Splits splits)

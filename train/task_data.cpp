@@ -7,9 +7,17 @@
 #include <algorithm>
 
 #include "autograd/autograd.h"
+#include "ops/elementwise.h"
+#include "ops/reduce.h"
+#include "ops/shape.h"
 #include "tensor/random.h"
 
 namespace seqboat::train {
+
+int64_t count_correct(const Tensor& logits, const Tensor& labels) {
+  Tensor hits = eq(argmax(logits.detach(), -1), labels.to(logits.device()));
+  return static_cast<int64_t>(sum(cast(hits, DType::Float64)).item());
+}
 
 std::vector<size_t> seeded_permutation(size_t n, uint64_t seed) {
   std::vector<size_t> p(n);
@@ -38,29 +46,21 @@ Batch make_batch(InputKind kind, std::vector<Sample>& samples) {
   std::vector<uint8_t> padding(static_cast<size_t>(R * L), 1);
   std::vector<int64_t> labels(static_cast<size_t>(B));
   for (int64_t i = 0; i < B; ++i) labels[i] = samples[i].label;
-  if (kind == InputKind::Values) {
-    std::vector<double> values(static_cast<size_t>(R * L), 0.0);
+  // Row r's elements at [r, 0, len), the rest 0 and marked as padding.
+  auto pad_rows = [&](const auto& rows_of, auto zero) {
+    std::vector<decltype(zero)> out(static_cast<size_t>(R * L), zero);
     for (int64_t r = 0; r < R; ++r) {
-      const auto& v = *value_rows[r];
+      const auto& v = *rows_of[r];
       for (size_t t = 0; t < v.size(); ++t) {
-        values[r * L + static_cast<int64_t>(t)] = v[t];
+        out[r * L + static_cast<int64_t>(t)] = v[t];
         padding[r * L + static_cast<int64_t>(t)] = 0;
       }
       b.real_tokens += static_cast<int64_t>(v.size());
     }
-    b.values = from_vector(values, {R, L, 1}, DType::Float32);
-  } else {
-    std::vector<int64_t> tokens(static_cast<size_t>(R * L), 0);
-    for (int64_t r = 0; r < R; ++r) {
-      const auto& v = *rows[r];
-      for (size_t t = 0; t < v.size(); ++t) {
-        tokens[r * L + static_cast<int64_t>(t)] = v[t];
-        padding[r * L + static_cast<int64_t>(t)] = 0;
-      }
-      b.real_tokens += static_cast<int64_t>(v.size());
-    }
-    b.tokens = from_vector_i64(tokens, {R, L});
-  }
+    return out;
+  };
+  if (kind == InputKind::Values) b.values = from_vector(pad_rows(value_rows, 0.0), {R, L, 1}, DType::Float32);
+  else b.tokens = from_vector_i64(pad_rows(rows, int64_t{0}), {R, L});
   b.padding = from_vector_u8(padding, {R, L});
   b.labels = from_vector_i64(labels, {B});
   return b;

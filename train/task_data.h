@@ -91,4 +91,8 @@ std::unique_ptr<Task> make_lm_task(const nlohmann::json& cfg, DType dt, Generato
 // over the batches `next` yields, in eval mode, without a graph.
 EvalResult run_eval(Task& task, const std::string& split, const std::function<bool(Batch&)>& next);
 
+// Rows of logits (N, C) whose argmax equals the label (labels < 0 never
+// match: argmax >= 0).
+int64_t count_correct(const Tensor& logits, const Tensor& labels);
+
 }  // namespace seqboat::train

@@ -22,11 +22,6 @@ using nlohmann::json;
 
 namespace {
 
-int64_t count_correct(const Tensor& logits, const Tensor& labels) {
-  Tensor hits = eq(argmax(logits.detach(), -1), labels.to(logits.device()));
-  return static_cast<int64_t>(sum(cast(hits, DType::Float64)).item());
-}
-
 // Loss of a (B, L) batch of next-byte predictions.
 Tensor lm_loss(nn::SeqBoatLM& model, const Batch& b, Device device, DropoutRng& rng, int64_t* correct, int64_t* counted) {
   Tensor logits = model.forward(b.tokens.to(device), rng);  // (B, L, V)
@@ -37,10 +32,42 @@ Tensor lm_loss(nn::SeqBoatLM& model, const Batch& b, Device device, DropoutRng& 
   return cross_entropy(flat, y);
 }
 
-class LMTask : public Task {
+// What the two byte-level language-model tasks share: the model over the 256
+// byte values, its loss, the splitmix64 window sampler's state, bits per byte.
+class ByteLMTask : public Task {
+ public:
+  nn::Module& model() override { return *model_; }
+  std::vector<nn::SeqBoatLayer*> layers() override {
+    std::vector<nn::SeqBoatLayer*> out;
+    for (auto& l : model_->seq_layers) out.push_back(l.get());
+    return out;
+  }
+  bool reports_bits_per_byte() const override { return true; }
+  std::array<uint64_t, 4> sampler_state() const override { return {rng_, 0, 0, 0}; }
+  void set_sampler_state(const std::array<uint64_t, 4>& s) override { rng_ = s[0]; }
+  Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
+    return lm_loss(*model_, b, device_, rng, correct, counted);
+  }
+
+ protected:
+  explicit ByteLMTask(const json& cfg)
+      : batch_(cfg.at("batch_size")), seq_len_(cfg.at("lm.seq_len")), eval_windows_(cfg.at("lm.eval_windows")) {}
+  // Each task's constructor calls this last, once its data checked out.
+  void build_model(const json& cfg, DType dt, Generator& gen, Device device) {
+    rng_ = static_cast<uint64_t>(cfg.at("seed").get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
+    model_ = std::make_shared<nn::SeqBoatLM>(model_config(cfg, data::kByteVocab, data::kByteVocab), dt, gen);
+    model_->to(device_ = device);
+  }
+
+  int64_t batch_, seq_len_, eval_windows_;
+  uint64_t rng_ = 0;
+  std::shared_ptr<nn::SeqBoatLM> model_;
+};
+
+class LMTask : public ByteLMTask {
  public:
   LMTask(const json& cfg, DType dt, Generator& gen, Device device, Splits splits)
-      : batch_(cfg.at("batch_size")), seq_len_(cfg.at("lm.seq_len")), eval_windows_(cfg.at("lm.eval_windows")) {
+      : ByteLMTask(cfg) {
     if (splits.train || splits.val || splits.test) {  // generate needs no corpus
       std::vector<std::string> paths = cfg.at("data.paths").get<std::vector<std::string>>();
       data::ByteCorpus corpus =
@@ -59,28 +86,12 @@ class LMTask : public Task {
       train_.emplace(std::move(train));
       val_.emplace(std::move(val));
     }
-    rng_ = static_cast<uint64_t>(cfg.at("seed").get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
-    model_ = std::make_shared<nn::SeqBoatLM>(model_config(cfg, data::kByteVocab, data::kByteVocab), dt, gen);
-    model_->to(device_ = device);
+    build_model(cfg, dt, gen, device);
   }
-
-  nn::Module& model() override { return *model_; }
-  std::vector<nn::SeqBoatLayer*> layers() override {
-    std::vector<nn::SeqBoatLayer*> out;
-    for (auto& l : model_->seq_layers) out.push_back(l.get());
-    return out;
-  }
-  bool reports_bits_per_byte() const override { return true; }
-  std::array<uint64_t, 4> sampler_state() const override { return {rng_, 0, 0, 0}; }
-  void set_sampler_state(const std::array<uint64_t, 4>& s) override { rng_ = s[0]; }
 
   Batch train_batch(int64_t) override {
     if (!train_) throw std::logic_error("train_batch: this lm task was built without its corpus");
     return sample(*train_, rng_);
-  }
-
-  Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
-    return lm_loss(*model_, b, device_, rng, correct, counted);
   }
 
   EvalResult evaluate(const std::string& split, int64_t) override {
@@ -118,10 +129,7 @@ class LMTask : public Task {
     return b;
   }
 
-  int64_t batch_, seq_len_, eval_windows_;
   std::optional<data::ByteCorpus> train_, val_;  // the corpus has no empty state
-  uint64_t rng_ = 0;
-  std::shared_ptr<nn::SeqBoatLM> model_;
 };
 
 
@@ -131,10 +139,10 @@ class LMTask : public Task {
 // evenly spaced windows of the split, or with lm.eval_windows = 0 the whole
 // split in consecutive windows (the last one shorter), every byte after the
 // first predicted once.
-class Enwik8Task : public Task {
+class Enwik8Task : public ByteLMTask {
  public:
   Enwik8Task(const json& cfg, DType dt, Generator& gen, Device device, Splits splits)
-      : batch_(cfg.at("batch_size")), seq_len_(cfg.at("lm.seq_len")), eval_windows_(cfg.at("lm.eval_windows")) {
+      : ByteLMTask(cfg) {
     if (splits.train || splits.val || splits.test) {
       const std::string dir = cfg.at("data.dir");
       if (dir.empty()) throw std::runtime_error("task enwik8: set data.dir to the folder holding the file enwik8");
@@ -146,22 +154,10 @@ class Enwik8Task : public Task {
       notes_ = fmt::format("enwik8: {} bytes; train {}, validation {}, test {} bytes", splits_.file->size(),
                            splits_.train.size, splits_.val.size, splits_.test.size);
     }
-    rng_ = static_cast<uint64_t>(cfg.at("seed").get<int64_t>()) * 0x9E3779B97F4A7C15ULL + 1;
-    model_ = std::make_shared<nn::SeqBoatLM>(model_config(cfg, data::kByteVocab, data::kByteVocab), dt, gen);
-    model_->to(device_ = device);
+    build_model(cfg, dt, gen, device);
   }
 
-  nn::Module& model() override { return *model_; }
   std::string notes() const override { return notes_; }
-  std::vector<nn::SeqBoatLayer*> layers() override {
-    std::vector<nn::SeqBoatLayer*> out;
-    for (auto& l : model_->seq_layers) out.push_back(l.get());
-    return out;
-  }
-  bool reports_bits_per_byte() const override { return true; }
-  std::array<uint64_t, 4> sampler_state() const override { return {rng_, 0, 0, 0}; }
-  void set_sampler_state(const std::array<uint64_t, 4>& s) override { rng_ = s[0]; }
-
   Batch train_batch(int64_t) override {
     if (!splits_.file) throw std::logic_error("train_batch: enwik8 was opened without its file");
     const uint64_t L = static_cast<uint64_t>(seq_len_), n_starts = splits_.train.size - L;
@@ -178,10 +174,6 @@ class Enwik8Task : public Task {
     out.labels = from_vector_i64(labels, {batch_, seq_len_});
     out.real_tokens = batch_ * seq_len_;
     return out;
-  }
-
-  Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
-    return lm_loss(*model_, b, device_, rng, correct, counted);
   }
 
   EvalResult evaluate(const std::string& split, int64_t max_batches) override {
@@ -222,11 +214,8 @@ class Enwik8Task : public Task {
   }
 
  private:
-  int64_t batch_, seq_len_, eval_windows_;
   data::Enwik8Splits splits_;
   std::string notes_;
-  uint64_t rng_ = 0;
-  std::shared_ptr<nn::SeqBoatLM> model_;
 };
 
 }  // namespace

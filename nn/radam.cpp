@@ -15,10 +15,7 @@ namespace seqboat::nn {
 
 RAdam::RAdam(const NamedParams& params, std::array<double, 2> betas, double eps, double weight_decay)
     : Optimizer(params), beta1_(betas[0]), beta2_(betas[1]), eps_(eps), weight_decay_(weight_decay) {
-  if (!(beta1_ >= 0 && beta1_ < 1) || !(beta2_ >= 0 && beta2_ < 1))
-    fail(fmt::format("RAdam: betas must lie in [0, 1), got ({}, {})", beta1_, beta2_));
-  if (!(eps_ >= 0)) fail(fmt::format("RAdam: eps must be >= 0, got {}", eps_));
-  if (!(weight_decay_ >= 0)) fail(fmt::format("RAdam: weight_decay must be >= 0, got {}", weight_decay_));
+  check_adam_hyperparameters("RAdam", betas, eps, weight_decay);
   add_slot("exp_avg");
   add_slot("exp_avg_sq");
 }

@@ -113,6 +113,14 @@ run() {
   return 0
 }
 
+# A summary section: a title and a log in a code block (nothing if it is missing).
+log_section() {
+  echo "## $1"
+  echo '```'
+  cat "$2" 2>/dev/null
+  echo '```'
+}
+
 summary() {
   echo "# tools/gpu_check.sh on $(head -n 1 "$out/gpu.txt" 2>/dev/null), commit $(git rev-parse --short HEAD 2>/dev/null || echo '?')"
   echo
@@ -130,26 +138,11 @@ summary() {
     echo "| $n | ${statuses[$i]} | ${seconds[$i]} | ${r//|//} |"
   done
   echo
-  echo "## seqboat bench --device cuda"
-  echo '```'
-  cat "$out/bench_cuda.log" 2>/dev/null
-  echo '```'
-  echo "## bench/compare_pytorch.py --device cuda"
-  echo '```'
-  cat "$out/compare_pytorch_cuda.log" 2>/dev/null
-  echo '```'
-  echo "## seqboat bench-preset --device cuda (one step of each preset at its real sizes)"
-  echo '```'
-  cat "$out/bench_presets_cuda.log" 2>/dev/null
-  echo '```'
-  echo "## CPU data-parallel training, N ranks x 2 threads (final events)"
-  echo '```'
-  cat "$out/mpi_cpu_scaling.log" 2>/dev/null
-  echo '```'
-  echo "## ListOps step on 2 CPU threads"
-  echo '```'
-  cat "$out/train_step_cpu2.log" 2>/dev/null
-  echo '```'
+  log_section "seqboat bench --device cuda" "$out/bench_cuda.log"
+  log_section "bench/compare_pytorch.py --device cuda" "$out/compare_pytorch_cuda.log"
+  log_section "seqboat bench-preset --device cuda (one step of each preset at its real sizes)" "$out/bench_presets_cuda.log"
+  log_section "CPU data-parallel training, N ranks x 2 threads (final events)" "$out/mpi_cpu_scaling.log"
+  log_section "ListOps step on 2 CPU threads" "$out/train_step_cpu2.log"
 }
 
 case ${1:-} in

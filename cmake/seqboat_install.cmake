@@ -12,7 +12,8 @@
 # Exported targets: seqboat::seqboat (every layer, C++20, the include folder;
 # the in-tree seqboat_core without the source tree), one per layer
 # (seqboat::tensor ... seqboat::train), and seqboat::cuda, the CUDA backend,
-# when this build has it (seqboat::seqboat links it then).
+# when this build has it (seqboat::seqboat links it then). seqboat_MPI says
+# whether seqboat::dist was built with MPI (then the package finds MPI too).
 include(GNUInstallDirs)
 include(CMakePackageConfigHelpers)
 
@@ -27,7 +28,7 @@ target_include_directories(seqboat_package INTERFACE $<BUILD_INTERFACE:${PROJECT
 add_library(seqboat::seqboat ALIAS seqboat_package)
 
 set(SEQBOAT_EXPORTED seqboat_package seqboat_options seqboat_device seqboat_tensor seqboat_cpu seqboat_autograd
-                     seqboat_ops seqboat_nn seqboat_data seqboat_train)
+                     seqboat_ops seqboat_nn seqboat_data seqboat_dist seqboat_train)
 if(TARGET seqboat_cuda)
   list(APPEND SEQBOAT_EXPORTED seqboat_cuda)
 endif()
@@ -41,7 +42,7 @@ install(TARGETS ${SEQBOAT_EXPORTED} EXPORT seqboatTargets ARCHIVE DESTINATION ${
 install(TARGETS seqboat RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR})
 # The headers of the layers a program may include (cpu/ and cuda/ are backends
 # behind ops/: no installed header includes them).
-foreach(layer tensor kernels autograd ops nn data train)
+foreach(layer tensor kernels autograd ops nn data dist train)
   install(DIRECTORY ${layer}/ DESTINATION ${SEQBOAT_INSTALL_INCLUDEDIR}/${layer} FILES_MATCHING PATTERN "*.h")
 endforeach()
 install(EXPORT seqboatTargets NAMESPACE seqboat:: DESTINATION ${SEQBOAT_INSTALL_CMAKEDIR})

@@ -46,7 +46,7 @@ void log_softmax_line(const T* x, T* y, int64_t n, S s) {
   for (int64_t k = 0; k < n; ++k) y[k * s] = x[k * s] - lse;
 }
 
-// dx = y * (g - sum(g * y))
+// softmax backward, terms 1 and 2 (ops/nn_ops.h).
 template <class T, class S>
 void softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
   T dot = 0;
@@ -56,7 +56,7 @@ void softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
                 - y[k * s] * dot;    // term 2: through the normaliser
 }
 
-// dx = g - exp(y) * sum(g)
+// log_softmax backward, terms 1 and 2 (ops/nn_ops.h).
 template <class T, class S>
 void log_softmax_backward_line(const T* y, const T* g, T* dx, int64_t n, S s) {
   T sg = 0;
@@ -153,7 +153,7 @@ void layer_norm_forward(int64_t R, int64_t D, double eps, const T* x, const T* w
   }
 }
 
-// dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)), dxhat = g * w.
+// layer_norm backward, terms 1-3 (ops/nn_ops.h), a row at a time.
 template <class T>
 void layer_norm_backward_dx(const T* x, const T* w, const T* mean, const T* rstd, const T* g, T* dx, int64_t R,
                             int64_t D) {
@@ -163,7 +163,8 @@ void layer_norm_backward_dx(const T* x, const T* w, const T* mean, const T* rstd
   }
 }
 
-// dw = sum over rows of g * xhat, db = sum over rows of g (either may be null).
+// layer_norm's dw and db (ops/nn_ops.h), summed over rows in order in double;
+// either may be null.
 template <class T>
 void layer_norm_backward_params(const T* x, const T* mean, const T* rstd, const T* g, T* dw, T* db, int64_t R,
                                 int64_t D) {
@@ -281,14 +282,16 @@ void embedding_backward(int64_t n, int64_t V, int64_t D, const int64_t* idx, con
     for (int64_t j = 0; j < D; ++j) dw[idx[i] * D + j] += g[i * D + j];
 }
 
-// One Philox block per four elements (chunks are multiples of 4, so a block
-// never straddles two).
-void dropout_mask(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
+// One Philox block per four elements of the whole batch (element first + i);
+// a block is recomputed where a chunk starts inside it.
+void dropout_mask(uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
   for_chunks(n, [&](int64_t lo, int64_t hi) {
-    for (int64_t i = lo; i < hi; i += 4) {
-      const kernels::Philox4x32 r = kernels::dropout_block(seed, offset, static_cast<uint64_t>(i) / 4);
-      for (int64_t k = 0; k < 4 && i + k < hi; ++k) keep[i + k] = r.v[k] >= threshold;
+    kernels::Philox4x32 r{};
+    for (int64_t i = lo; i < hi; ++i) {
+      const uint64_t g = first + static_cast<uint64_t>(i);
+      if (i == lo || g % 4 == 0) r = kernels::dropout_block(seed, offset, g / 4);
+      keep[i] = r.v[g % 4] >= threshold;
     }
   });
 }

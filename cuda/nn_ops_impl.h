@@ -52,12 +52,12 @@ void softmax_backward(Exec& ex, const Lines& l, bool log, const T* y, const T* g
     int64_t at, s;
     line_start(l, r, at, s);
     T acc = 0;
-    if (log) {  // dx = g - exp(y) sum(g)
+    if (log) {  // log_softmax terms 1, 2
       for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s];
       for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = g[at + k * s] - math_exp(y[at + k * s]) * acc;
       return;
     }
-    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // dx = y (g - sum(g y))
+    for (int64_t k = 0; k < l.n; ++k) acc += g[at + k * s] * y[at + k * s];  // softmax terms 1, 2
     for (int64_t k = 0; k < l.n; ++k) dx[at + k * s] = y[at + k * s] * g[at + k * s] - y[at + k * s] * acc;
   });
 }
@@ -251,13 +251,19 @@ void embedding_backward(Exec& ex, int64_t n, int64_t V, int64_t D, const int64_t
   });
 }
 
-// One work item per Philox block of four elements.
+// One work item per Philox block of four elements of the whole batch
+// (elements first + i); the first and last blocks may be partial.
 template <class Exec>
-void dropout_mask(Exec& ex, uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep) {
+void dropout_mask(Exec& ex, uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep) {
   const uint64_t threshold = kernels::dropout_threshold(p);
-  ex.for_each((n + 3) / 4, [=] SEQBOAT_HOST_DEVICE(int64_t blk) {
-    const kernels::Philox4x32 r = kernels::dropout_block(seed, offset, static_cast<uint64_t>(blk));
-    for (int64_t k = 0; k < 4 && 4 * blk + k < n; ++k) keep[4 * blk + k] = r.v[k] >= threshold;
+  const uint64_t b0 = first / 4, b1 = (first + static_cast<uint64_t>(n) + 3) / 4;
+  ex.for_each(static_cast<int64_t>(b1 - b0), [=] SEQBOAT_HOST_DEVICE(int64_t k) {
+    const uint64_t blk = b0 + static_cast<uint64_t>(k);
+    const kernels::Philox4x32 r = kernels::dropout_block(seed, offset, blk);
+    for (uint64_t w = 0; w < 4; ++w) {
+      const uint64_t g = 4 * blk + w;
+      if (g >= first && g < first + static_cast<uint64_t>(n)) keep[g - first] = r.v[w] >= threshold;
+    }
   });
 }
 

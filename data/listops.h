@@ -90,6 +90,11 @@ struct ListOpsGenConfig {
   uint64_t seed = 1;
 };
 
+// The shape of LRA's ListOps (docs/semantics.md, section 6): depth up to 10,
+// 2-10 arguments, lengths strictly between 500 and 2000 (the split sizes
+// and the seed are not part of it).
+inline constexpr ListOpsGenConfig kLraListOps{10, 10, 500, 2000};
+
 // One generated row: the LRA parenthesised text and its label.
 struct ListOpsRecord {
   std::string source;

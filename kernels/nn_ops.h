@@ -100,9 +100,10 @@ SEQBOAT_HOST_DEVICE inline void layer_norm_dx_row(const T* xr, const T* w, T mea
   }
 }
 
-// keep[i] = 1 where the Philox draw of element i of dropout call `offset`
-// is >= p (kernels/philox.h).
-using DropoutMaskFn = void(uint64_t seed, uint64_t offset, double p, int64_t n, uint8_t* keep);
+// keep[i] = 1 where the Philox draw of element first + i of dropout call
+// `offset` is >= p (kernels/philox.h). `first` is where this tensor starts in
+// the whole batch's elements (a data-parallel rank's rows; 0 in one process).
+using DropoutMaskFn = void(uint64_t seed, uint64_t offset, uint64_t first, double p, int64_t n, uint8_t* keep);
 // y[i] = keep[i] ? x[i] scale : 0
 template <class T>
 using ApplyKeepFn = void(int64_t n, const T* x, const uint8_t* keep, T scale, T* y);

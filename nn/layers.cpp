@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "ops/elementwise.h"
 #include "ops/linalg.h"
+#include "ops/reduce.h"
 #include "ops/nn_ops.h"
 #include "tensor/safe_text.h"
 
@@ -52,18 +54,36 @@ Tensor BatchNorm::forward(const Tensor& x) {
   return batch_norm(x, weight, bias, running_mean, running_var, is_training(), momentum, eps);
 }
 
+ScaleNorm::ScaleNorm(bool affine, DType dt, double eps_) : eps(eps_) {
+  if (affine) {
+    scalar = ones({1}, dt);
+    register_parameter("scalar", &scalar);
+  }
+}
+
+Tensor ScaleNorm::forward(const Tensor& x) const {
+  Tensor y = mul(x, pow(add_scalar(mean(square(x), {-1}, true), eps), -0.5));
+  return scalar.defined() ? mul(y, scalar) : y;
+}
+
 NormType parse_norm_type(const std::string& s) {
   if (s == "layernorm") return NormType::LayerNorm;
   if (s == "batchnorm") return NormType::BatchNorm;
-  fail(fmt::format("norm_type {} is not one of: layernorm, batchnorm", quote_text(s)));
+  if (s == "scalenorm") return NormType::ScaleNorm;
+  fail(fmt::format("norm_type {} is not one of: layernorm, batchnorm, scalenorm", quote_text(s)));
 }
 
 SequenceNorm::SequenceNorm(NormType t, int64_t dim, bool affine, DType dt) : type(t) {
   if (t == NormType::LayerNorm) ln = register_module("norm", std::make_shared<LayerNorm>(dim, affine, dt));
+  else if (t == NormType::ScaleNorm) sn = register_module("norm", std::make_shared<ScaleNorm>(affine, dt));
   else bn = register_module("norm", std::make_shared<BatchNorm>(dim, affine, dt));
 }
 
-Tensor SequenceNorm::forward(const Tensor& x) { return ln ? ln->forward(x) : bn->forward(x); }
+Tensor SequenceNorm::forward(const Tensor& x) {
+  if (ln) return ln->forward(x);
+  if (sn) return sn->forward(x);
+  return bn->forward(x);
+}
 
 Tensor Dropout::forward(const Tensor& x, DropoutRng& rng) const {
   if (!is_training() || p == 0.0) return x;

@@ -1,4 +1,4 @@
-// nn/layers.h: basic modules: Linear, LayerNorm, BatchNorm, SequenceNorm
+// nn/layers.h: basic modules: Linear, LayerNorm, BatchNorm, ScaleNorm, SequenceNorm
 // (the reference's `norm.norm.*` wrapper), Dropout and Embedding.
 #pragma once
 
@@ -35,7 +35,18 @@ class BatchNorm : public Module {
   double eps, momentum;
 };
 
-enum class NormType { LayerNorm, BatchNorm };
+// Scale norm: y = scalar * x / sqrt(mean(x^2 over the last dim) + eps), one
+// learned scalar (init 1; "scalar", the reference's name), composed from
+// differentiable ops.
+class ScaleNorm : public Module {
+ public:
+  ScaleNorm(bool affine, DType dt, double eps = 1e-5);
+  Tensor forward(const Tensor& x) const;
+  Tensor scalar;
+  double eps;
+};
+
+enum class NormType { LayerNorm, BatchNorm, ScaleNorm };
 NormType parse_norm_type(const std::string& s);
 
 // The reference wraps its norm as `norm.norm`; this keeps the names.
@@ -46,6 +57,7 @@ class SequenceNorm : public Module {
   NormType type;
   std::shared_ptr<LayerNorm> ln;
   std::shared_ptr<BatchNorm> bn;
+  std::shared_ptr<ScaleNorm> sn;
 };
 
 class Dropout : public Module {

@@ -166,12 +166,16 @@ bool applies_weight_decay(const std::string& name, const Tensor& p) {
   return ends_in_weight && p.dim() >= 2;
 }
 
+void check_adam_hyperparameters(const char* optimizer, std::array<double, 2> betas, double eps, double weight_decay) {
+  if (!(betas[0] >= 0 && betas[0] < 1) || !(betas[1] >= 0 && betas[1] < 1))
+    fail(fmt::format("{}: betas must lie in [0, 1), got ({}, {})", optimizer, betas[0], betas[1]));
+  if (!(eps >= 0)) fail(fmt::format("{}: eps must be >= 0, got {}", optimizer, eps));
+  if (!(weight_decay >= 0)) fail(fmt::format("{}: weight_decay must be >= 0, got {}", optimizer, weight_decay));
+}
+
 AdamW::AdamW(const NamedParams& params, std::array<double, 2> betas, double eps, double weight_decay)
     : Optimizer(params), beta1_(betas[0]), beta2_(betas[1]), eps_(eps), weight_decay_(weight_decay) {
-  if (!(beta1_ >= 0 && beta1_ < 1) || !(beta2_ >= 0 && beta2_ < 1))
-    fail(fmt::format("AdamW: betas must lie in [0, 1), got ({}, {})", beta1_, beta2_));
-  if (!(eps_ >= 0)) fail(fmt::format("AdamW: eps must be >= 0, got {}", eps_));
-  if (!(weight_decay_ >= 0)) fail(fmt::format("AdamW: weight_decay must be >= 0, got {}", weight_decay_));
+  check_adam_hyperparameters("AdamW", betas, eps, weight_decay);
   add_slot("exp_avg");
   add_slot("exp_avg_sq");
 }

@@ -72,6 +72,10 @@ class Optimizer {
 // biases, norm scales and other vectors do not.
 bool applies_weight_decay(const std::string& name, const Tensor& p);
 
+// The checks AdamW and RAdam make of their hyperparameters (betas in [0, 1),
+// eps and weight_decay >= 0); errors name `optimizer`.
+void check_adam_hyperparameters(const char* optimizer, std::array<double, 2> betas, double eps, double weight_decay);
+
 // AdamW (Loshchilov & Hutter), per element, t = updates this parameter received:
 //   p -= lr * wd * p                          (decoupled decay, see applies_weight_decay)
 //   m  = b1 m + (1 - b1) g

@@ -265,7 +265,7 @@ Tensor SeqBoatLayer::forward(const Tensor& input, const Tensor& padding_mask, Dr
   // 4. the router (Sparse Modular Activation)
   RouterOutput route = sma_router(uhx[0], q_router->temp, padding_mask);
   // 5. compress the active tokens (or not), 6-8 attention, scatter back
-  SmaPlan plan = sma_plan(route.active);
+  SmaPlan plan = sma_plan(route.active, is_training() ? batch_max_active : std::function<int64_t(int64_t)>());
   Tensor h, kv, v;
   if (plan.slots == 0) h = zeros(input.shape(), input.dtype(), input.device());
   else h = attention_unit(mx, plan, rng, capture ? &kv : nullptr, capture ? &v : nullptr);
@@ -291,7 +291,8 @@ ModelConfig ModelConfig::from_json(const json& j) {
   reject_unknown(j, w,
                  {"d_input", "d_model", "d_output", "n_layers", "dropout", "prenorm", "max_positions", "d_qk", "d_ema",
                   "mem_size", "bidirectional", "init_temp_scale", "norm_type", "rel_pos_bias", "attention_activation",
-                  "truncation", "vocab_size"});
+                  "truncation", "vocab_size", "embed_std", "real_input_init", "positions", "embedding_dropout",
+                  "classifier_hidden", "pair"});
   ModelConfig c;
   c.vocab_size = get_or<int64_t>(j, w, "vocab_size", 0);
   c.d_input = c.vocab_size > 0 ? get_or<int64_t>(j, w, "d_input", 0) : get_key<int64_t>(j, w, "d_input");
@@ -310,6 +311,16 @@ ModelConfig ModelConfig::from_json(const json& j) {
   c.rel_pos_bias = parse_rel_pos(get_or<std::string>(j, w, "rel_pos_bias", "simple"));
   c.attention_activation = parse_activation(get_or<std::string>(j, w, "attention_activation", "softmax"));
   c.truncation = get_optional_int(j, w, "truncation");
+  c.embed_std = get_or<double>(j, w, "embed_std", 0.02);
+  c.real_input_init = get_or<bool>(j, w, "real_input_init", false);
+  c.positions = get_or<bool>(j, w, "positions", false);
+  c.embedding_dropout = get_or<bool>(j, w, "embedding_dropout", false);
+  c.classifier_hidden = get_or<int64_t>(j, w, "classifier_hidden", 0);
+  c.pair = get_or<bool>(j, w, "pair", false);
+  if (c.classifier_hidden < 0 || c.classifier_hidden > kMaxModuleSize)
+    fail(fmt::format("{} config: 'classifier_hidden' must be from 0 to {}", w, kMaxModuleSize));
+  if (!(c.embed_std > 0 && c.embed_std <= 100))
+    fail(fmt::format("{} config: 'embed_std' must be in (0, 100]", w));
   require_positive(w, "d_model", c.d_model);
   require_positive(w, "n_layers", c.n_layers);
   require_positive(w, "d_qk", c.d_qk);
@@ -347,37 +358,65 @@ LayerConfig ModelConfig::layer_config() const {
 
 SeqBoatModel::SeqBoatModel(const ModelConfig& c, DType dt, Generator& gen) : cfg(c) {
   if (c.d_output <= 0) fail("SeqBoatModel config: 'd_output' must be positive");
-  if (c.vocab_size > 0)
-    embed = register_module("encoder", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen));
-  else encoder = register_module("encoder", std::make_shared<Linear>(c.d_input, c.d_model, true, dt, gen));
+  if (c.vocab_size > 0) {
+    embed = register_module("encoder", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen, c.embed_std));
+  } else {
+    encoder = register_module("encoder", std::make_shared<Linear>(c.d_input, c.d_model, true, dt, gen));
+    if (c.real_input_init) {  // the reference's RealNumberEmbedding: x * w + b for a scalar x
+      encoder->weight = rand_normal({c.d_model, c.d_input}, 0.0, 1.0, dt, &gen);
+      encoder->bias = rand_normal({c.d_model}, 0.0, 0.1, dt, &gen);
+    }
+  }
+  if (c.positions) pos_emb = register_module("pos_emb", std::make_shared<ScaledSinusoidal>(c.d_model, dt));
   LayerConfig lc = c.layer_config();
   for (int64_t i = 0; i < c.n_layers; ++i)
     seq_layers.push_back(register_module(fmt::format("seq_layers.{}", i), std::make_shared<SeqBoatLayer>(lc, dt, gen)));
   if (c.prenorm)
     final_norm = register_module("final_norm", std::make_shared<SequenceNorm>(c.norm_type, c.d_model, true, dt));
-  decoder = register_module("decoder", std::make_shared<Linear>(c.d_model, c.d_output, true, dt, gen));
+  const int64_t in = c.pair ? 4 * c.d_model : c.d_model;
+  if (c.classifier_hidden > 0) {
+    classifier = register_module("classifier", std::make_shared<Linear>(in, c.classifier_hidden, true, dt, gen));
+    projection = register_module("projection", std::make_shared<Linear>(c.classifier_hidden, c.d_output, false, dt, gen));
+  } else {
+    decoder = register_module("decoder", std::make_shared<Linear>(in, c.d_output, true, dt, gen));
+  }
 }
 
-Tensor SeqBoatModel::forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& rng) {
+Tensor SeqBoatModel::encode(const Tensor& x, const Tensor& padding_mask, DropoutRng& rng) {
   Tensor h = embed ? embed->forward(x) : encoder->forward(x);
+  if (pos_emb) h = pos_emb->forward(h);
+  if (cfg.embedding_dropout && is_training() && cfg.dropout > 0) h = dropout(h, cfg.dropout, true, rng);
   for (auto& layer : seq_layers) h = layer->forward(h, padding_mask, rng);
   if (final_norm) h = final_norm->forward(h);
   // Mean over real tokens: padded positions are excluded from the pool.
-  Tensor pooled;
-  if (padding_mask.defined()) {
-    Tensor keep = cast(logical_not(padding_mask), h.dtype());  // (B, L)
-    Tensor count = sum(keep, {1}, true);                       // (B, 1)
-    pooled = div(sum(mul(h, unsqueeze(keep, -1)), {1}), count);
-  } else {
-    pooled = mean(h, {1});
-  }
-  return decoder->forward(pooled);
+  if (!padding_mask.defined()) return mean(h, {1});
+  Tensor keep = cast(logical_not(padding_mask), h.dtype());  // (B, L)
+  Tensor count = sum(keep, {1}, true);                       // (B, 1)
+  return div(sum(mul(h, unsqueeze(keep, -1)), {1}), count);
+}
+
+Tensor SeqBoatModel::head(const Tensor& features) const {
+  if (decoder) return decoder->forward(features);
+  return projection->forward(gelu_tanh(classifier->forward(features)));
+}
+
+Tensor SeqBoatModel::forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& rng) {
+  if (cfg.pair) fail("SeqBoatModel: a pair model is run with forward_pair");
+  return head(encode(x, padding_mask, rng));
+}
+
+Tensor SeqBoatModel::forward_pair(const Tensor& x, const Tensor& padding_mask, DropoutRng& rng) {
+  if (!cfg.pair) fail("SeqBoatModel: forward_pair needs a pair model (cfg.pair)");
+  if (x.size(0) % 2) fail(fmt::format("SeqBoatModel: forward_pair needs an even number of rows, got {}", x.size(0)));
+  const int64_t B = x.size(0) / 2;
+  Tensor pooled = encode(x, padding_mask, rng);
+  return head(pair_features(narrow(pooled, 0, 0, B), narrow(pooled, 0, B, B)));
 }
 
 SeqBoatLM::SeqBoatLM(const ModelConfig& c, DType dt, Generator& gen) : cfg(c) {
   if (c.vocab_size <= 0) fail("SeqBoatLM config: 'vocab_size' must be positive");
   if (c.bidirectional) fail("SeqBoatLM config: a language model must be causal (bidirectional=false)");
-  embed = register_module("embed", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen));
+  embed = register_module("embed", std::make_shared<Embedding>(c.vocab_size, c.d_model, dt, gen, c.embed_std));
   LayerConfig lc = c.layer_config();
   for (int64_t i = 0; i < c.n_layers; ++i)
     seq_layers.push_back(register_module(fmt::format("seq_layers.{}", i), std::make_shared<SeqBoatLayer>(lc, dt, gen)));

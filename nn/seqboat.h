@@ -8,6 +8,7 @@
 #include <optional>
 
 #include "nn/layers.h"
+#include "nn/task_heads.h"
 #include "ops/attention.h"
 #include "ops/ema_scan.h"
 #include "ops/sma.h"
@@ -88,6 +89,11 @@ class SeqBoatLayer : public Module {
   RouteInfo last_route;
   // While set (nn/decoding.h), forward (on one row) leaves its decoding state here.
   LayerCache* capture = nullptr;
+  // Data-parallel training (train/data_parallel.h): this process holds some
+  // rows of the batch, and the SMA plan depends on all of them (ops/sma.h).
+  // When set, returns the maximum of a value over every rank (a collective);
+  // used in training mode only, where every rank runs the same forward.
+  std::function<int64_t(int64_t)> batch_max_active;
 
  private:
   // kv_out, v_out (when not null) receive the keys and values of the slots.
@@ -108,19 +114,35 @@ struct ModelConfig {
   AttnActivation attention_activation = AttnActivation::Softmax;
   std::optional<int64_t> truncation;
   int64_t vocab_size = 0;  // > 0: the input is token ids through an embedding (classifier on tokens / LM)
+  // The task configurations' extras (SeqBoatModel only; defaults = the plain model):
+  double embed_std = 0.02;          // token embedding init N(0, embed_std^2)
+  bool real_input_init = false;     // continuous input: encoder weight ~ N(0, 1), bias ~ N(0, 0.1^2)
+  bool positions = false;           // add ScaledSinusoidal positions after the encoder
+  bool embedding_dropout = false;   // dropout (rate `dropout`) on the embedded input
+  int64_t classifier_hidden = 0;    // > 0: Linear(-> hidden), GELU, Linear(-> classes, no bias)
+  bool pair = false;                // the head reads pair_features of two pooled vectors (4 D inputs)
   static ModelConfig from_json(const nlohmann::json& j);
   LayerConfig layer_config() const;
 };
 
 // Classifier: encoder (Linear on features, or an embedding on token ids),
-// layers, final_norm (prenorm only), mean over real tokens, decoder.
+// optional positions and embedding dropout, layers, final_norm (prenorm
+// only), mean over real tokens, then the head: decoder (one Linear), or
+// classifier + GELU + projection when classifier_hidden > 0.
 class SeqBoatModel : public Module {
  public:
   SeqBoatModel(const ModelConfig& cfg, DType dt, Generator& gen);
   // x: (B, L, d_input) features, or (B, L) Int64 token ids when vocab_size > 0.
   Tensor forward(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
+  // The pooled (B, D) representation, before the head.
+  Tensor encode(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
+  // cfg.pair: x holds 2B sequences, the first documents in rows 0..B-1 and
+  // the second in rows B..2B-1; logits (B, classes) of pair_features(u, v).
+  Tensor forward_pair(const Tensor& x, const Tensor& padding_mask, DropoutRng& dropout);
+  Tensor head(const Tensor& features) const;
   ModelConfig cfg;
-  std::shared_ptr<Linear> encoder, decoder;
+  std::shared_ptr<Linear> encoder, decoder, classifier, projection;
+  std::shared_ptr<ScaledSinusoidal> pos_emb;
   std::shared_ptr<Embedding> embed;
   std::vector<std::shared_ptr<SeqBoatLayer>> seq_layers;
   std::shared_ptr<SequenceNorm> final_norm;

@@ -278,8 +278,14 @@ Tensor dropout(const Tensor& x, double p, bool training, DropoutRng& rng) {
     fail(fmt::format("dropout: p must be in [0, 1), got {} (input of shape {})", p, shape_str(x.shape())));
   if (!training || p == 0.0) return x;
   Tensor keep = empty(x.shape(), DType::UInt8, x.device());
+  // A rank holding rows r0.. of the batch draws the elements those rows have
+  // in the whole batch: row r0 starts at element r0 * (elements per row).
+  const uint64_t first =
+      rng.row_offset > 0 && x.dim() > 0 && x.size(0) > 0
+          ? rng.row_offset * static_cast<uint64_t>(x.numel() / x.size(0))
+          : 0;
   SEQBOAT_UNTYPED_KERNEL(op, x.device(), dropout_mask)
-  (rng.seed, rng.take_offset(), p, keep.numel(), keep.ptr<uint8_t>());
+  (rng.seed, rng.take_offset(), first, p, keep.numel(), keep.ptr<uint8_t>());
   const double scale = 1.0 / (1.0 - p);
   Tensor y = apply_keep(op, x, keep, scale);
   return record(op, y, {x}, [keep, scale](const Tensor& g, const std::vector<bool>&) {

@@ -145,7 +145,7 @@ RouterOutput sma_router(const Tensor& u, const Tensor& temp, const Tensor& paddi
   return r;
 }
 
-SmaPlan sma_plan(const Tensor& active) {
+SmaPlan sma_plan(const Tensor& active, const std::function<int64_t(int64_t)>& batch_max) {
   const char* op = "sma_plan";
   check_defined(op, "active", active);
   check_dtype(op, "active", active, DType::UInt8);
@@ -157,6 +157,9 @@ SmaPlan sma_plan(const Tensor& active) {
   SEQBOAT_UNTYPED_KERNEL(op, dev, sma_count_active)(B, L, act.ptr<uint8_t>(), counts.ptr<int64_t>());
   int64_t S = 0;  // the plan's shape depends on the data: the counts come to the host
   for (double c : counts.to_vector()) S = std::max<int64_t>(S, static_cast<int64_t>(c));
+  // Whether the plan compresses depends on every row of the batch (a fully
+  // active row anywhere turns compression off for all).
+  if (batch_max) S = batch_max(S);
   SmaPlan plan;
   plan.batch = B;
   plan.length = L;

@@ -12,8 +12,10 @@
 //       The argmax decision `active` is piecewise constant: it gets no
 //       gradient, exactly as in the reference (gradient flows only through P1
 //       at active tokens).
-//   sma_plan(active (B, L)) -> SmaPlan
-//       S = max active count over rows. S < L: compressed, row b's active tokens
+//   sma_plan(active (B, L), batch_max) -> SmaPlan
+//       S = max active count over rows (of the whole batch: when these rows
+//       are a data-parallel rank's share, batch_max(S) returns the maximum
+//       over every rank's rows, and the plan is the one the whole batch has). S < L: compressed, row b's active tokens
 //       in order in slots 0 .. count_b - 1, later slots unused. Otherwise (some
 //       row fully active, or L = 0): not compressed, S = L, slot s = token s.
 //   sma_compress(x (B, L, C), plan) -> (B, S, C)
@@ -34,6 +36,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "tensor/tensor.h"
 
@@ -56,8 +59,9 @@ struct SmaPlan {
   Tensor slot_valid;  // (B, S) UInt8: 1 where the slot holds an active token
 };
 
-// active: (B, L) UInt8.
-SmaPlan sma_plan(const Tensor& active);
+// active: (B, L) UInt8. batch_max: unset, or (data-parallel training) the
+// maximum of a value over the ranks (a collective every rank calls alike).
+SmaPlan sma_plan(const Tensor& active, const std::function<int64_t(int64_t)>& batch_max = {});
 
 // x: (B, L, C) float -> (B, S, C).
 Tensor sma_compress(const Tensor& x, const SmaPlan& plan);

@@ -32,9 +32,16 @@ class Generator {
 // word i % 4. A mask is therefore a pure function of (seed, offset, i): the
 // same on every device and for any thread count, and continuing a run needs
 // only these two numbers.
+//
+// Data-parallel training splits a batch by rows (the first dimension of
+// every tensor dropout sees); a rank holding rows row_offset.. sets it so
+// that its element i is element row_offset * (elements per row) + i of the
+// whole batch, and draws the mask the one process would have drawn there.
+// It is not saved: each rank sets it for its share of every batch.
 struct DropoutRng {
   uint64_t seed = 0;
-  uint64_t offset = 0;  // dropout calls drawn so far
+  uint64_t offset = 0;      // dropout calls drawn so far
+  uint64_t row_offset = 0;  // this process's first row in the whole batch
   uint64_t take_offset() { return offset++; }
 };
 

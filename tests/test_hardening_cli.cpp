@@ -82,7 +82,14 @@ TEST_CASE("option values: ranges, numbers, choices, lists, repeats") {
   CHECK_THROWS_WITH_AS(parse("parity", {"--tol", "nan", "f"}), Contains("finite number"), UsageError);
   CHECK_THROWS_WITH_AS(parse("train", {"--task", "recall", "--stop-after", "-3"}), Contains("'--stop-after'"),
                        UsageError);
-  CHECK_THROWS_WITH_AS(parse("train", {"--set", "steps=1"}), Contains("'--task' is required"), UsageError);
+  CHECK_THROWS_WITH_AS(check_command_line({"train", "--set", "steps=1"}), Contains("--task or --preset is required"),
+                       UsageError);
+  CHECK_THROWS_WITH_AS(check_command_line({"train", "--preset", "sc10", "--task", "listops"}),
+                       Contains("preset sc10 trains task speech, not --task listops"), UsageError);
+  CHECK_THROWS_WITH_AS(parse("train", {"--preset", "lra-chess"}),
+                       Contains("option '--preset' must be one of lra-listops"), UsageError);
+  CHECK_THROWS_WITH_AS(parse("bench-preset", {"lra-chess"}), Contains("'lra-chess' is not one of: lra-listops"),
+                       UsageError);
   // Lists: at least one item, no empty items, each item checked.
   for (const char* l : {"", ",", "256,", ",256", "256,,512"})
     CHECK_THROWS_WITH_AS(parse("bench", {"--L", l}), Contains("without empty items"), UsageError);

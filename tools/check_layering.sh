@@ -3,14 +3,14 @@
 # project's folders runs downward (CTest runs it as `layering`). The folders
 # are the layers, bottom up:
 #
-#   device  tensor  kernels  cpu | cuda  autograd  ops  nn  data  train  (tools, tests, examples: anything)
+#   device  tensor  kernels  cpu | cuda  autograd  ops  nn  data  dist  train  (tools, tests, examples: anything)
 #
 # The build enforces the same through per-layer include roots
 # (CMakeLists.txt); this script names the offending line. One rule per layer:
 set -u
 src=${1:-$(cd "$(dirname "$0")/.." && pwd)}
 cd "$src" || exit 2
-layers="device tensor kernels cpu cuda autograd ops nn data train"
+layers="device tensor kernels cpu cuda autograd ops nn data dist train"
 status=0
 
 # check LAYER "may include" ALLOWED...: an include of a project folder that is
@@ -40,7 +40,8 @@ check autograd "sees tensor/ only: the graph has no arithmetic of its own." tens
 check ops "sees everything below it (the backends through their backend.h)." device tensor kernels cpu cuda autograd
 check nn "is built from ops: it sees tensor/, kernels/, autograd/ and ops/." tensor kernels autograd ops
 check data "reads files into tensors: it sees tensor/ only." tensor
-check train "sees every layer but the backends and device/." tensor kernels autograd ops nn data
+check dist "is ranks and collectives on plain buffers: it includes no other layer."
+check train "sees every layer but the backends and device/." tensor kernels autograd ops nn data dist
 
 # ops/ reaches a backend only through its table (backend.h), and has no backend code.
 hits=$(grep -rnE '#include "(cpu|cuda)/' ops/ 2>/dev/null | grep -vE '"(cpu|cuda)/backend\.h"')

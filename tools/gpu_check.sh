@@ -24,6 +24,12 @@
 #      bench/compare_pytorch.py --device cuda (the PyTorch layer)
 #   5. the ListOps step on 2 CPU threads, for the GPU/CPU ratio
 #   6. 200 steps of the default ListOps training on CUDA
+#   7. the NCCL gradient path with one rank (SEQBOAT_NCCL=1: a real NCCL
+#      communicator of one rank; its all-reduce time is in the final event)
+#   8. one training step of each official preset at its real sizes on CUDA
+#      (seqboat bench-preset, 32 rows at a time), and the full runs' times
+#   9. if the build found MPI and mpirun exists: CPU data-parallel training at
+#      N = 1, 2, 4, 8 ranks of 2 threads each (tokens/s, share in all-reduce)
 # and writes OUT/summary.md, a table of every step's status and key numbers.
 # A step that fails is reported and the next one still runs; the exit status
 # is 1 when any step failed. Budget: under 8 minutes on 16 cores (the build
@@ -88,10 +94,31 @@ run() {
     --json "$out/train_step_cpu2.json"
   step train_listops_cuda 150 $bin/seqboat train --task listops --device cuda --set steps=200 --set eval_every=100 \
     --no-progress --out "$out/listops_cuda"
+  step nccl_one_rank 90 env SEQBOAT_NCCL=1 $bin/seqboat train --task listops --device cuda --set steps=200 \
+    --set eval_every=0 --set log_every=50 --no-progress --out "$out/listops_nccl"
+  step bench_presets_cuda 240 bash -c "for p in lra-listops lra-text lra-retrieval lra-image lra-pathfinder \
+    lra-pathx sc10 enwik8; do $bin/seqboat bench-preset \$p --device cuda --micro-batch 32 --json $out/preset_\$p.json \
+    || echo \"\$p: failed\"; done"
+  if grep -q "MPI ON" "$out/configure.log" && command -v mpirun >/dev/null; then
+    step mpi_cpu_scaling 150 bash -c "$bin/seqboat data listops --out $out/dp_data --n-val 200 --n-test 200 >/dev/null &&
+      for n in 1 2 4 8; do mpirun --allow-run-as-root --oversubscribe --bind-to none -np \$n $bin/seqboat train \
+        --task listops --set data.dir=$out/dp_data --set threads=2 --set steps=60 --set warmup_steps=10 --set eval_every=0 --set log_every=20 \
+        --no-progress --out $out/dp_n\$n >/dev/null || exit 1; echo \"N=\$n:\"; tail -n 2 $out/dp_n\$n/metrics.jsonl; done"
+  else
+    echo "mpi_cpu_scaling: skipped (this build has no MPI or there is no mpirun)" >"$out/mpi_cpu_scaling.log"
+  fi
   summary >"$out/summary.md"
   cat "$out/summary.md"
   for s in "${statuses[@]}"; do [ "$s" = ok ] || return 1; done
   return 0
+}
+
+# A summary section: a title and a log in a code block (nothing if it is missing).
+log_section() {
+  echo "## $1"
+  echo '```'
+  cat "$2" 2>/dev/null
+  echo '```'
 }
 
 summary() {
@@ -106,22 +133,16 @@ summary() {
       test_ops_cuda | cpu_side_tests) r=$(grep -h "test cases:" "$out/$n.log" | tail -n 2 | tr -s ' ' | paste -sd ';') ;;
       golden_*) r="$(grep -c '^PASS' "$out/$n.log") pass, $(grep -c '^FAIL' "$out/$n.log") fail; $(grep -ho 'worst[^ ]*' "$out/$n.log" | sort -t= -k2 -g | tail -n 1)" ;;
       train_listops_cuda) r=$(grep -h "accuracy" "$out/$n.log" | tail -n 1) ;;
+      nccl_one_rank) r=$(grep -ho '"allreduce_s":[^,]*' "$out/listops_nccl/metrics.jsonl" 2>/dev/null | tail -n 1) ;;
     esac
     echo "| $n | ${statuses[$i]} | ${seconds[$i]} | ${r//|//} |"
   done
   echo
-  echo "## seqboat bench --device cuda"
-  echo '```'
-  cat "$out/bench_cuda.log" 2>/dev/null
-  echo '```'
-  echo "## bench/compare_pytorch.py --device cuda"
-  echo '```'
-  cat "$out/compare_pytorch_cuda.log" 2>/dev/null
-  echo '```'
-  echo "## ListOps step on 2 CPU threads"
-  echo '```'
-  cat "$out/train_step_cpu2.log" 2>/dev/null
-  echo '```'
+  log_section "seqboat bench --device cuda" "$out/bench_cuda.log"
+  log_section "bench/compare_pytorch.py --device cuda" "$out/compare_pytorch_cuda.log"
+  log_section "seqboat bench-preset --device cuda (one step of each preset at its real sizes)" "$out/bench_presets_cuda.log"
+  log_section "CPU data-parallel training, N ranks x 2 threads (final events)" "$out/mpi_cpu_scaling.log"
+  log_section "ListOps step on 2 CPU threads" "$out/train_step_cpu2.log"
 }
 
 case ${1:-} in

@@ -4,7 +4,10 @@
 # --fuzz adds clang and its OpenMP runtime for the libFuzzer harnesses
 # (tools/fuzz.sh). The CI's sanitizer build uses GCC: nothing extra.
 set -euo pipefail
-packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev librsvg2-bin python3 coreutils)
+# Open MPI (openmpi-bin: mpirun; libopenmpi-dev: what CMake's FindMPI finds)
+# for data-parallel training and its CTest tests (mpi_*).
+packages=(build-essential cmake libeigen3-dev libfmt-dev doctest-dev nlohmann-json3-dev libpng-dev librsvg2-bin python3 coreutils
+  openmpi-bin libopenmpi-dev)
 if [ "${1:-}" = "--fuzz" ]; then
   packages+=(clang libomp-dev)
 fi

@@ -36,14 +36,18 @@ ConfigKey real_key(const char* name, double value, double lo, double hi, const c
 
 const std::vector<ConfigKey>& config_keys() {
   static const std::vector<ConfigKey> keys = {
-      text_key("task", "listops", "what to train", {"listops", "lm", "recall"}),
+      text_key("task", "listops",
+               "what to train (text, retrieval, image, pathfinder, speech, enwik8 read their released files from data.dir)",
+               {"listops", "lm", "recall", "text", "retrieval", "image", "pathfinder", "speech", "enwik8"}),
       int_key("seed", 1, 0, 4294967295.0, "seed for initialisation, data order and dropout"),
       text_key("device", "cpu", "where the model trains (cuda: one GPU)", {"cpu", "cuda"}),
+      text_key("dtype", "float32", "the model's floating type (float64: for exactness checks, about 2x slower)",
+               {"float32", "float64"}),
       int_key("steps", 5000, 1, kMaxSteps, "optimizer steps (listops: 6000)"),
       real_key("time_limit_s", 0.0, 0, 1e9,
                "stop training after this many seconds (0 = no limit); the final evaluation still runs"),
       int_key("batch_size", 32, 1, 65536, "sequences per step"),
-      text_key("optimizer", "adamw", "optimizer", {"adamw", "sgd"}),
+      text_key("optimizer", "adamw", "optimizer", {"adamw", "radam", "sgd"}),
       // Any finite rate is safe: a divergent run stops, naming the step.
       real_key("lr", 3e-3, 0, 1e30, "peak learning rate"),
       int_key("warmup_steps", 100, 0, kMaxSteps, "linear warmup steps"),
@@ -51,8 +55,8 @@ const std::vector<ConfigKey>& config_keys() {
       real_key("min_lr_ratio", 0.0, 0, 1, "final learning rate as a fraction of lr (linear/cosine)"),
       real_key("weight_decay", 0.01, 0, 100,
                "decoupled (AdamW) or L2 (SGD) weight decay; matrices only for AdamW (listops: 0.3)"),
-      real_key("beta1", 0.9, 0, 0.999999, "AdamW beta1"),
-      real_key("beta2", 0.98, 0, 0.999999, "AdamW beta2"),
+      real_key("beta1", 0.9, 0, 0.999999, "AdamW / RAdam beta1"),
+      real_key("beta2", 0.98, 0, 0.999999, "AdamW / RAdam beta2"),
       real_key("momentum", 0.9, 0, 1, "SGD momentum"),
       real_key("clip_norm", 1.0, 0, 1e9, "global gradient-norm clipping (0 = off)"),
       int_key("log_every", 50, 0, kMaxSteps, "steps between progress lines / metrics events"),
@@ -66,7 +70,7 @@ const std::vector<ConfigKey>& config_keys() {
       int_key("model.d_qk", 64, 1, 16384, "attention query/key width Z (even with rotary positions)"),
       int_key("model.d_ema", 8, 1, 1024, "EMA dimensions per channel N"),
       int_key("model.mem_size", 32, 1, 1 << 20, "local attention window w (in active tokens)"),
-      text_key("model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm"}),
+      text_key("model.norm_type", "layernorm", "normalisation", {"layernorm", "batchnorm", "scalenorm"}),
       flag_key("model.prenorm", true, "normalise before (true) or after (false) each layer"),
       text_key("model.attention_activation", "softmax", "attention scores",
                {std::begin(kernels::kAttnActivationNames), std::end(kernels::kAttnActivationNames)}),
@@ -76,7 +80,35 @@ const std::vector<ConfigKey>& config_keys() {
       int_key("model.max_positions", 1024, 1, 1 << 20, "relative-position bias table size M"),
       real_key("model.init_temp_scale", 1.0, 1e-6, 1e6, "router temperature at init: tau = scale * sqrt(D)"),
       int_key("model.truncation", 0, 0, 1 << 24, "EMA kernel truncation (0 = full length)"),
-      text_key("data.dir", "", "ListOps: directory with basic_{train,val,test}.tsv (empty = generate into OUT/data)"),
+      text_key("model.positions", "none", "absolute positions added to the input (sinusoidal: scaled sinusoids)",
+               {"none", "sinusoidal"}),
+      int_key("model.classifier_hidden", 0, 0, 16384, "classifier hidden width (GELU; 0 = one linear layer)"),
+      real_key("model.embed_std", 0.02, 1e-6, 100, "token embedding init standard deviation"),
+      flag_key("model.embedding_dropout", false, "dropout (model.dropout) on the embedded input"),
+      text_key("data.dir", "",
+               "the released data: listops basic_{train,val,test}.tsv (empty = generate into OUT/data); text aclImdb; "
+               "retrieval tsv_data; image cifar-10-batches-bin; pathfinder pathfinder32 or pathfinder128; speech "
+               "speech_commands_v0.02; enwik8 the folder holding enwik8"),
+      real_key("data.val_fraction", 0.1, 1e-6, 0.9,
+               "text, image: share of the released training split held out for validation (seeded)"),
+      int_key("text.max_length", 4000, 1, 1 << 22,
+              "text, retrieval: bytes kept per document (raw bytes; a cut may split a UTF-8 character)"),
+      real_key("image.pixel_mean", 0.5, -1e6, 1e6, "image, pathfinder: input = (pixel / 255 - mean) / std"),
+      real_key("image.pixel_std", 0.5, 1e-6, 1e6, "image, pathfinder: see image.pixel_mean"),
+      text_key("pathfinder.difficulty", "curv_contour_length_14", "pathfinder: the difficulty folder"),
+      text_key("speech.short_clips", "drop", "speech: clips shorter than 16000 samples are dropped or zero-padded at the end",
+               {"drop", "pad"}),
+      text_key("speech.split", "random",
+               "speech: random = 70/15/15 per class (seeded); lists = the release's validation/testing lists",
+               {"random", "lists"}),
+      int_key("speech.norm_clips", 2000, 0, kMaxExamples,
+              "speech: training clips whose samples give the input mean and std (0 = all)"),
+      text_key("enwik8.split", "standard",
+               "enwik8: standard = 90M/5M/5M bytes (needs exactly 10^8); proportional = 90/5/5 of any size",
+               {"standard", "proportional"}),
+      text_key("listops.distribution", "short",
+               "generator: short = the listops.* sizes below; lra = LRA's (depth 10, 2-10 arguments, length 500-2000)",
+               {"short", "lra"}),
       {"data.paths", json::array(), "lm: text files to train on (empty = the project's own source and docs)", {}},
       int_key("listops.max_depth", 4, 1, 32, "generator: maximum tree depth"),
       int_key("listops.max_args", 5, 2, 64, "generator: maximum operator arguments"),
@@ -93,9 +125,10 @@ const std::vector<ConfigKey>& config_keys() {
       int_key("recall.n_values", 16, 1, 1 << 20, "value vocabulary (classes)"),
       int_key("recall.n_train", 20000, 1, kMaxExamples, "training sequences"),
       int_key("recall.n_test", 1000, 1, kMaxExamples, "validation and test sequences (each)"),
-      int_key("lm.seq_len", 128, 1, 1 << 20, "bytes per training window"),
+      int_key("lm.seq_len", 128, 1, 1 << 20, "lm, enwik8: bytes per training window"),
       real_key("lm.val_fraction", 0.05, 1e-6, 0.999999, "tail of the corpus held out for validation"),
-      int_key("lm.eval_windows", 64, 1, kMaxExamples, "validation windows per evaluation"),
+      int_key("lm.eval_windows", 64, 0, kMaxExamples,
+              "lm, enwik8: windows per evaluation (enwik8: 0 = the whole split in consecutive windows)"),
   };
   return keys;
 }
@@ -171,8 +204,16 @@ json task_defaults(const std::string& task) {
     // Both cores: 1.42x faster than one on an idle 2-core machine (measured,
     // 300 steps: 9.1 s vs 13.0 s); on a busy machine use --set threads=1.
     flat["threads"] = 2;
+  } else if (task == "enwik8") {
+    flat["model.bidirectional"] = false;
+    flat["model.dropout"] = 0.0;
+  } else if (task == "text" || task == "retrieval" || task == "image" || task == "pathfinder" || task == "speech") {
+    // Small defaults that train on a CPU; the official configurations are the
+    // presets (train --preset, train/presets.cpp).
   } else {
-    throw UsageError(fmt::format("unknown task {}; valid tasks: listops, lm, recall", quote_text(task)));
+    throw UsageError(fmt::format(
+        "unknown task {}; valid tasks: listops, lm, recall, text, retrieval, image, pathfinder, speech, enwik8",
+        quote_text(task)));
   }
   return flat;
 }
@@ -264,7 +305,7 @@ void check_config_value(const ConfigKey& k, const json& v) {
 }
 
 json resolve_config(const std::string& task, const std::string& config_file,
-                    const std::vector<std::string>& overrides) {
+                    const std::vector<std::string>& overrides, const json& preset) {
   std::string text;
   if (!config_file.empty()) {
     try {
@@ -273,12 +314,18 @@ json resolve_config(const std::string& task, const std::string& config_file,
       throw UsageError(std::string("config file ") + e.what());
     }
   }
-  return resolve_config_text(task, text, config_file, overrides);
+  return resolve_config_text(task, text, config_file, overrides, preset);
 }
 
 json resolve_config_text(const std::string& task, const std::string& file_text, const std::string& config_file,
-                         const std::vector<std::string>& overrides) {
+                         const std::vector<std::string>& overrides, const json& preset) {
   json flat = task_defaults(task);
+  for (auto it = preset.begin(); it != preset.end(); ++it) {
+    const ConfigKey* k = find_config_key(it.key());
+    if (!k) throw std::logic_error(fmt::format("preset key '{}' is not a config key (a seqboat bug)", it.key()));
+    check_config_value(*k, it.value());
+    flat[it.key()] = it.value();
+  }
   if (!config_file.empty()) {
     const std::string where = fmt::format("config file {}", quote_text(config_file));
     json file;
@@ -322,5 +369,7 @@ json resolve_config_text(const std::string& task, const std::string& file_text, 
   validate_config(flat);
   return flat;
 }
+
+DType config_dtype(const json& cfg) { return cfg.value("dtype", "float32") == "float64" ? DType::Float64 : DType::Float32; }
 
 }  // namespace seqboat::train

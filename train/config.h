@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "tensor/dtype.h"
 #include "tensor/usage_error.h"
 
 namespace seqboat::train {
@@ -40,12 +41,16 @@ std::string config_key_range_text(const ConfigKey& key);
 // Defaults for a task, then the file, then each `key=value` override, then
 // validate_config. Throws UsageError naming the file, the key or
 // the --set argument and the rule broken.
+// `preset` (flat keys, train/presets.h) is applied over the task's defaults,
+// before the file.
 nlohmann::json resolve_config(const std::string& task, const std::string& config_file,
-                              const std::vector<std::string>& overrides);
+                              const std::vector<std::string>& overrides,
+                              const nlohmann::json& preset = nlohmann::json::object());
 // The same with the file's text in memory (config_file only names it; empty:
 // no file).
 nlohmann::json resolve_config_text(const std::string& task, const std::string& file_text,
-                                   const std::string& config_file, const std::vector<std::string>& overrides);
+                                   const std::string& config_file, const std::vector<std::string>& overrides,
+                                   const nlohmann::json& preset = nlohmann::json::object());
 
 // THE validator of a run configuration (train/config_check.cpp), whatever its
 // source: every key known and present, of its type, one of its choices, in
@@ -57,5 +62,7 @@ void validate_config(const nlohmann::json& flat);
 nlohmann::json parse_run_config(const std::string& text, const std::string& origin);
 // Task-specific defaults (the default ListOps model, the LM, recall).
 nlohmann::json task_defaults(const std::string& task);
+// The model's dtype, config key "dtype" (float32 or float64).
+DType config_dtype(const nlohmann::json& cfg);
 
 }  // namespace seqboat::train

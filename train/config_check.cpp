@@ -61,16 +61,27 @@ void validate_config(const json& flat) {
   if (flat.at("model.rel_pos_bias") == "rotary" && integer(flat, "model.d_qk") % 2 != 0)
     bad("model.d_qk", fmt::format("must be even with model.rel_pos_bias=rotary (it rotates channel pairs), got {}",
                                   integer(flat, "model.d_qk")));
+  if (flat.at("model.positions") == "sinusoidal" && integer(flat, "model.d_model") % 2)
+    bad("model.positions", fmt::format("sinusoidal positions need an even model.d_model, got {}", integer(flat, "model.d_model")));
+  {
+    const std::string d = flat.at("pathfinder.difficulty");
+    if (d.empty() || d == "." || d == ".." || d.find('/') != std::string::npos || d.find('\0') != std::string::npos)
+      bad("pathfinder.difficulty", fmt::format("{} is not a folder name (no '/', not '.' or '..')", quote_text(d)));
+  }
   const std::string task = flat.at("task");
+  if (integer(flat, "lm.eval_windows") == 0 && task != "enwik8")
+    bad("lm.eval_windows", "0 (the whole split) is for task enwik8; the lm task needs at least 1 window");
   if (task == "listops" && flat.at("data.dir").get_ref<const std::string&>().empty()) {
     // The generator's settings together (a tree longer than min_length must
-    // be possible; the examples must fit in memory).
+    // be possible; the examples must fit in memory), as the generator will
+    // use them (listops.distribution=lra replaces the shape keys).
     data::ListOpsGenConfig g;
-    g.max_depth = static_cast<int>(integer(flat, "listops.max_depth"));  // ranges checked above: all fit int
-    g.max_args = static_cast<int>(integer(flat, "listops.max_args"));
-    g.min_length = static_cast<int>(integer(flat, "listops.min_length"));
-    g.max_length = static_cast<int>(integer(flat, "listops.max_length"));
-    g.n_train = static_cast<int>(integer(flat, "listops.n_train"));
+    const bool lra = flat.at("listops.distribution") == "lra";
+    g.max_depth = lra ? data::kLraListOps.max_depth : static_cast<int>(integer(flat, "listops.max_depth"));
+    g.max_args = lra ? data::kLraListOps.max_args : static_cast<int>(integer(flat, "listops.max_args"));
+    g.min_length = lra ? data::kLraListOps.min_length : static_cast<int>(integer(flat, "listops.min_length"));
+    g.max_length = lra ? data::kLraListOps.max_length : static_cast<int>(integer(flat, "listops.max_length"));
+    g.n_train = static_cast<int>(integer(flat, "listops.n_train"));  // ranges checked above: all fit int
     g.n_val = static_cast<int>(integer(flat, "listops.n_val"));
     g.n_test = static_cast<int>(integer(flat, "listops.n_test"));
     try {
@@ -101,6 +112,8 @@ json parse_run_config(const std::string& text, const std::string& origin) {
   } catch (const JsonTextError& e) {
     throw std::runtime_error(e.what());
   }
+  // Runs saved before the model's dtype was a key trained in float32.
+  if (cfg.is_object() && !cfg.contains("dtype")) cfg["dtype"] = "float32";
   try {
     validate_config(cfg);
   } catch (const UsageError& e) {  // the checkpoint's config: a bad file, not a bad option

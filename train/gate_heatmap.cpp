@@ -7,6 +7,7 @@
 #include <cmath>
 #include <stdexcept>
 
+#include "tensor/tensor.h"
 #include "train/report.h"
 #include "train/svg.h"
 #include "train/svg_text.h"
@@ -50,7 +51,7 @@ std::string gate_heatmap_svg(const RoutedExample& ex, const std::vector<train::L
   for (int r = 0; r < n_layers; ++r) {
     const auto& lr = ex.layers[r];
     if (static_cast<int>(lr.gate.size()) != L || static_cast<int>(lr.active.size()) != L)
-      throw std::invalid_argument(
+      fail(
           fmt::format("gate_heatmap_svg: layer {} has {} gates and {} active flags for {} tokens", r, lr.gate.size(),
                       lr.active.size(), L));
   }

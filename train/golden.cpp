@@ -44,7 +44,7 @@ GoldenRun build(const std::string& kind, const nlohmann::json& config, DType dt,
       return out;
     };
   } else {
-    throw std::invalid_argument(
+    fail(
         fmt::format("unknown module {} (expected MultiHeadEMA, SeqBoatLayer or SeqBoatModel)", quote_text(kind)));
   }
   return r;

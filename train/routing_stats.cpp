@@ -8,11 +8,13 @@
 #include <cstdint>
 #include <stdexcept>
 
+#include "tensor/tensor.h"
+
 namespace seqboat::train {
 
 ActiveCount count_active(const std::vector<bool>& active, const std::vector<bool>& padding) {
   if (!padding.empty() && padding.size() != active.size())
-    throw std::invalid_argument(
+    fail(
         fmt::format("count_active: {} active flags but {} padding flags", active.size(), padding.size()));
   ActiveCount c;
   for (size_t i = 0; i < active.size(); ++i) {

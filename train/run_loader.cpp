@@ -38,7 +38,7 @@ LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, 
     r.cfg["data.dir"] = (std::filesystem::path(r.run_dir) / "data").string();
   Generator gen(0);
   r.cfg["device"] = device_name(device);
-  r.task = make_task(r.cfg, r.run_dir, DType::Float32, gen, device, splits);
+  r.task = make_task(r.cfg, r.run_dir, config_dtype(r.cfg), gen, device, splits);
   try {
     r.task->model().load_state_dict(c.model);
   } catch (const std::exception& e) {  // the file does not fit its own config: a bad file

@@ -1,9 +1,12 @@
 // train/tasks.h: what a training task provides: data batches, the model, the
-// loss, and evaluation. ListOps and associative recall are sequence
-// classification (SeqBoatModel over token ids, padding mask, mean pooling over
-// real tokens); lm is byte-level causal language modelling (SeqBoatLM).
+// loss, and evaluation. ListOps, associative recall and the released-data
+// tasks (text, retrieval, image, pathfinder, speech) are sequence
+// classification (SeqBoatModel over token ids or continuous values, padding
+// mask, mean pooling over real tokens; retrieval classifies pairs); lm and
+// enwik8 are byte-level causal language modelling (SeqBoatLM).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
@@ -11,11 +14,13 @@
 #include "data/bytes_corpus.h"
 #include "data/example.h"
 #include "nn/seqboat.h"
+#include "train/routing_stats.h"
 
 namespace seqboat::train {
 
 struct Batch {
-  Tensor tokens;   // (B, L) Int64
+  Tensor tokens;   // (B, L) Int64 (a pair task: (2B, L), first then second documents)
+  Tensor values;   // (B, L, 1) Float32 for continuous inputs (pixels, audio); then tokens is undefined
   Tensor padding;  // (B, L) UInt8, 1 at padding (classification only)
   Tensor labels;   // (B) Int64 for classification, (B, L) Int64 next bytes for lm
   int64_t real_tokens = 0;
@@ -24,6 +29,9 @@ struct Batch {
 struct EvalResult {
   double loss = 0, accuracy = 0;
   int64_t examples = 0;
+  // Per layer, over the evaluated batches: the share of real tokens routed to
+  // attention and the mean attention span (train/routing_stats.h).
+  std::vector<LayerStats> routing;
 };
 
 // A file a task needs written into the run directory (its generated data).
@@ -43,6 +51,9 @@ class Task {
   virtual Tensor loss(const Batch& b, DropoutRng& dropout, int64_t* correct, int64_t* counted) = 0;
   virtual EvalResult evaluate(const std::string& split, int64_t max_batches) = 0;
   virtual bool reports_bits_per_byte() const { return false; }
+  // What the data reader skipped or chose (empty images, dropped clips, the
+  // split sizes), for the run's log; empty when there is nothing to say.
+  virtual std::string notes() const { return ""; }
   // Extra state to checkpoint (the lm sampler's position), as 4 words.
   virtual std::array<uint64_t, 4> sampler_state() const { return {0, 0, 0, 0}; }
   virtual void set_sampler_state(const std::array<uint64_t, 4>&) {}

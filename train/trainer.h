@@ -14,6 +14,10 @@ struct TrainOptions {
   bool overwrite = false;    // without resume: replace a run already in out_dir (else that is an error)
   bool progress_bar = true;  // only used when stdout is a terminal
   int64_t stop_after = 0;    // > 0: stop (with a checkpoint) after this step, as an interruption would
+  // Data-parallel runs (mpirun): every this many steps, compare a hash of the
+  // parameters and optimizer state across ranks (0 = never); a difference
+  // stops every rank with an error.
+  int64_t check_replicas_every = 0;
 };
 
 struct TrainSummary {
@@ -21,6 +25,8 @@ struct TrainSummary {
   int64_t steps = 0;
   double train_seconds = 0;
   std::string checkpoint;
+  bool primary = true;  // rank 0 (or the only process): it wrote the files and holds the results above
+  int ranks = 1;
 };
 
 // Files in out_dir: config.json, metrics.jsonl, checkpoint.safetensors (and
@@ -29,6 +35,13 @@ struct TrainSummary {
 // The config (validate_config), the checkpoint on resume, and the data are
 // all checked before config.json or metrics.jsonl is written; an out_dir that
 // already holds a run is refused without resume or overwrite.
+//
+// Started by mpirun (N ranks, dist::world()), it trains one model data-parallel
+// (train/data_parallel.h): each rank computes its rows of every global batch
+// and the gradients are summed over ranks before the step; rank 0 alone
+// evaluates and writes config.json, metrics.jsonl and the checkpoint. Errors
+// before and after the steps, and a non-finite loss or gradient, stop every
+// rank alike; any other error on one rank ends the whole job (MPI_Abort).
 TrainSummary run_training(const nlohmann::json& config, const TrainOptions& options);
 
 }  // namespace seqboat::train

@@ -16,7 +16,9 @@ namespace seqboat::python {
 
 using namespace nb::literals;
 
-static const char* norm_name(nn::NormType t) { return t == nn::NormType::LayerNorm ? "layernorm" : "batchnorm"; }
+static const char* norm_name(nn::NormType t) {
+  return t == nn::NormType::LayerNorm ? "layernorm" : t == nn::NormType::ScaleNorm ? "scalenorm" : "batchnorm";
+}
 static const char* rel_pos_name(nn::RelPosType t) { return t == nn::RelPosType::Simple ? "simple" : "rotary"; }
 static nlohmann::json optional_int(const std::optional<int64_t>& v) {
   return v ? nlohmann::json(*v) : nlohmann::json();

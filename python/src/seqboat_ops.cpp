@@ -79,7 +79,9 @@ static void bind_sma(nb::module_& m) {
         return sma_router(u, temp, or_undefined(pad));
       },
       "u"_a, "temp"_a, "padding_mask"_a = nb::none(), "The SMA router: u (B, L, 2), temp (1) -> RouterOutput.");
-  m.def("sma_plan", &sma_plan, "active"_a, "The slot plan for an active mask (B, L) uint8.");
+  m.def(
+      "sma_plan", [](const Tensor& active) { return sma_plan(active); }, "active"_a,
+      "The slot plan for an active mask (B, L) uint8.");
   m.def("sma_compress", &sma_compress, "x"_a, "plan"_a, "(B, L, C) -> (B, S, C): the active tokens, in order.");
   m.def("sma_extract", &sma_extract, "y"_a, "plan"_a, "(B, S, C) -> (B, L, C): each slot back at its token.");
 }

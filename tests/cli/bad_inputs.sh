@@ -297,9 +297,9 @@ if [ "$(wc -c <"$work/err.txt")" -gt 4200 ]; then echo "FAIL: a 100,000-name err
 expect 1 "unexpected \['\\\\x1b\[31mred\\\\x1b\[0m\\\\x07\\\\u\{202E\}evil'\]" "$seqboat" eval --checkpoint "$work/escname.safetensors"
 expect 2 "unknown option '--\\\\x1b\[2Jx'" "$seqboat" eval --checkpoint "$R" $'--\e[2Jx'
 expect 2 "unknown command '\\\\x1b\]0;t\\\\x07'" "$seqboat" $'\e]0;t\a'
-expect 2 "must be one of listops, lm, recall, got '\\\\x1b\[31m'" "$seqboat" train --task $'\e[31m'
+expect 2 "must be one of listops, lm, recall, text, .*, enwik8, got '\\\\x1b\[31m'" "$seqboat" train --task $'\e[31m'
 expect 2 "unknown key '\\\\x1b\[2J'" "$seqboat" train --task recall --config <(printf '{"\\u001b[2J": 1}')
-expect 2 "'\\\\xff\\\\xfe' is not one of: adamw, sgd" "$seqboat" train --task recall --set $'optimizer=\xff\xfe'
+expect 2 "'\\\\xff\\\\xfe' is not one of: adamw, radam, sgd" "$seqboat" train --task recall --set $'optimizer=\xff\xfe'
 expect 1 "cannot open" "$seqboat" eval --checkpoint $'/nonexistent/\e[31mx\x7f.safetensors'
 expect 1 "listops: .*\\\\x1b\[1m.*cannot open" "$seqboat" eval --checkpoint "$L" --data-dir $'/tmp/\e[1mno'
 expect 2 "unknown config key '$(head -c 300 /dev/zero | tr '\0' k)... \(700 more bytes\)" "$seqboat" train --task recall \

@@ -25,6 +25,8 @@ REQUIRED = {
     "generate": ["--checkpoint", "run/checkpoint.safetensors"],
     "data": ["listops", "--out", "data"],
     "parity": ["golden.safetensors"],
+    "compare": ["run"],
+    "bench-preset": ["lra-listops"],
 }
 # Small models: the harness builds and runs them (train::probe_config_model).
 TINY = ["--set", "model.d_model=8", "--set", "model.d_qk=4", "--set", "model.d_ema=2", "--set", "model.mem_size=4",
@@ -43,7 +45,7 @@ def help_text(*args):
     return subprocess.run([seqboat, *args, "--help"], capture_output=True, text=True, check=True).stdout
 
 
-commands = re.findall(r"^  (\w+)\s{2,}", help_text(), re.M)
+commands = re.findall(r"^  ([\w-]+)\s{2,}", help_text(), re.M)
 option_line = re.compile(r"^  --([\w-]+)(?: (\S+))?\s+(.*)$")
 for cmd in commands:
     write(f"{cmd}_help", [cmd, "--help"])
@@ -71,7 +73,7 @@ for cmd in commands:
 
 # Every config key, with its default, through --set (recall: other tasks'
 # keys are still validated) and, for the listops/lm keys, with their task.
-key_line = re.compile(r"^  ([\w.]+)\s+(\S+)\s{2,}", re.M)
+key_line = re.compile(r"^  ([\w.]+)\s+(\S+)\s+", re.M)
 for key, value in key_line.findall(help_text("train").split("config keys", 1)[1]):
     task = key.split(".")[0] if key.split(".")[0] in ("listops", "lm", "recall") else "recall"
     value = value.strip('"')
@@ -79,8 +81,10 @@ for key, value in key_line.findall(help_text("train").split("config keys", 1)[1]
 
 # Whole runs with small models (built and probed by the harness), a config
 # file, and the combinations the checks relate.
-for task in ("listops", "lm", "recall"):
+for task in ("listops", "lm", "recall", "text", "retrieval", "image", "pathfinder", "speech", "enwik8"):
     write(f"train_tiny_{task}", ["train", "--task", task, *TINY, "--set", "steps=10", "--set", "warmup_steps=1"])
+for preset in re.findall(r"--preset ([\w|-]+)", help_text("train"))[0].split("|"):
+    write(f"train_preset_{preset}", ["train", "--preset", preset, *TINY, "--set", "steps=10", "--set", "warmup_steps=1"])
 write("train_rotary", ["train", "--task", "recall", *TINY, "--set", "model.rel_pos_bias=rotary"])
 write("train_config_file", ["train", "--task", "recall", "--config", "c.json"],
       '{"model": {"d_model": 8, "d_qk": 4, "n_layers": 1}, "steps": 100, "lr": 0.001}')

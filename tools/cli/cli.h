@@ -20,10 +20,11 @@ namespace seqboat::cli {
 struct Command {
   const CommandSpec& (*spec)();
   int (*run)(const ParsedArgs&);
+  std::string (*help)(const ParsedArgs&) = nullptr;  // --help's text when not command_help(spec())
 };
 
-// Every command, by name (train, eval, inspect, generate, data, parity,
-// bench, kernels, version).
+// Every command, by name (train, eval, inspect, generate, data, compare,
+// parity, bench, bench-preset, kernels, version).
 const std::vector<std::pair<std::string, Command>>& commands();
 
 // The whole command line without the program name: exit code of the command.
@@ -48,6 +49,8 @@ int exit_code_for(const std::exception& e);
 // The --device option (cpu when absent).
 Device device_option(const ParsedArgs& a);
 OptionSpec device_option_spec();
+// --task: one of the config key `task`'s choices.
+OptionSpec task_option_spec(const std::string& doc);
 // Prints "seqboat <cmd>: cannot use <device>: <why>" (one line) and returns 1.
 int device_error(const char* cmd, Device device);
 
@@ -58,6 +61,13 @@ void apply_omp_wait_policy(char** argv);
 
 // `seqboat data listops`'s generator settings from its (checked) options.
 data::ListOpsGenConfig listops_gen_options(const ParsedArgs& a);
+// `seqboat train`'s run config from its (checked) options: --task or
+// --preset, then --config (its text from read_config when given, else the
+// file), --set and --device, through validate_config. Throws UsageError.
+nlohmann::json train_config(const ParsedArgs& a, const std::function<std::string(const std::string&)>& read_config);
+// `seqboat train --help`: the options and config keys, or with --preset the
+// preset's resolved configuration.
+std::string train_help(const ParsedArgs& a);
 
 const CommandSpec& train_spec();
 const CommandSpec& eval_spec();
@@ -66,6 +76,8 @@ const CommandSpec& data_spec();
 const CommandSpec& inspect_spec();
 const CommandSpec& parity_spec();
 const CommandSpec& bench_spec();
+const CommandSpec& compare_spec();
+const CommandSpec& bench_preset_spec();
 int cmd_train(const ParsedArgs& a);
 int cmd_eval(const ParsedArgs& a);
 int cmd_generate(const ParsedArgs& a);
@@ -73,5 +85,7 @@ int cmd_data(const ParsedArgs& a);
 int cmd_inspect(const ParsedArgs& a);
 int cmd_parity(const ParsedArgs& a);
 int cmd_bench(const ParsedArgs& a);
+int cmd_compare(const ParsedArgs& a);
+int cmd_bench_preset(const ParsedArgs& a);
 
 }  // namespace seqboat::cli

@@ -45,7 +45,7 @@ int cmd_version(const ParsedArgs&) {
 void print_usage() {
   std::string out =
       "usage: seqboat <command> [options]   (`seqboat <command> --help` lists its options)\n\ncommands:\n";
-  for (const auto& [name, c] : commands()) out += fmt::format("  {:<10} {}\n", name, c.spec().summary);
+  for (const auto& [name, c] : commands()) out += fmt::format("  {:<13} {}\n", name, c.spec().summary);
   fmt::print("{}", out);
 }
 
@@ -63,16 +63,26 @@ int check_stdout(const std::string& cmd, int code) {
 
 const std::vector<std::pair<std::string, Command>>& commands() {
   static const std::vector<std::pair<std::string, Command>> table = {
-      {"train", {train_spec, cmd_train}},       {"eval", {eval_spec, cmd_eval}},
-      {"inspect", {inspect_spec, cmd_inspect}}, {"generate", {generate_spec, cmd_generate}},
-      {"data", {data_spec, cmd_data}},          {"parity", {parity_spec, cmd_parity}},
-      {"bench", {bench_spec, cmd_bench}},       {"kernels", {kernels_spec, cmd_kernels}},
+      {"train", {train_spec, cmd_train, train_help}},
+      {"eval", {eval_spec, cmd_eval}},
+      {"inspect", {inspect_spec, cmd_inspect}},
+      {"generate", {generate_spec, cmd_generate}},
+      {"compare", {compare_spec, cmd_compare}},
+      {"data", {data_spec, cmd_data}},
+      {"parity", {parity_spec, cmd_parity}},
+      {"bench", {bench_spec, cmd_bench}},
+      {"bench-preset", {bench_preset_spec, cmd_bench_preset}},
+      {"kernels", {kernels_spec, cmd_kernels}},
       {"version", {version_spec, cmd_version}},
   };
   return table;
 }
 
 OptionSpec device_option_spec() { return choice_option("device", {"cpu", "cuda"}, "cpu", "where the model runs"); }
+
+OptionSpec task_option_spec(const std::string& doc) {
+  return choice_option("task", train::find_config_key("task")->choices, "", doc);
+}
 
 Device device_option(const ParsedArgs& a) { return parse_device(a.text("device", "cpu")); }
 
@@ -95,15 +105,7 @@ nlohmann::json check_command_line(const std::vector<std::string>& args,
   if (!c) throw UsageError(fmt::format("unknown command {}", quote_text(args[0])));
   const ParsedArgs a = parse_command_line(c->spec(), std::vector<std::string>(args.begin() + 1, args.end()));
   if (a.help) return nullptr;
-  if (args[0] == "train") {
-    if (a.has("resume") && a.has("overwrite")) throw UsageError("--resume and --overwrite exclude each other");
-    std::vector<std::string> sets = a.all("set");
-    if (a.has("device")) sets.push_back("device=" + a.text("device"));
-    const std::string file = a.text("config");
-    if (read_config && !file.empty())
-      return train::resolve_config_text(a.text("task"), read_config(file), file, sets);
-    return train::resolve_config(a.text("task"), file, sets);
-  }
+  if (args[0] == "train") return train_config(a, read_config);
   if (args[0] == "data") {
     data::check_listops_gen_config(listops_gen_options(a));
   }
@@ -126,7 +128,7 @@ int run_command_line(const std::vector<std::string>& args) {
   try {
     const ParsedArgs a = parse_command_line(c->spec(), std::vector<std::string>(args.begin() + 1, args.end()));
     if (a.help) {
-      fmt::print("{}", command_help(c->spec()));
+      fmt::print("{}", c->help ? c->help(a) : command_help(c->spec()));
       code = 0;
     } else {
       code = c->run(a);

@@ -70,7 +70,7 @@ const CommandSpec& inspect_spec() {
       0,
       {},
       {required(text_option("checkpoint", "FILE", "the checkpoint (checkpoint.safetensors of a run)")),
-       choice_option("task", {"listops", "lm", "recall"}, "", "must be the checkpoint's task when given"),
+       task_option_spec("must be the checkpoint's task when given"),
        text_option("data-dir", "DIR", "ListOps: read basic_test.tsv here (default: the run's data)"),
        integer_option("n", 0, 512, 8, "examples to draw"), required(text_option("out", "DIR", "the report directory")),
        device_option_spec(),

@@ -177,13 +177,24 @@ double parse_number_value(const OptionSpec& o, const std::string& text) {
 }
 
 ParsedArgs parse_command_line(const CommandSpec& spec, const std::vector<std::string>& args) {
+  // --help anywhere asks for the help; the other arguments are kept when
+  // they parse (`train --preset NAME --help` prints that preset), else dropped.
+  std::vector<std::string> rest;
+  for (const std::string& a : args)
+    if (a != "--help" && a != "-h") rest.push_back(a);
+  if (rest.size() != args.size()) {
+    ParsedArgs p;
+    try {
+      p = parse_command_line(spec, rest);
+    } catch (const UsageError&) {
+      p = ParsedArgs();
+      p.spec_ = &spec;
+    }
+    p.help = true;
+    return p;
+  }
   ParsedArgs p;
   p.spec_ = &spec;
-  for (const std::string& a : args)
-    if (a == "--help" || a == "-h") {
-      p.help = true;
-      return p;
-    }
   for (size_t i = 0; i < args.size(); ++i) {
     const std::string& a = args[i];
     if (a.size() < 2 || a[0] != '-') {  // "-" alone is a positional argument (a file name)

@@ -16,6 +16,7 @@
 #include "ops/shape.h"
 #include "tensor/safe_text.h"
 #include "train/config.h"
+#include "train/presets.h"
 #include "train/run_loader.h"
 #include "train/tasks.h"
 #include "train/trainer.h"
@@ -25,46 +26,89 @@ namespace seqboat::cli {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+namespace {
+
+std::vector<std::string> preset_name_list() {
+  std::vector<std::string> names;
+  for (const train::Preset& p : train::presets()) names.push_back(p.name);
+  return names;
+}
+
+}  // namespace
+
 const CommandSpec& train_spec() {
   static const CommandSpec s{
       "train",
-      "train a model (`seqboat train --help` lists every config key with its range)",
+      "train a model (`seqboat train --help` lists every config key with its range, and the presets)",
       "",
       0,
       0,
       {},
-      {required(choice_option("task", {"listops", "lm", "recall"}, "", "what to train")),
+      {choice_option("task", {"listops", "lm", "recall", "text", "retrieval", "image", "pathfinder", "speech", "enwik8"},
+                     "", "what to train (or --preset)"),
+       choice_option("preset", preset_name_list(), "",
+                     "an official SeqBoat configuration: its task, model and schedule (`--preset NAME --help` prints "
+                     "it resolved)"),
        text_option("config", "FILE.json", "a JSON config (flat dotted keys or nested sections)"),
        repeatable(text_option("set", "KEY=VALUE", "one config key, after the file")),
-       text_option("out", "DIR", "the run directory", "runs/TASK"), device_option_spec(),
+       text_option("out", "DIR", "the run directory", "runs/TASK or runs/PRESET"), device_option_spec(),
        flag_option("resume", "continue the run in --out from its checkpoint"),
        flag_option("overwrite", "replace the run in --out (kept until the new run's first checkpoint)"),
        integer_option("stop-after", 0, 1'000'000'000, 0,
                       "stop with a checkpoint after this step, as an interruption would (0 = run to the end)"),
+       integer_option("check-replicas", 0, 1'000'000'000, 0,
+                      "data-parallel: compare a hash of the parameters and optimizer state across ranks every K "
+                      "steps and stop on a difference (0 = never)"),
        flag_option("no-progress", "plain progress lines even on a terminal"),
        flag_option("profile", "at the end, the time spent in each kernel (also SEQBOAT_PROFILE=1)")},
-      "an --out directory that holds a run is refused unless --resume (continue it) or --overwrite (replace it)\n\n" +
+      "--task or --preset is required; an --out directory that holds a run is refused unless --resume (continue "
+      "it) or --overwrite (replace it)\ndata-parallel: mpirun -np N seqboat train ... (README)\n\n" +
           train::config_help()};
   return s;
 }
 
-int cmd_train(const ParsedArgs& a) {
-  const std::string task = a.text("task");
+json train_config(const ParsedArgs& a, const std::function<std::string(const std::string&)>& read_config) {
   if (a.has("resume") && a.has("overwrite")) throw UsageError("--resume and --overwrite exclude each other");
   std::vector<std::string> sets = a.all("set");
   if (a.has("device")) sets.push_back("device=" + a.text("device"));  // --device X is --set device=X
-  json cfg = train::resolve_config(task, a.text("config"), sets);
+  std::string task = a.text("task");
+  json preset = json::object();
+  if (a.has("preset")) {
+    const train::Preset* p = train::find_preset(a.text("preset"));  // one of the option's choices
+    if (a.has("task") && task != p->task)
+      throw UsageError(fmt::format("preset {} trains task {}, not --task {}", p->name, p->task, task));
+    task = p->task;
+    preset = p->values;
+  } else if (!a.has("task")) {
+    throw UsageError("--task or --preset is required");
+  }
+  const std::string file = a.text("config");
+  if (read_config && !file.empty()) return train::resolve_config_text(task, read_config(file), file, sets, preset);
+  return train::resolve_config(task, file, sets, preset);
+}
+
+std::string train_help(const ParsedArgs& a) {
+  if (!a.has("preset")) return command_help(train_spec());
+  // The preset's resolved configuration, with any --config and --set applied.
+  return train::preset_help(a.text("preset"), train_config(a, {}));
+}
+
+int cmd_train(const ParsedArgs& a) {
+  const json cfg = train_config(a, {});
+  const std::string task = cfg.at("task");
   const Device device = parse_device(cfg["device"].get<std::string>());
   if (!device_available(device)) return device_error("train", device);
   train::TrainOptions opt;
-  opt.out_dir = a.text("out", fmt::format("runs/{}", task));
+  opt.out_dir = a.text("out", fmt::format("runs/{}", a.has("preset") ? a.text("preset") : task));
   opt.resume = a.has("resume");
   opt.overwrite = a.has("overwrite");
   opt.progress_bar = !a.has("no-progress");
   opt.stop_after = a.integer("stop-after", 0);
+  opt.check_replicas_every = a.integer("check-replicas", 0);
   if (a.has("profile")) set_kernel_profiling(true);
   train::TrainSummary s = train::run_training(cfg, opt);
-  if (task == "lm")
+  if (!s.primary) return 0;  // a data-parallel rank other than 0: rank 0 reports
+  if (task == "lm" || task == "enwik8")
     fmt::print("test loss {:.4f} ({:.4f} bits per byte) after {} steps, {:.1f} s of training\n", s.test_loss,
                s.bits_per_byte, s.steps, s.train_seconds);
   else
@@ -85,7 +129,7 @@ const CommandSpec& eval_spec() {
       0,
       {},
       {required(text_option("checkpoint", "FILE", "the checkpoint (checkpoint.safetensors of a run)")),
-       choice_option("task", {"listops", "lm", "recall"}, "", "must be the checkpoint's task when given"),
+       task_option_spec("must be the checkpoint's task when given"),
        text_option("data-dir", "DIR", "ListOps: read basic_<split>.tsv here (default: the run's data)"),
        choice_option("split", {"test", "val", "train"}, "test", "the split to evaluate (only it is read)"),
        device_option_spec(), flag_option("json", "one JSON line instead of text"),

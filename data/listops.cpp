@@ -17,6 +17,7 @@
 #include "tensor/checked.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::data {
 
@@ -81,12 +82,12 @@ void append_paren(const ListOpsNode& node, std::string& out) {
 
 void check_node(const ListOpsNode& node) {
   if (listops_is_digit(node.token)) {
-    if (!node.args.empty()) throw std::invalid_argument("listops: digit node with arguments");
+    if (!node.args.empty()) fail("listops: digit node with arguments");
     return;
   }
   if (!listops_is_operator(node.token))
-    throw std::invalid_argument(fmt::format("listops: node token {} is neither digit nor operator", node.token));
-  if (node.args.empty()) throw std::invalid_argument("listops: operator node without arguments");
+    fail(fmt::format("listops: node token {} is neither digit nor operator", node.token));
+  if (node.args.empty()) fail("listops: operator node without arguments");
 }
 
 ListOpsNode sample_node(std::mt19937_64& rng, int depth, int max_depth, int max_args) {
@@ -225,7 +226,7 @@ std::vector<int32_t> tokenize_listops(const std::string& source) {
     if (!(len == 1 && (s[i] == '(' || s[i] == ')'))) {
       const int32_t id = token_id(s + i, len);
       if (id < 0)
-        throw std::invalid_argument(
+        fail(
             fmt::format("listops: bad token {} at character {}", quote_text(std::string_view(s + i, len), 40), i + 1));
       out.push_back(id);
     }
@@ -252,7 +253,7 @@ std::string listops_detokenize(const std::vector<int32_t>& tokens) {
 }
 
 int listops_apply(int32_t op, std::vector<int> v) {
-  if (v.empty()) throw std::invalid_argument("listops: operator with no arguments");
+  if (v.empty()) fail("listops: operator with no arguments");
   switch (op) {
     case kListOpsMin: return *std::min_element(v.begin(), v.end());
     case kListOpsMax: return *std::max_element(v.begin(), v.end());
@@ -267,7 +268,7 @@ int listops_apply(int32_t op, std::vector<int> v) {
       for (int x : v) s += x;
       return s % 10;
     }
-    default: throw std::invalid_argument(fmt::format("listops: {} is not an operator id", op));
+    default: fail(fmt::format("listops: {} is not an operator id", op));
   }
 }
 
@@ -282,13 +283,13 @@ int eval_listops(const std::vector<int32_t>& tokens) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     const int32_t t = tokens[i];
     if (have_result)
-      throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+      fail(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
     if (listops_is_digit(t) || t == kListOpsClose) {
       int value;
       if (t == kListOpsClose) {
-        if (stack.empty()) throw std::invalid_argument(fmt::format("listops: unmatched ']' at token {}", i + 1));
+        if (stack.empty()) fail(fmt::format("listops: unmatched ']' at token {}", i + 1));
         if (stack.back().values.empty())
-          throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
+          fail(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
         value = listops_apply(stack.back().op, std::move(stack.back().values));
         stack.pop_back();
       } else {
@@ -303,11 +304,11 @@ int eval_listops(const std::vector<int32_t>& tokens) {
     } else if (listops_is_operator(t)) {
       stack.push_back(Frame{t, {}});
     } else {
-      throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
+      fail(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
     }
   }
-  if (!stack.empty()) throw std::invalid_argument(fmt::format("listops: {} unclosed operator(s)", stack.size()));
-  if (!have_result) throw std::invalid_argument("listops: empty expression");
+  if (!stack.empty()) fail(fmt::format("listops: {} unclosed operator(s)", stack.size()));
+  if (!have_result) fail("listops: empty expression");
   return result;
 }
 
@@ -326,24 +327,24 @@ std::vector<int32_t> shuffled_tokens(const std::vector<int32_t>& tokens, Generat
   std::vector<uint32_t> open;  // operators whose ']' is still to come
   size_t root_end = 0;         // > 0 once the whole expression is read
   for (size_t i = 0; i < n; ++i) {
-    if (root_end) throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+    if (root_end) fail(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
     const int32_t t = tokens[i];
     if (t == kListOpsClose && !open.empty()) {
       std::vector<uint32_t>& args = kids[open.back()];
       if (args.empty())
-        throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
+        fail(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
       for (size_t k = args.size() - 1; k > 0; --k) std::swap(args[k], args[rng.next_below(k + 1)]);
       open.pop_back();
       if (open.empty()) root_end = i + 1;
       continue;
     }
     if (!listops_is_digit(t) && !listops_is_operator(t))
-      throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
+      fail(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
     if (!open.empty()) kids[open.back()].push_back(static_cast<uint32_t>(i));
     if (listops_is_operator(t)) open.push_back(static_cast<uint32_t>(i));
     else if (open.empty()) root_end = i + 1;
   }
-  if (!root_end) throw std::invalid_argument("listops: expression ends early (missing ']')");
+  if (!root_end) fail("listops: expression ends early (missing ']')");
   // Emit in pre-order with an explicit stack of (node, next argument).
   std::vector<int32_t> out;
   out.reserve(n);
@@ -371,7 +372,7 @@ std::vector<int32_t> shuffled_tokens(const std::vector<int32_t>& tokens, Generat
 
 std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng) {
   if (tokens.size() > std::numeric_limits<uint32_t>::max())
-    throw std::invalid_argument(fmt::format("listops: expression of {} tokens is too long", tokens.size()));
+    fail(fmt::format("listops: expression of {} tokens is too long", tokens.size()));
   return shuffled_tokens(tokens, rng);
 }
 
@@ -475,7 +476,7 @@ std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::
 
 ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_args) {
   if (max_depth < 1 || max_args < 2 || max_depth > kMaxGenDepth || max_args > kMaxGenArgs)
-    throw std::invalid_argument(fmt::format("listops: need 1 <= max_depth <= {} and 2 <= max_args <= {} (got {}, {})",
+    fail(fmt::format("listops: need 1 <= max_depth <= {} and 2 <= max_args <= {} (got {}, {})",
                                             kMaxGenDepth, kMaxGenArgs, max_depth, max_args));
   return sample_node(rng, 1, max_depth, max_args);
 }

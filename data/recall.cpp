@@ -8,19 +8,21 @@
 #include <stdexcept>
 #include <utility>
 
+#include "tensor/tensor.h"
+
 namespace seqboat::data {
 
 namespace {
 
 void validate(const RecallConfig& c) {
-  if (c.n_pairs < 1) throw std::invalid_argument(fmt::format("recall: n_pairs must be >= 1 (got {})", c.n_pairs));
+  if (c.n_pairs < 1) fail(fmt::format("recall: n_pairs must be >= 1 (got {})", c.n_pairs));
   if (c.n_keys < c.n_pairs)
-    throw std::invalid_argument(
+    fail(
         fmt::format("recall: n_keys ({}) must be >= n_pairs ({}) for distinct keys", c.n_keys, c.n_pairs));
-  if (c.n_values < 1) throw std::invalid_argument(fmt::format("recall: n_values must be >= 1 (got {})", c.n_values));
+  if (c.n_values < 1) fail(fmt::format("recall: n_values must be >= 1 (got {})", c.n_values));
   const int derived = 2 * c.n_pairs + 2;
   if (c.seq_len != 0 && c.seq_len < derived)
-    throw std::invalid_argument(fmt::format("recall: seq_len {} is shorter than 2*n_pairs+2 = {}", c.seq_len, derived));
+    fail(fmt::format("recall: seq_len {} is shorter than 2*n_pairs+2 = {}", c.seq_len, derived));
 }
 
 }  // namespace
@@ -33,7 +35,7 @@ int recall_classes(const RecallConfig& cfg) { return cfg.n_values; }
 
 std::vector<SeqExample> make_recall(const RecallConfig& cfg, int n, uint64_t seed) {
   validate(cfg);
-  if (n < 0) throw std::invalid_argument(fmt::format("recall: n must be >= 0 (got {})", n));
+  if (n < 0) fail(fmt::format("recall: n must be >= 0 (got {})", n));
   uint64_t mix = cfg.seed;
   mix = splitmix64(mix) ^ seed;
   std::mt19937_64 rng(splitmix64(mix));

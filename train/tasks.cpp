@@ -170,7 +170,7 @@ ClassificationData load_classification_data(const json& cfg, const std::string& 
     d.vocab = data::recall_vocab(rc);
     d.classes = data::recall_classes(rc);
   } else {
-    throw std::invalid_argument(fmt::format(
+    throw UsageError(fmt::format(
         "task {}: per-example views (inspect) cover listops, recall and lm; its routing statistics are in the "
         "run's routing.json (seqboat compare)",
         task));

@@ -91,7 +91,7 @@ std::pair<int64_t, int64_t> injected_nan() {
   const char* v = std::getenv("SEQBOAT_TEST_NAN_AT");
   long long r = -1, st = -1;
   if (v && *v && std::sscanf(v, "%lld:%lld", &r, &st) != 2)
-    throw std::invalid_argument(fmt::format("SEQBOAT_TEST_NAN_AT must be RANK:STEP, got '{}'", v));
+    throw UsageError(fmt::format("SEQBOAT_TEST_NAN_AT must be RANK:STEP, got {}", quote_text(v)));
   return {r, st};
 }
 
@@ -102,7 +102,7 @@ int64_t bucket_bytes() {
   char* end = nullptr;
   const long long b = std::strtoll(v, &end, 10);
   if (end == v || *end != '\0' || b < 1)
-    throw std::invalid_argument(fmt::format("SEQBOAT_BUCKET_BYTES must be a whole number of bytes >= 1, got '{}'", v));
+    throw UsageError(fmt::format("SEQBOAT_BUCKET_BYTES must be a whole number of bytes >= 1, got {}", quote_text(v)));
   return b;
 }
 

@@ -6,6 +6,7 @@
 
 #include "bindings.h"
 #include "tensor/safe_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::python {
 
@@ -14,7 +15,7 @@ DType parse_dtype(const std::string& name) {
   if (name == "float64") return DType::Float64;
   if (name == "int64") return DType::Int64;
   if (name == "uint8") return DType::UInt8;
-  throw std::invalid_argument(
+  fail(
       fmt::format("unknown dtype {}; expected float32, float64, int64 or uint8", quote_text(name)));
 }
 

@@ -13,6 +13,7 @@
 #include "ops/sma.h"
 #include "ops/ssm.h"
 #include "tensor/safe_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::python {
 
@@ -21,7 +22,7 @@ using namespace nb::literals;
 static ConvAlgo parse_algo(const std::string& s) {
   ConvAlgo algo;
   if (!kernels::parse_conv_algo(s, algo))
-    throw std::invalid_argument(
+    fail(
         fmt::format("ssm_conv: algo {} is not one of: {}", quote_text(s), fmt::join(kernels::kConvAlgoNames, ", ")));
   return algo;
 }
@@ -29,7 +30,7 @@ static ConvAlgo parse_algo(const std::string& s) {
 static AttnActivation parse_attn_activation(const std::string& s) {
   AttnActivation a;
   if (!kernels::parse_activation(s, a))
-    throw std::invalid_argument(fmt::format("local_attention: activation {} is not one of: {}", quote_text(s),
+    fail(fmt::format("local_attention: activation {} is not one of: {}", quote_text(s),
                                             fmt::join(kernels::kAttnActivationNames, ", ")));
   return a;
 }

@@ -14,6 +14,7 @@
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "tensor/usage_error.h"
 #include "train/task_data.h"
 
 namespace seqboat::train {
@@ -153,7 +154,7 @@ class Enwik8Task : public ByteLMTask {
       : ByteLMTask(cfg) {
     if (splits.train || splits.val || splits.test) {
       const std::string dir = cfg.at("data.dir");
-      if (dir.empty()) throw std::runtime_error("task enwik8: set data.dir to the folder holding the file enwik8");
+      if (dir.empty()) throw UsageError("task enwik8: set data.dir to the folder holding the file enwik8");
       splits_ = data::open_enwik8(dir, cfg.at("enwik8.split") == "proportional");
       for (auto [span, name] : {std::pair{splits_.train, "training"}, {splits_.val, "validation"}, {splits_.test, "test"}})
         if (span.size < 2 || (std::string(name) == "training" && static_cast<int64_t>(span.size) < seq_len_ + 1))

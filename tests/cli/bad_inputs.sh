@@ -399,6 +399,32 @@ expect 1 "/dev/zero: cannot read: the corpus file is a character device" "$seqbo
 expect 1 "cannot create the run directory '/proc/seqboat_x': No such file or directory" "$seqboat" train --task recall \
   --out /proc/seqboat_x --no-progress --set steps=2 --set warmup_steps=1
 
+echo "-- the task suite's commands: presets, released data, compare, bench-preset"
+expect 2 "option '--preset' must be one of lra-listops" "$seqboat" train --preset lra-chess
+expect 2 "preset sc10 trains task speech, not --task listops" "$seqboat" train --preset sc10 --task listops
+expect 2 "'lra-chess' is not one of: lra-listops" "$seqboat" bench-preset lra-chess
+expect 2 "task image: set data.dir to the released data" "$seqboat" train --task image --out "$work/xS" --no-progress
+expect 2 "task enwik8: set data.dir" "$seqboat" train --task enwik8 --out "$work/xS" --no-progress
+expect 1 "cifar-10-batches-bin|data_batch_1.bin" "$seqboat" train --task image --out "$work/xS" --no-progress \
+  --set data.dir="$work/nowhere"
+expect 2 "pathfinder.difficulty.*is not a folder name" "$seqboat" train --task pathfinder --out "$work/xS" \
+  --set data.dir="$work" --set pathfinder.difficulty=../x
+if [ -e "$work/xS" ]; then echo "FAIL: a refused train created its output directory"; failures=$((failures + 1)); fi
+# compare: a routing.json that is not JSON, one whose task name holds an
+# escape sequence (printed escaped), one with a density outside 0..1.
+mkdir -p "$work/cmp/bad" "$work/cmp/esc" "$work/cmp/dens"
+printf '{"task": ' >"$work/cmp/bad/routing.json"
+routing='{"task": "\u001b[31mred", "split": "test", "examples": 4, "window": 8, "test_accuracy": 0.5,
+  "layers": [{"layer": 0, "density": DENS, "mean_span": 2.0}]}'
+sed 's/DENS/0.25/' <<<"$routing" >"$work/cmp/esc/routing.json"
+sed 's/DENS/1.5/' <<<"$routing" >"$work/cmp/dens/routing.json"
+expect 1 "bad/routing.json" "$seqboat" compare "$work/cmp/bad" --out "$work/cmp/out"
+expect 0 "x1b\[31mred" "$seqboat" compare "$work/cmp/esc" --out "$work/cmp/out"
+expect 1 "density 1.5 is outside 0..1" "$seqboat" compare "$work/cmp/dens" --out "$work/cmp/out"
+expect 1 "cannot create directories ./dev/full.: Not a directory" "$seqboat" compare "$work/cmp/esc" --out /dev/full
+expect 1 "/dev/full: cannot write \(write failed\)" "$seqboat" bench-preset lra-listops --threads 1 --set batch_size=1 \
+  --set model.d_model=16 --set model.d_qk=8 --set model.n_layers=1 --json /dev/full
+
 if [ "$failures" -ne 0 ]; then
   echo "bad inputs: $failures case(s) FAILED"
   exit 1

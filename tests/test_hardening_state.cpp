@@ -19,6 +19,7 @@
 #include "ops/linalg.h"
 #include "tensor/random.h"
 #include "test_util.h"
+#include "tiny_config.h"
 #include "train/config.h"
 #include "train/run_dir.h"
 #include "train/run_loader.h"
@@ -30,19 +31,11 @@ using doctest::Contains;
 using nlohmann::json;
 using seqboat::testing::read_all;
 using seqboat::testing::TempDir;
+using seqboat::testing::tiny_recall;
 using seqboat::testing::write_all;
 namespace fs = std::filesystem;
 
 namespace {
-
-json tiny_recall(std::vector<std::string> extra = {}) {
-  std::vector<std::string> sets = {"steps=2",           "batch_size=4",    "eval_every=0",     "warmup_steps=1",
-                                   "recall.n_train=16", "recall.n_test=8", "recall.n_pairs=2", "recall.n_keys=4",
-                                   "recall.n_values=4", "model.d_model=8", "model.d_qk=4",     "model.d_ema=2",
-                                   "model.mem_size=4"};
-  sets.insert(sets.end(), extra.begin(), extra.end());
-  return train::resolve_config("recall", "", sets);
-}
 
 train::TrainOptions options(const fs::path& out) {
   train::TrainOptions opt;

@@ -14,6 +14,8 @@
 #include "autograd/autograd.h"
 #include "data/listops.h"
 #include "data/recall.h"
+#include "data/cifar10.h"
+#include "data/speech_commands.h"
 #include "ops/elementwise.h"
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
@@ -214,22 +216,10 @@ void Task::probe() {
   m.train(was_training);
 }
 
-void probe_config_model(const json& cfg) {
-  NoGradGuard no_grad;
-  Generator gen(0);
-  DropoutRng unused;  // eval mode draws no dropout
+nn::ModelConfig task_model_config(const json& cfg) {
   const std::string task = cfg.at("task");
-  const int64_t L = 8;
-  if (task == "lm" || task == "enwik8") {
-    nn::SeqBoatLM lm(model_config(cfg, data::kByteVocab, data::kByteVocab), DType::Float32, gen);
-    lm.eval();
-    lm.forward(zeros({1, L}, DType::Int64), unused);
-    return;
-  }
-  // The input kind and sizes each task's data gives (train/sources_*.cpp);
-  // the class count only sizes the last layer.
+  if (task == "lm" || task == "enwik8") return model_config(cfg, data::kByteVocab, data::kByteVocab);
   const bool values = task == "image" || task == "pathfinder" || task == "speech";
-  const bool pair = task == "retrieval";
   int64_t vocab = data::kListOpsVocab, classes = data::kListOpsClasses;
   if (task == "recall") {
     data::RecallConfig rc;  // ranges checked by validate_config: all fit int
@@ -238,24 +228,40 @@ void probe_config_model(const json& cfg) {
     rc.n_values = cfg.at("recall.n_values").get<int>();
     vocab = data::recall_vocab(rc);
     classes = data::recall_classes(rc);
-  } else if (task == "text" || pair) {
-    vocab = 256;
+  } else if (task == "text" || task == "retrieval") {
+    vocab = 256;  // bytes
     classes = 2;
   } else if (values) {
     vocab = 0;
-    classes = 10;
+    classes = task == "image" ? data::kCifarClasses : task == "pathfinder" ? 2
+                                                     : static_cast<int64_t>(data::sc10_classes().size());
   }
   nn::ModelConfig mc = model_config(cfg, vocab, classes);
   if (values) {
     mc.d_input = 1;
     mc.real_input_init = true;
   }
-  mc.pair = pair;
+  mc.pair = task == "retrieval";
+  return mc;
+}
+
+void probe_config_model(const json& cfg) {
+  NoGradGuard no_grad;
+  Generator gen(0);
+  DropoutRng unused;  // eval mode draws no dropout
+  const nn::ModelConfig mc = task_model_config(cfg);
+  const int64_t L = 8;
+  if (cfg.at("task") == "lm" || cfg.at("task") == "enwik8") {
+    nn::SeqBoatLM lm(mc, DType::Float32, gen);
+    lm.eval();
+    lm.forward(zeros({1, L}, DType::Int64), unused);
+    return;
+  }
   nn::SeqBoatModel m(mc, DType::Float32, gen);
   m.eval();
-  const Tensor pad = zeros({pair ? 2 : 1, L}, DType::UInt8);
-  if (values) m.forward(zeros({1, L, 1}, DType::Float32), pad, unused);
-  else if (pair) m.forward_pair(full({2, L}, 1, DType::Int64), pad, unused);
+  const Tensor pad = zeros({mc.pair ? 2 : 1, L}, DType::UInt8);
+  if (mc.d_input > 0) m.forward(zeros({1, L, 1}, DType::Float32), pad, unused);
+  else if (mc.pair) m.forward_pair(full({2, L}, 1, DType::Int64), pad, unused);
   else m.forward(full({1, L}, 1, DType::Int64), pad, unused);
 }
 

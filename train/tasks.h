@@ -89,6 +89,11 @@ struct Splits {
 std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen,
                                 Device device = Device::CPU, Splits splits = {});
 nn::ModelConfig model_config(const nlohmann::json& cfg, int64_t vocab, int64_t classes);
+// The model config of a validated config without reading its data: the
+// vocabulary, classes and input kind (tokens; a pair of token documents;
+// one value per position: d_input 1) each task's data gives
+// (train/sources_*.cpp); lm and enwik8: bytes in, bytes out.
+nn::ModelConfig task_model_config(const nlohmann::json& cfg);
 // The model a validated config describes, built alone (no data) in float32
 // on the CPU and run once on a dummy batch, as run_training does before it
 // touches a run directory. A config that validate_config accepts must pass;

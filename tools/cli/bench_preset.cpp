@@ -84,18 +84,10 @@ int cmd_bench_preset(const ParsedArgs& a) {
     const std::string task = cfg.at("task");
     const int64_t B = cfg.at("batch_size"), L = preset_length(cfg);
     const int64_t micro = micro_opt > 0 ? std::min(micro_opt, B) : B;
-    const bool lm = task == "enwik8", pair = task == "retrieval";
-    const bool values = task == "image" || task == "pathfinder" || task == "speech";
-    const int64_t vocab = task == "listops" ? 16 : values ? 0 : 256;
-    const int64_t classes = lm ? 256 : task == "listops" || task == "image" || task == "speech" ? 10 : 2;
+    const nn::ModelConfig mc = train::task_model_config(cfg);
+    const bool lm = task == "enwik8", pair = mc.pair, values = mc.d_input > 0;
+    const int64_t vocab = mc.vocab_size, classes = mc.d_output;
     Generator gen(1);
-    nn::ModelConfig mc = train::model_config(cfg, lm ? 256 : vocab, classes);
-    if (values) {
-      mc.vocab_size = 0;
-      mc.d_input = 1;
-      mc.real_input_init = true;
-    }
-    mc.pair = pair;
     std::shared_ptr<nn::Module> model;
     std::shared_ptr<nn::SeqBoatModel> clf;
     std::shared_ptr<nn::SeqBoatLM> lmm;
@@ -113,7 +105,7 @@ int cmd_bench_preset(const ParsedArgs& a) {
     auto part = [&](int64_t rows_) {
       const int64_t R = pair ? 2 * rows_ : rows_;
       std::vector<int64_t> tok(static_cast<size_t>(R * L)), lab(static_cast<size_t>(lm ? rows_ * L : rows_));
-      for (auto& t : tok) t = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(lm ? 256 : std::max<int64_t>(vocab, 1))));
+      for (auto& t : tok) t = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(std::max<int64_t>(vocab, 1))));
       for (auto& l : lab) l = static_cast<int64_t>(gen.next_below(static_cast<uint64_t>(classes)));
       Tensor labels = from_vector_i64(lab, {static_cast<int64_t>(lab.size())});
       Tensor logits;

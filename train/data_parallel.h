@@ -37,9 +37,12 @@ struct Share {
 };
 Share batch_share(int64_t batch, int rank, int ranks);
 
-// The rows of b in share s (tokens, padding, labels; the padded length L is
-// kept), and their real tokens.
-Batch take_rows(const Batch& b, Share s);
+// The rows of b in share s (tokens or values, padding, labels; the padded
+// length L is kept; a pair batch: rows s of the first documents and rows s
+// of the second ones), and their real tokens. Points `dropout` at the rows
+// the share has in the whole batch (DropoutRng::row_offset, and the second
+// block of a pair batch), so each row gets the masks one process gives it.
+Batch take_rows(const Batch& b, Share s, DropoutRng& dropout);
 
 // Refuses configs that data-parallel training over `ranks` would change:
 // batch_size < ranks, and batch norm (its statistics are over the batch;

@@ -63,6 +63,7 @@ Batch make_batch(InputKind kind, std::vector<Sample>& samples) {
   else b.tokens = from_vector_i64(pad_rows(rows, int64_t{0}), {R, L});
   b.padding = from_vector_u8(padding, {R, L});
   b.labels = from_vector_i64(labels, {B});
+  b.pair = kind == InputKind::Pair;
   return b;
 }
 

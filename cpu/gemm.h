@@ -62,13 +62,15 @@ void gemm(const T* a, const T* b, T* c, int64_t m, int64_t n, int64_t k, bool ta
   // Panel edges on multiples of Eigen's register block (24 rows of C for
   // float AVX, 8 columns), so that no panel gets a ragged micro-kernel.
   const int64_t side = split_rows ? m : n, quantum = split_rows ? 24 : 8;
-  const int64_t panel = (side / threads + quantum - 1) / quantum * quantum;
+  // At least one quantum per panel: with more threads than quanta of work
+  // (threads > side) side / threads is 0, and fewer threads run.
+  const int64_t panel = std::max<int64_t>(quantum, (side / threads + quantum - 1) / quantum * quantum);
   if (threads <= 1 || double(m) * double(n) * double(k) < kParallelGemmMacs || panel >= side) {
     gemm_panel(a, lda, b, ldb, c, n, m, n, k, ta, tb, accumulate);
     return;
   }
   const int64_t panels = (side + panel - 1) / panel;
-#pragma omp parallel for num_threads(threads) schedule(static, 1)
+#pragma omp parallel for num_threads(static_cast <int>(std::min <int64_t>(threads, panels))) schedule(static, 1)
   for (int64_t p = 0; p < panels; ++p) {
     const int64_t lo = p * panel, len = std::min(side, lo + panel) - lo;
     if (split_rows)  // rows lo.. of C and of op(A)

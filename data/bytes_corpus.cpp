@@ -10,6 +10,8 @@
 
 #include "data/example.h"
 #include "tensor/file_read.h"
+#include "tensor/safe_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::data {
 
@@ -37,7 +39,7 @@ bool wanted_extension(const fs::path& p) {
 }  // namespace
 
 ByteCorpus ByteCorpus::from_bytes(std::vector<uint8_t> bytes) {
-  if (bytes.empty()) throw std::invalid_argument("byte corpus: empty corpus");
+  if (bytes.empty()) fail("byte corpus: empty corpus");
   return ByteCorpus(std::move(bytes));
 }
 
@@ -52,12 +54,13 @@ ByteCorpus ByteCorpus::from_files(const std::vector<std::string>& paths) {
 
 ByteCorpus ByteCorpus::from_source_tree(const std::string& root) {
   std::error_code ec;
-  if (!fs::is_directory(root, ec)) throw std::runtime_error(fmt::format("byte corpus: '{}' is not a directory", root));
+  if (!fs::is_directory(root, ec))
+    throw std::runtime_error(fmt::format("byte corpus: {} is not a directory", quote_text(root)));
   std::vector<std::string> files;
   fs::recursive_directory_iterator it(root, fs::directory_options::none, ec), end;
-  if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list '{}': {}", root, ec.message()));
+  if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list {}: {}", quote_text(root), ec.message()));
   for (; it != end; it.increment(ec)) {
-    if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list '{}': {}", root, ec.message()));
+    if (ec) throw std::runtime_error(fmt::format("byte corpus: cannot list {}: {}", quote_text(root), ec.message()));
     const fs::path& p = it->path();
     const std::string name = p.filename().string();
     if (it->is_directory(ec)) {
@@ -68,20 +71,21 @@ ByteCorpus ByteCorpus::from_source_tree(const std::string& root) {
   }
   std::sort(files.begin(), files.end());
   if (files.empty())
-    throw std::runtime_error(fmt::format("byte corpus: empty corpus (no .md/.h/.cpp/.cu/.txt/.json under '{}')", root));
+    throw std::runtime_error(
+        fmt::format("byte corpus: empty corpus (no .md/.h/.cpp/.cu/.txt/.json under {})", quote_text(root)));
   std::vector<uint8_t> bytes;
   for (const auto& f : files) append_file(f, bytes);
   if (bytes.empty())
-    throw std::runtime_error(fmt::format("byte corpus: empty corpus (all files under '{}' empty)", root));
+    throw std::runtime_error(fmt::format("byte corpus: empty corpus (all files under {} empty)", quote_text(root)));
   return ByteCorpus(std::move(bytes));
 }
 
 std::pair<ByteCorpus, ByteCorpus> ByteCorpus::split(double val_fraction) const {
   if (!(val_fraction > 0.0 && val_fraction < 1.0))
-    throw std::invalid_argument(fmt::format("byte corpus: val_fraction must be in (0, 1) (got {})", val_fraction));
+    fail(fmt::format("byte corpus: val_fraction must be in (0, 1) (got {})", val_fraction));
   const size_t n_val = static_cast<size_t>(std::llround(static_cast<double>(bytes_.size()) * val_fraction));
   if (n_val == 0 || n_val >= bytes_.size())
-    throw std::invalid_argument(fmt::format("byte corpus: split of {} bytes with val_fraction {} leaves an empty part",
+    fail(fmt::format("byte corpus: split of {} bytes with val_fraction {} leaves an empty part",
                                             bytes_.size(), val_fraction));
   const auto cut = bytes_.begin() + static_cast<std::ptrdiff_t>(bytes_.size() - n_val);
   return {ByteCorpus(std::vector<uint8_t>(bytes_.begin(), cut)), ByteCorpus(std::vector<uint8_t>(cut, bytes_.end()))};
@@ -89,10 +93,10 @@ std::pair<ByteCorpus, ByteCorpus> ByteCorpus::split(double val_fraction) const {
 
 void ByteCorpus::sample_batch(int batch, int seq_len, uint64_t& rng_state, std::vector<int32_t>& inputs,
                               std::vector<int32_t>& targets) const {
-  if (batch < 1) throw std::invalid_argument(fmt::format("byte corpus: batch must be >= 1 (got {})", batch));
-  if (seq_len < 1) throw std::invalid_argument(fmt::format("byte corpus: seq_len must be >= 1 (got {})", seq_len));
+  if (batch < 1) fail(fmt::format("byte corpus: batch must be >= 1 (got {})", batch));
+  if (seq_len < 1) fail(fmt::format("byte corpus: seq_len must be >= 1 (got {})", seq_len));
   if (static_cast<size_t>(seq_len) + 1 > bytes_.size())
-    throw std::invalid_argument(fmt::format("byte corpus: seq_len + 1 = {} exceeds the corpus size {}",
+    fail(fmt::format("byte corpus: seq_len + 1 = {} exceeds the corpus size {}",
                                             static_cast<size_t>(seq_len) + 1, bytes_.size()));
   const size_t L = static_cast<size_t>(seq_len);
   const uint64_t n_starts = bytes_.size() - L;  // starts 0 .. size-L-1

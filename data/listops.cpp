@@ -17,6 +17,7 @@
 #include "tensor/checked.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::data {
 
@@ -81,12 +82,12 @@ void append_paren(const ListOpsNode& node, std::string& out) {
 
 void check_node(const ListOpsNode& node) {
   if (listops_is_digit(node.token)) {
-    if (!node.args.empty()) throw std::invalid_argument("listops: digit node with arguments");
+    if (!node.args.empty()) fail("listops: digit node with arguments");
     return;
   }
   if (!listops_is_operator(node.token))
-    throw std::invalid_argument(fmt::format("listops: node token {} is neither digit nor operator", node.token));
-  if (node.args.empty()) throw std::invalid_argument("listops: operator node without arguments");
+    fail(fmt::format("listops: node token {} is neither digit nor operator", node.token));
+  if (node.args.empty()) fail("listops: operator node without arguments");
 }
 
 ListOpsNode sample_node(std::mt19937_64& rng, int depth, int max_depth, int max_args) {
@@ -119,35 +120,6 @@ constexpr int kMaxGenDepth = 64, kMaxGenArgs = 1000, kMaxGenLength = 1 << 20, kM
 // every node of a tree even when it is too long to keep.
 constexpr long long kMaxTreeNodes = 1LL << 22;
 
-void validate(const ListOpsGenConfig& c) {
-  if (c.max_depth < 1 || c.max_depth > kMaxGenDepth)
-    throw std::invalid_argument(
-        fmt::format("listops gen: max_depth must be from 1 to {} (got {})", kMaxGenDepth, c.max_depth));
-  if (c.max_args < 2 || c.max_args > kMaxGenArgs)
-    throw std::invalid_argument(
-        fmt::format("listops gen: max_args must be from 2 to {} (got {})", kMaxGenArgs, c.max_args));
-  if (c.n_train < 0 || c.n_val < 0 || c.n_test < 0 || c.n_train > kMaxGenExamples || c.n_val > kMaxGenExamples ||
-      c.n_test > kMaxGenExamples)
-    throw std::invalid_argument(fmt::format("listops gen: split sizes must be from 0 to {}", kMaxGenExamples));
-  if (c.min_length < 0 || c.max_length - c.min_length < 2 || c.max_length > kMaxGenLength)
-    throw std::invalid_argument(
-        fmt::format("listops gen: need 0 <= min_length, min_length + 1 < max_length <= {} (got {}, {})",
-                    kMaxGenLength, c.min_length, c.max_length));
-  const long long longest = max_tree_length(1, c.max_depth, c.max_args);
-  if (longest <= c.min_length)
-    throw std::invalid_argument(
-        fmt::format("listops gen: the longest tree (max_depth {}, max_args {}) has length {}, not > min_length {}",
-                    c.max_depth, c.max_args, longest, c.min_length));
-  // The examples are held in memory (text and a set of seen texts): about 8
-  // bytes per token of the longest kept sequence.
-  const double bytes = (static_cast<double>(c.n_train) + c.n_val + c.n_test) * c.max_length * 8.0;
-  if (bytes > static_cast<double>(max_allocation_bytes()))
-    throw std::invalid_argument(fmt::format(
-        "listops gen: {} examples of up to {} tokens could need {}, more than this machine's {}",
-        static_cast<long long>(c.n_train) + c.n_val + c.n_test, c.max_length, bytes_text(bytes),
-        bytes_text(static_cast<double>(max_allocation_bytes()))));
-}
-
 // One tree drawn as sample_node would draw it (the same random numbers in the
 // same order: per node one uniform double below max_depth, then op and
 // argument count or the digit, depth first), without recursion and without
@@ -166,7 +138,7 @@ long long sample_tokens(std::mt19937_64& rng, int max_depth, int max_args, size_
   };
   for (int depth = 1;;) {
     if (++nodes > kMaxTreeNodes)
-      throw std::runtime_error(fmt::format(
+      throw UsageError(fmt::format(
           "listops gen: a tree grew past {} nodes with max_depth {} and max_args {}; trees this large cannot be "
           "generated (lower max_args or max_depth)",
           kMaxTreeNodes, max_depth, max_args));
@@ -211,6 +183,32 @@ ListOpsNode tree_from_tokens(const std::vector<int32_t>& tokens) {
 
 }  // namespace
 
+void check_listops_gen_config(const ListOpsGenConfig& c) {
+  if (c.max_depth < 1 || c.max_depth > kMaxGenDepth)
+    throw UsageError(fmt::format("listops gen: max_depth must be from 1 to {} (got {})", kMaxGenDepth, c.max_depth));
+  if (c.max_args < 2 || c.max_args > kMaxGenArgs)
+    throw UsageError(fmt::format("listops gen: max_args must be from 2 to {} (got {})", kMaxGenArgs, c.max_args));
+  if (c.n_train < 0 || c.n_val < 0 || c.n_test < 0 || c.n_train > kMaxGenExamples || c.n_val > kMaxGenExamples ||
+      c.n_test > kMaxGenExamples)
+    throw UsageError(fmt::format("listops gen: split sizes must be from 0 to {}", kMaxGenExamples));
+  if (c.min_length < 0 || c.max_length - c.min_length < 2 || c.max_length > kMaxGenLength)
+    throw UsageError(fmt::format("listops gen: need 0 <= min_length, min_length + 1 < max_length <= {} (got {}, {})",
+                                 kMaxGenLength, c.min_length, c.max_length));
+  const long long longest = max_tree_length(1, c.max_depth, c.max_args);
+  if (longest <= c.min_length)
+    throw UsageError(
+        fmt::format("listops gen: the longest tree (max_depth {}, max_args {}) has length {}, not > min_length {}",
+                    c.max_depth, c.max_args, longest, c.min_length));
+  // The examples are held in memory (text and a set of seen texts): about 8
+  // bytes per token of the longest kept sequence.
+  const double bytes = (static_cast<double>(c.n_train) + c.n_val + c.n_test) * c.max_length * 8.0;
+  if (bytes > static_cast<double>(max_allocation_bytes()))
+    throw UsageError(
+        fmt::format("listops gen: {} examples of up to {} tokens could need {}, more than this machine's {}",
+                    static_cast<long long>(c.n_train) + c.n_val + c.n_test, c.max_length, bytes_text(bytes),
+                    bytes_text(static_cast<double>(max_allocation_bytes()))));
+}
+
 std::vector<int32_t> tokenize_listops(const std::string& source) {
   std::vector<int32_t> out;
   out.reserve(source.size() / 2 + 1);
@@ -228,7 +226,7 @@ std::vector<int32_t> tokenize_listops(const std::string& source) {
     if (!(len == 1 && (s[i] == '(' || s[i] == ')'))) {
       const int32_t id = token_id(s + i, len);
       if (id < 0)
-        throw std::invalid_argument(
+        fail(
             fmt::format("listops: bad token {} at character {}", quote_text(std::string_view(s + i, len), 40), i + 1));
       out.push_back(id);
     }
@@ -255,7 +253,7 @@ std::string listops_detokenize(const std::vector<int32_t>& tokens) {
 }
 
 int listops_apply(int32_t op, std::vector<int> v) {
-  if (v.empty()) throw std::invalid_argument("listops: operator with no arguments");
+  if (v.empty()) fail("listops: operator with no arguments");
   switch (op) {
     case kListOpsMin: return *std::min_element(v.begin(), v.end());
     case kListOpsMax: return *std::max_element(v.begin(), v.end());
@@ -270,7 +268,7 @@ int listops_apply(int32_t op, std::vector<int> v) {
       for (int x : v) s += x;
       return s % 10;
     }
-    default: throw std::invalid_argument(fmt::format("listops: {} is not an operator id", op));
+    default: fail(fmt::format("listops: {} is not an operator id", op));
   }
 }
 
@@ -285,13 +283,13 @@ int eval_listops(const std::vector<int32_t>& tokens) {
   for (size_t i = 0; i < tokens.size(); ++i) {
     const int32_t t = tokens[i];
     if (have_result)
-      throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+      fail(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
     if (listops_is_digit(t) || t == kListOpsClose) {
       int value;
       if (t == kListOpsClose) {
-        if (stack.empty()) throw std::invalid_argument(fmt::format("listops: unmatched ']' at token {}", i + 1));
+        if (stack.empty()) fail(fmt::format("listops: unmatched ']' at token {}", i + 1));
         if (stack.back().values.empty())
-          throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
+          fail(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
         value = listops_apply(stack.back().op, std::move(stack.back().values));
         stack.pop_back();
       } else {
@@ -306,11 +304,11 @@ int eval_listops(const std::vector<int32_t>& tokens) {
     } else if (listops_is_operator(t)) {
       stack.push_back(Frame{t, {}});
     } else {
-      throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
+      fail(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
     }
   }
-  if (!stack.empty()) throw std::invalid_argument(fmt::format("listops: {} unclosed operator(s)", stack.size()));
-  if (!have_result) throw std::invalid_argument("listops: empty expression");
+  if (!stack.empty()) fail(fmt::format("listops: {} unclosed operator(s)", stack.size()));
+  if (!have_result) fail("listops: empty expression");
   return result;
 }
 
@@ -329,24 +327,24 @@ std::vector<int32_t> shuffled_tokens(const std::vector<int32_t>& tokens, Generat
   std::vector<uint32_t> open;  // operators whose ']' is still to come
   size_t root_end = 0;         // > 0 once the whole expression is read
   for (size_t i = 0; i < n; ++i) {
-    if (root_end) throw std::invalid_argument(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
+    if (root_end) fail(fmt::format("listops: extra tokens after the expression at token {}", i + 1));
     const int32_t t = tokens[i];
     if (t == kListOpsClose && !open.empty()) {
       std::vector<uint32_t>& args = kids[open.back()];
       if (args.empty())
-        throw std::invalid_argument(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
+        fail(fmt::format("listops: operator with no arguments closed at token {}", i + 1));
       for (size_t k = args.size() - 1; k > 0; --k) std::swap(args[k], args[rng.next_below(k + 1)]);
       open.pop_back();
       if (open.empty()) root_end = i + 1;
       continue;
     }
     if (!listops_is_digit(t) && !listops_is_operator(t))
-      throw std::invalid_argument(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
+      fail(fmt::format("listops: unexpected token id {} at token {}", t, i + 1));
     if (!open.empty()) kids[open.back()].push_back(static_cast<uint32_t>(i));
     if (listops_is_operator(t)) open.push_back(static_cast<uint32_t>(i));
     else if (open.empty()) root_end = i + 1;
   }
-  if (!root_end) throw std::invalid_argument("listops: expression ends early (missing ']')");
+  if (!root_end) fail("listops: expression ends early (missing ']')");
   // Emit in pre-order with an explicit stack of (node, next argument).
   std::vector<int32_t> out;
   out.reserve(n);
@@ -374,7 +372,7 @@ std::vector<int32_t> shuffled_tokens(const std::vector<int32_t>& tokens, Generat
 
 std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng) {
   if (tokens.size() > std::numeric_limits<uint32_t>::max())
-    throw std::invalid_argument(fmt::format("listops: expression of {} tokens is too long", tokens.size()));
+    fail(fmt::format("listops: expression of {} tokens is too long", tokens.size()));
   return shuffled_tokens(tokens, rng);
 }
 
@@ -419,7 +417,7 @@ std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
 
 std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::string& path) {
   auto fail = [&](size_t line, const std::string& what) -> std::runtime_error {
-    return std::runtime_error(fmt::format("{}: line {}: {}", path, line, what));
+    return std::runtime_error(fmt::format("{}: line {}: {}", safe_text(path), line, what));
   };
 
   std::vector<ListOpsExample> out;
@@ -463,6 +461,13 @@ std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::
       throw fail(line_no, e.what());
     }
     if (ex.tokens.empty()) throw fail(line_no, "empty source");
+    // Every reader (training, eval, inspect) gets only well-formed
+    // expressions: an unbalanced one has no value to learn or score.
+    try {
+      (void)eval_listops(ex.tokens);
+    } catch (const std::invalid_argument& e) {
+      throw fail(line_no, fmt::format("not one well-formed expression ({})", e.what()));
+    }
     out.push_back(std::move(ex));
   }
   if (line_no == 0) throw fail(1, "missing header 'Source<TAB>Target' (empty file)");
@@ -471,39 +476,59 @@ std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::
 
 ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_args) {
   if (max_depth < 1 || max_args < 2 || max_depth > kMaxGenDepth || max_args > kMaxGenArgs)
-    throw std::invalid_argument(fmt::format("listops: need 1 <= max_depth <= {} and 2 <= max_args <= {} (got {}, {})",
+    fail(fmt::format("listops: need 1 <= max_depth <= {} and 2 <= max_args <= {} (got {}, {})",
                                             kMaxGenDepth, kMaxGenArgs, max_depth, max_args));
   return sample_node(rng, 1, max_depth, max_args);
 }
 
 ListOpsSplits generate_listops(const ListOpsGenConfig& cfg) {
-  validate(cfg);
+  check_listops_gen_config(cfg);
   std::mt19937_64 rng(cfg.seed);
   std::unordered_set<std::string> seen;
-  seen.reserve(static_cast<size_t>(cfg.n_train) + cfg.n_val + cfg.n_test);
-  // Give up after this many draws in a row without a new example.
-  constexpr long long kMaxMisses = 20'000'000;
+  const long long needed = static_cast<long long>(cfg.n_train) + cfg.n_val + cfg.n_test;
+  seen.reserve(static_cast<size_t>(needed));
+  // The work (tokens drawn, kept or not) is bounded by what the examples
+  // asked for may cost: kBaseWork plus kWorkPerExample per example. The
+  // default settings draw about 470 tokens per example kept; settings that
+  // rarely give a new tree in the length window stop as soon as the rate
+  // seen so far says the rest would not fit the bound (a window no tree
+  // reaches: after kBaseWork tokens, well under a second).
+  constexpr long long kBaseWork = 1LL << 25, kWorkPerExample = 1LL << 12;
+  const long long budget = kBaseWork + kWorkPerExample * needed;
+  long long work = 0, draws = 0, next_check = kBaseWork;
+  auto give_up = [&](const std::string& why) {
+    return UsageError(fmt::format(
+        "listops gen: {}: {} of the {} examples found after drawing {} tree(s) of {} tokens in all (max_depth {}, "
+        "max_args {}, min_length {} < length < max_length {}, seed {}); these settings rarely give a new tree of "
+        "such a length: widen the length window, change max_depth or max_args, or ask for fewer examples",
+        why, seen.size(), needed, draws, work, cfg.max_depth, cfg.max_args, cfg.min_length, cfg.max_length, cfg.seed));
+  };
 
   auto fill = [&](std::vector<ListOpsRecord>& rows, int n) {
     rows.reserve(static_cast<size_t>(n));
-    long long misses = 0;
     std::vector<int32_t> tokens;
     while (static_cast<int>(rows.size()) < n) {
       const long long len =
           sample_tokens(rng, cfg.max_depth, cfg.max_args, static_cast<size_t>(cfg.max_length), tokens);
+      work += len;
+      ++draws;
       if (len > cfg.min_length && len < cfg.max_length) {  // then `tokens` holds the whole tree
         const ListOpsNode t = tree_from_tokens(tokens);    // depth <= max_depth <= 64: recursion is fine
         std::string text = listops_to_text(t, true);
         if (seen.insert(text).second) {
           rows.push_back(ListOpsRecord{std::move(text), eval_listops(tokens)});
-          misses = 0;
           continue;
         }
       }
-      if (++misses >= kMaxMisses)
-        throw std::runtime_error(fmt::format(
-            "listops gen: no new example in {} draws after {} examples (config admits too few distinct trees?)",
-            kMaxMisses, seen.size()));
+      if (work >= next_check) {  // the rate so far, extrapolated to the examples still missing
+        next_check = work + kBaseWork;
+        const long long found = static_cast<long long>(seen.size());
+        if (found == 0) throw give_up("no tree in the length window");
+        if (static_cast<double>(work) / static_cast<double>(found) * static_cast<double>(needed) >
+            static_cast<double>(budget))
+          throw give_up(fmt::format("at this rate the rest would need more than the {} tokens allowed", budget));
+      }
+      if (work > budget) throw give_up("the work allowed is spent");
     }
   };
   ListOpsSplits s;
@@ -513,18 +538,23 @@ ListOpsSplits generate_listops(const ListOpsGenConfig& cfg) {
   return s;
 }
 
-void write_listops_tsv(const std::string& path, const std::vector<ListOpsRecord>& rows) {
+std::string listops_tsv_text(const std::vector<ListOpsRecord>& rows) {
   std::ostringstream out;
   out << "Source\tTarget\n";
   for (const auto& r : rows) out << r.source << '\t' << r.label << '\n';
-  write_file_atomic(path, out.str());
+  return out.str();
+}
+
+void write_listops_tsv(const std::string& path, const std::vector<ListOpsRecord>& rows) {
+  write_file_atomic(path, listops_tsv_text(rows));
 }
 
 void write_listops_splits(const std::string& dir, const ListOpsGenConfig& cfg) {
+  const ListOpsSplits s = generate_listops(cfg);  // first: settings it cannot satisfy leave no directory behind
   std::error_code ec;
   std::filesystem::create_directories(dir, ec);
-  if (ec) throw std::runtime_error(fmt::format("listops: cannot create directory '{}': {}", dir, ec.message()));
-  const ListOpsSplits s = generate_listops(cfg);
+  if (ec)
+    throw std::runtime_error(fmt::format("listops: cannot create directory {}: {}", quote_text(dir), ec.message()));
   const std::filesystem::path d(dir);
   write_listops_tsv((d / "basic_train.tsv").string(), s.train);
   write_listops_tsv((d / "basic_val.tsv").string(), s.val);

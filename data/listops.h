@@ -12,6 +12,7 @@
 
 #include "data/example.h"
 #include "tensor/random.h"
+#include "tensor/usage_error.h"
 
 namespace seqboat::data {
 
@@ -73,7 +74,8 @@ std::string listops_to_text(const ListOpsNode& node, bool parenthesised = true);
 std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng);
 
 // Reads an LRA TSV (`Source<TAB>Target` header, then `source<TAB>label`).
-// Throws std::runtime_error "<path>: line N: <problem>" on malformed input.
+// Throws std::runtime_error "<path>: line N: <problem>" on malformed input,
+// a source that is not exactly one well-formed expression included.
 // The file is read whole (tensor/file_read.h, at most kMaxTextDataBytes).
 std::vector<ListOpsExample> read_listops_tsv(const std::string& path);
 // The same from text in memory; `path` names it in the messages.
@@ -87,6 +89,11 @@ struct ListOpsGenConfig {
   int n_train = 40000, n_val = 2000, n_test = 2000;
   uint64_t seed = 1;
 };
+
+// The shape of LRA's ListOps (docs/semantics.md, section 6): depth up to 10,
+// 2-10 arguments, lengths strictly between 500 and 2000 (the split sizes
+// and the seed are not part of it).
+inline constexpr ListOpsGenConfig kLraListOps{10, 10, 500, 2000};
 
 // One generated row: the LRA parenthesised text and its label.
 struct ListOpsRecord {
@@ -105,11 +112,19 @@ struct ListOpsSplits {
 // in order; for a leaf the digit.
 ListOpsNode sample_listops_tree(std::mt19937_64& rng, int max_depth, int max_args);
 
+// The settings checked together before anything is drawn (each in range,
+// min_length + 1 < max_length, a tree longer than min_length possible, the
+// examples fit in memory). Throws UsageError naming the settings.
+void check_listops_gen_config(const ListOpsGenConfig& cfg);
+
 // Generates train, then val, then test from one std::mt19937_64(seed) stream,
 // keeping min_length < length < max_length and dropping any text already
 // produced in any split. Throws std::invalid_argument on an impossible
 // config and std::runtime_error if it stops finding new examples.
 ListOpsSplits generate_listops(const ListOpsGenConfig& cfg);
+
+// The TSV text (header, then one `source<TAB>label` line per row).
+std::string listops_tsv_text(const std::vector<ListOpsRecord>& rows);
 
 // Writes a TSV with header atomically (write_file_atomic: temp file, fsync,
 // rename); an I/O failure throws std::runtime_error naming path and step.

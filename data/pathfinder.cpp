@@ -9,6 +9,7 @@
 
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::data {
 
@@ -68,12 +69,14 @@ PathfinderIndex index_pathfinder(const std::string& dir, const std::string& diff
   const fs::path meta = root / "metadata";
   std::error_code ec;
   if (!fs::is_directory(meta, ec)) {
-    std::string have;
+    std::vector<std::string> have;  // listed clipped: a folder may hold many
     if (fs::is_directory(dir, ec))
       for (const auto& e : fs::directory_iterator(dir, ec))
-        if (e.is_directory()) have += (have.empty() ? "" : ", ") + e.path().filename().string();
-    throw std::runtime_error(fmt::format("{}: no metadata folder (difficulty '{}'; folders here: {})", meta.string(),
-                                         difficulty, have.empty() ? "none" : have));
+        if (e.is_directory()) have.push_back(e.path().filename().string());
+    std::sort(have.begin(), have.end());
+    throw std::runtime_error(fmt::format("{}: no metadata folder (difficulty {}; folders here: {})",
+                                         safe_text(meta.string()), quote_text(difficulty),
+                                         have.empty() ? "none" : quoted_list(have)));
   }
   std::vector<std::pair<int64_t, fs::path>> files;
   for (const auto& e : fs::directory_iterator(meta)) {

@@ -8,19 +8,21 @@
 #include <stdexcept>
 #include <utility>
 
+#include "tensor/tensor.h"
+
 namespace seqboat::data {
 
 namespace {
 
 void validate(const RecallConfig& c) {
-  if (c.n_pairs < 1) throw std::invalid_argument(fmt::format("recall: n_pairs must be >= 1 (got {})", c.n_pairs));
+  if (c.n_pairs < 1) fail(fmt::format("recall: n_pairs must be >= 1 (got {})", c.n_pairs));
   if (c.n_keys < c.n_pairs)
-    throw std::invalid_argument(
+    fail(
         fmt::format("recall: n_keys ({}) must be >= n_pairs ({}) for distinct keys", c.n_keys, c.n_pairs));
-  if (c.n_values < 1) throw std::invalid_argument(fmt::format("recall: n_values must be >= 1 (got {})", c.n_values));
+  if (c.n_values < 1) fail(fmt::format("recall: n_values must be >= 1 (got {})", c.n_values));
   const int derived = 2 * c.n_pairs + 2;
   if (c.seq_len != 0 && c.seq_len < derived)
-    throw std::invalid_argument(fmt::format("recall: seq_len {} is shorter than 2*n_pairs+2 = {}", c.seq_len, derived));
+    fail(fmt::format("recall: seq_len {} is shorter than 2*n_pairs+2 = {}", c.seq_len, derived));
 }
 
 }  // namespace
@@ -33,21 +35,26 @@ int recall_classes(const RecallConfig& cfg) { return cfg.n_values; }
 
 std::vector<SeqExample> make_recall(const RecallConfig& cfg, int n, uint64_t seed) {
   validate(cfg);
-  if (n < 0) throw std::invalid_argument(fmt::format("recall: n must be >= 0 (got {})", n));
+  if (n < 0) fail(fmt::format("recall: n must be >= 0 (got {})", n));
   uint64_t mix = cfg.seed;
   mix = splitmix64(mix) ^ seed;
   std::mt19937_64 rng(splitmix64(mix));
 
   const int len = recall_seq_len(cfg);
   const int32_t vbase = recall_value_base(cfg);
+  // Partial Fisher-Yates from the identity permutation: the first n_pairs
+  // entries become distinct keys. The swaps are undone after each example
+  // (instead of refilling all n_keys entries), so the work per example is
+  // O(n_pairs) whatever the key vocabulary; the draws are the same.
   std::vector<int32_t> keys(static_cast<size_t>(cfg.n_keys));
+  std::iota(keys.begin(), keys.end(), 0);
+  std::vector<int> swapped(static_cast<size_t>(cfg.n_pairs));
   std::vector<SeqExample> out(static_cast<size_t>(n));
   for (auto& ex : out) {
-    // Partial Fisher-Yates: the first n_pairs entries become distinct keys.
-    std::iota(keys.begin(), keys.end(), 0);
     for (int i = 0; i < cfg.n_pairs; ++i) {
       const int j = i + static_cast<int>(uniform_below(rng, static_cast<uint64_t>(cfg.n_keys - i)));
       std::swap(keys[i], keys[j]);
+      swapped[i] = j;
     }
     ex.tokens.assign(static_cast<size_t>(len), kRecallPad);
     std::vector<int> values(static_cast<size_t>(cfg.n_pairs));
@@ -60,6 +67,7 @@ std::vector<SeqExample> make_recall(const RecallConfig& cfg, int n, uint64_t see
     ex.tokens[2 * cfg.n_pairs] = kRecallSep;
     ex.tokens[2 * cfg.n_pairs + 1] = kRecallKeyBase + keys[q];
     ex.label = values[q];
+    for (int i = cfg.n_pairs - 1; i >= 0; --i) std::swap(keys[i], keys[swapped[i]]);  // back to the identity
   }
   return out;
 }

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <nlohmann/json.hpp>
 #include <stdexcept>
 
@@ -36,7 +37,7 @@ bool parse_decimal(const std::string& text, Int& value) {
 }
 
 [[noreturn]] void bad_file(const std::string& path, const std::string& problem) {
-  throw std::runtime_error(path + ": " + problem);
+  throw std::runtime_error(safe_text(path) + ": " + problem);
 }
 
 std::vector<std::array<uint64_t, 4>> rng_from_json(const std::string& path, const std::string& text) {
@@ -125,6 +126,17 @@ Checkpoint checkpoint_from_file(const std::string& path, TensorFile file) {
 }
 
 }  // namespace
+
+std::string first_nonfinite(const std::map<std::string, Tensor>& tensors) {
+  for (const auto& [name, t] : tensors) {
+    if (!t.defined() || !is_floating(t.dtype())) continue;
+    const std::vector<double> v = t.to_vector();  // any device, any strides (float -> double keeps NaN and inf)
+    for (size_t i = 0; i < v.size(); ++i)
+      if (!std::isfinite(v[i]))
+        return fmt::format("tensor {} holds {} at index {} (of {})", quote_text(name), v[i], i, v.size());
+  }
+  return "";
+}
 
 Checkpoint load_checkpoint(const std::string& path) { return checkpoint_from_file(path, load_tensors(path)); }
 

@@ -44,6 +44,13 @@ void save_checkpoint(const std::string& path, const Checkpoint& ckpt);
 // The step is a non-negative decimal; the config a JSON object (its keys
 // are validated by train::parse_run_config, which knows them).
 Checkpoint load_checkpoint(const std::string& path);
+// The first element that is NaN or infinite among the floating tensors of
+// `tensors` (in name order): "tensor 'name' holds nan at index 3 (of 12)",
+// or "" when every value is finite. A checkpoint whose weights are not finite
+// evaluates to "loss nan" and samples garbage, so loading one for use is an
+// error that names the tensor and the index.
+std::string first_nonfinite(const std::map<std::string, Tensor>& tensors);
+
 // The same from the file's bytes in memory (the fuzz harness's entry point).
 Checkpoint parse_checkpoint(const uint8_t* bytes, size_t size, const std::string& name_for_errors);
 

@@ -7,6 +7,7 @@
 #include "ops/linalg.h"
 #include "ops/reduce.h"
 #include "ops/nn_ops.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::nn {
 
@@ -69,7 +70,7 @@ NormType parse_norm_type(const std::string& s) {
   if (s == "layernorm") return NormType::LayerNorm;
   if (s == "batchnorm") return NormType::BatchNorm;
   if (s == "scalenorm") return NormType::ScaleNorm;
-  fail(fmt::format("norm_type '{}' is not one of: layernorm, batchnorm, scalenorm", s));
+  fail(fmt::format("norm_type {} is not one of: layernorm, batchnorm, scalenorm", quote_text(s)));
 }
 
 SequenceNorm::SequenceNorm(NormType t, int64_t dim, bool affine, DType dt) : type(t) {

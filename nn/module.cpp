@@ -7,6 +7,7 @@
 
 #include "autograd/autograd.h"
 #include "ops/shape.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::nn {
 
@@ -67,8 +68,11 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
   auto all = named_parameters();
   auto bufs = named_buffers();
   all.insert(all.end(), bufs.begin(), bufs.end());
+  // Everything is checked before anything is copied: a state that does not
+  // fit leaves the module as it was.
   std::set<std::string> known;
   std::vector<std::string> missing;
+  std::vector<std::pair<Tensor*, const Tensor*>> copies;
   for (auto& [name, t] : all) {
     known.insert(name);
     auto it = state.find(name);
@@ -77,18 +81,22 @@ void Module::load_state_dict(const std::map<std::string, Tensor>& state, bool st
       continue;
     }
     const Tensor& src = it->second;
+    if (!src.defined()) fail(fmt::format("load_state_dict: {} is an undefined tensor in the state", quote_text(name)));
     if (src.shape() != t->shape())
-      fail(fmt::format("load_state_dict: '{}' has shape {} in the state but {} in the module", name,
+      fail(fmt::format("load_state_dict: {} has shape {} in the state but {} in the module", quote_text(name),
                        shape_str(src.shape()), shape_str(t->shape())));
-    copy_into(*t, src.dtype() == t->dtype() ? src.detach() : src.detach().to(t->dtype()));
+    copies.emplace_back(t, &src);
   }
-  if (!strict) return;
-  std::vector<std::string> unexpected;
-  for (auto& [name, t] : state)
-    if (!known.count(name)) unexpected.push_back(name);
-  if (!missing.empty() || !unexpected.empty())
-    fail(fmt::format("load_state_dict: missing [{}]; unexpected [{}]", fmt::join(missing, ", "),
-                     fmt::join(unexpected, ", ")));
+  if (strict) {
+    std::vector<std::string> unexpected;
+    for (auto& [name, t] : state)
+      if (!known.count(name)) unexpected.push_back(name);
+    // Lists clipped (quoted_list): a file may name 100,000 unknown tensors.
+    if (!missing.empty() || !unexpected.empty())
+      fail(fmt::format("load_state_dict: {} missing [{}]; {} unexpected [{}]", missing.size(), quoted_list(missing),
+                       unexpected.size(), quoted_list(unexpected)));
+  }
+  for (auto [t, src] : copies) copy_into(*t, src->dtype() == t->dtype() ? src->detach() : src->detach().to(t->dtype()));
 }
 
 void Module::zero_grad() {

@@ -38,7 +38,8 @@ class Module {
   std::map<std::string, Tensor> state_dict();
   // Copies values in. strict: every module tensor must be present and no
   // unknown names given. Shapes must match; dtypes are converted. Errors name
-  // the tensor and the shapes.
+  // the tensor and the shapes; the whole state is checked before anything is
+  // copied, so a state that does not fit leaves the module as it was.
   void load_state_dict(const std::map<std::string, Tensor>& state, bool strict = true);
   void zero_grad();
   // Converts every parameter and buffer to dt (floating tensors only).

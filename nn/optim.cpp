@@ -10,6 +10,7 @@
 
 #include "autograd/autograd.h"
 #include "ops/optim.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat::nn {
 
@@ -67,7 +68,8 @@ Tensor scalar_i64(int64_t v) { return from_vector_i64({v}, {}); }
 int64_t read_count(const std::string& key, const Tensor& t) {
   double v = t.item();
   if (!(v >= 0) || v != std::floor(v))
-    fail(fmt::format("Optimizer::load_state_dict: entry '{}' must be a non-negative integer count, got {}", key, v));
+    fail(fmt::format("Optimizer::load_state_dict: entry {} must be a non-negative integer count, got {}",
+                     quote_text(key), v));
   return static_cast<int64_t>(v);
 }
 
@@ -128,9 +130,9 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
   auto entry = [&](const std::string& key, const Shape& shape) -> const Tensor& {
     expected.insert(key);
     auto it = state.find(key);
-    if (it == state.end()) fail(fmt::format("Optimizer::load_state_dict: missing entry '{}'", key));
+    if (it == state.end()) fail(fmt::format("Optimizer::load_state_dict: missing entry {}", quote_text(key)));
     if (it->second.shape() != shape)
-      fail(fmt::format("Optimizer::load_state_dict: entry '{}' has shape {}, expected {}", key,
+      fail(fmt::format("Optimizer::load_state_dict: entry {} has shape {}, expected {}", quote_text(key),
                        shape_str(it->second.shape()), shape_str(shape)));
     return it->second;
   };
@@ -148,7 +150,8 @@ void Optimizer::load_state_dict(const std::map<std::string, Tensor>& state) {
   }
   for (const auto& [key, t] : state)
     if (!expected.count(key))
-      fail(fmt::format("Optimizer::load_state_dict: unexpected entry '{}' (no such parameter or state)", key));
+      fail(
+          fmt::format("Optimizer::load_state_dict: unexpected entry {} (no such parameter or state)", quote_text(key)));
   step_count_ = step_count;
   param_steps_ = std::move(param_steps);
   slots_ = std::move(slots);

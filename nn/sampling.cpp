@@ -15,6 +15,12 @@ int64_t sample_next_token(const std::vector<double>& logits, double temperature,
   if (V == 0) fail("sample_next_token: no logits");
   if (!(temperature >= 0) || top_k < 0)
     fail(fmt::format("sample_next_token: temperature ({}) and top_k ({}) must be >= 0", temperature, top_k));
+  // NaN or +inf logits (a model with broken weights) have no distribution:
+  // an error, not a byte picked from garbage. -inf is a masked choice.
+  for (int64_t v = 0; v < V; ++v)
+    if (std::isnan(logits[v]) || logits[v] == std::numeric_limits<double>::infinity())
+      throw std::runtime_error(
+          fmt::format("sample_next_token: logit {} of {} is {}: the model's output is not finite", v, V, logits[v]));
   if (temperature == 0) return std::max_element(logits.begin(), logits.end()) - logits.begin();
 
   std::vector<double> sorted = logits;

@@ -22,7 +22,8 @@ namespace seqboat::nn {
 //                     first v with p_0 + ... + p_v >= u (the last token if
 //                     rounding leaves none), so a seed fixes the draw.
 // Throws std::invalid_argument for empty logits, a negative (or NaN)
-// temperature or a negative top_k.
+// temperature or a negative top_k; std::runtime_error naming the logit when
+// one is NaN or +infinity.
 int64_t sample_next_token(const std::vector<double>& logits, double temperature, int64_t top_k, Generator& gen);
 
 }  // namespace seqboat::nn

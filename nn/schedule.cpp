@@ -7,6 +7,7 @@
 #include <cmath>
 #include <numbers>
 
+#include "tensor/safe_text.h"
 #include "tensor/tensor.h"
 
 namespace seqboat::nn {
@@ -40,7 +41,7 @@ LrSchedule::Decay parse_decay(const std::string& name) {
   if (name == "constant") return LrSchedule::Constant;
   if (name == "linear") return LrSchedule::Linear;
   if (name == "cosine") return LrSchedule::Cosine;
-  fail(fmt::format("unknown learning-rate decay '{}' (valid: constant, linear, cosine)", name));
+  fail(fmt::format("unknown learning-rate decay {} (valid: constant, linear, cosine)", quote_text(name)));
 }
 
 const char* decay_name(LrSchedule::Decay decay) {

@@ -6,6 +6,7 @@
 
 #include <cmath>
 #include <set>
+#include <type_traits>
 
 #include "nn/decoding.h"
 #include "ops/elementwise.h"
@@ -26,8 +27,19 @@ namespace {
 template <class T>
 T get_key(const json& j, const char* where, const std::string& key) {
   if (!j.contains(key)) fail(fmt::format("{} config: missing key '{}'", where, key));
+  const json& v = j.at(key);
+  // JSON numbers are checked before conversion: an integer key takes an
+  // integral JSON number that fits int64 (3.9 is not truncated, 1e300 is not
+  // converted), a number key a finite one.
+  if constexpr (std::is_integral_v<T> && !std::is_same_v<T, bool>) {
+    if (!v.is_number_integer() || (v.is_number_unsigned() && v.get<uint64_t>() > uint64_t(INT64_MAX)))
+      fail(fmt::format("{} config: key '{}' must be an integer, got {}", where, key, json_excerpt(v)));
+  } else if constexpr (std::is_floating_point_v<T>) {
+    if (!v.is_number() || !std::isfinite(v.get<double>()))
+      fail(fmt::format("{} config: key '{}' must be a finite number, got {}", where, key, json_excerpt(v)));
+  }
   try {
-    return j.at(key).get<T>();
+    return v.get<T>();
   } catch (const json::exception&) {
     fail(fmt::format("{} config: key '{}' has the wrong type (value {})", where, key, json_excerpt(j.at(key))));
   }
@@ -47,7 +59,7 @@ void reject_unknown(const json& j, const char* where, const std::set<std::string
   if (!j.is_object()) fail(fmt::format("{} config: expected a JSON object", where));
   for (auto it = j.begin(); it != j.end(); ++it)
     if (!known.count(it.key()))
-      fail(fmt::format("{} config: unknown key '{}'; valid keys: {}", where, it.key(), fmt::join(known, ", ")));
+      fail(fmt::format("{} config: unknown key {}; valid keys: {}", where, quote_text(it.key()), fmt::join(known, ", ")));
 }
 
 // Sizes from a config file (a golden file's metadata): positive and at most
@@ -58,6 +70,16 @@ constexpr int64_t kMaxModuleSize = int64_t{1} << 24;
 void require_positive(const char* where, const char* key, int64_t v) {
   if (v <= 0 || v > kMaxModuleSize)
     fail(fmt::format("{} config: '{}' must be from 1 to {}, got {}", where, key, kMaxModuleSize, v));
+}
+
+// Rates and scales from a config file: a dropout probability in [0, 1), a
+// temperature scale in (0, 1e6] (the router divides by it).
+void require_rates(const char* where, std::initializer_list<std::pair<const char*, double>> rates, double scale) {
+  for (auto [key, v] : rates)
+    if (!(v >= 0 && v < 1))
+      fail(fmt::format("{} config: '{}' must be from 0 to below 1, got {}", where, key, v));
+  if (!(scale > 0 && scale <= 1e6))
+    fail(fmt::format("{} config: 'init_temp_scale' must be above 0 and at most 1e6, got {}", where, scale));
 }
 
 class SimpleRelPosBias : public Module {
@@ -78,7 +100,7 @@ AttnActivation parse_activation(const std::string& s) {
 RelPosType parse_rel_pos(const std::string& s) {
   if (s == "simple") return RelPosType::Simple;
   if (s == "rotary") return RelPosType::Rotary;
-  fail(fmt::format("rel_pos_bias '{}' is not one of: simple, rotary", s));
+  fail(fmt::format("rel_pos_bias {} is not one of: simple, rotary", quote_text(s)));
 }
 
 // ---------------------------------------------------------------- MultiHeadEMA
@@ -165,6 +187,9 @@ LayerConfig LayerConfig::from_json(const json& j) {
   if (c.window_size < 0 || c.window_size > kMaxModuleSize)
     fail(fmt::format("SeqBoatLayer config: 'window_size' must be from 0 to {}", kMaxModuleSize));
   if (c.rel_pos_bias == RelPosType::Rotary && c.zdim % 2) fail("SeqBoatLayer config: rotary needs an even zdim");
+  require_rates(
+      w, {{"dropout", c.dropout}, {"attention_dropout", c.attention_dropout}, {"hidden_dropout", c.hidden_dropout}},
+      c.init_temp_scale);
   return c;
 }
 
@@ -308,6 +333,7 @@ ModelConfig ModelConfig::from_json(const json& j) {
                       {"mem_size", c.mem_size}})
     if (v < 0 || v > kMaxModuleSize)
       fail(fmt::format("{} config: '{}' must be from 0 to {}, got {}", w, k, kMaxModuleSize, v));
+  require_rates(w, {{"dropout", c.dropout}}, c.init_temp_scale);
   return c;
 }
 

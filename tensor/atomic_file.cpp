@@ -1,14 +1,17 @@
 // tensor/atomic_file.cpp: write_file_atomic (see atomic_file.h), on POSIX
 // open/write/fsync/rename because iostreams cannot fsync.
 #include "tensor/atomic_file.h"
+#include "tensor/safe_text.h"
 
 #include <fcntl.h>
-#include <signal.h>
 #include <fmt/format.h>
+#include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -40,7 +43,60 @@ void remove_stale_temp_files(const std::string& path) {
   }
 }
 
-void write_file_atomic(const std::string& path, std::string_view bytes) {
+namespace {
+
+// Writes all of `bytes` to fd; "" or the failing step's errno text.
+int write_all(int fd, std::string_view bytes) {
+  for (size_t done = 0; done < bytes.size();) {
+    const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
+    if (n < 0 && errno == EINTR) continue;
+    if (n < 0) return errno;
+    done += static_cast<size_t>(n);
+  }
+  return 0;
+}
+
+// A path that exists and is not a regular file (a device such as /dev/null
+// or /dev/full, a FIFO, a terminal) cannot be replaced by a rename, and must
+// not be (as root, renaming over /dev/full would replace the device): it is
+// written in place, every step checked. A FIFO without a reader is an error,
+// not a hang (O_NONBLOCK on open).
+void write_in_place(const std::string& path, std::string_view bytes) {
+  const char* failed_step = nullptr;
+  int err = 0;
+  const int fd = ::open(path.c_str(), O_WRONLY | O_NONBLOCK | O_CLOEXEC);
+  if (fd < 0) {
+    failed_step = "open", err = errno;
+  } else {
+    const int flags = ::fcntl(fd, F_GETFL);
+    if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+    if ((err = write_all(fd, bytes)) != 0) failed_step = "write";
+    if (::close(fd) != 0 && !failed_step) failed_step = "close", err = errno;
+  }
+  if (failed_step)
+    throw std::runtime_error(
+        fmt::format("{}: cannot write ({} failed): {}", safe_text(path), failed_step, std::strerror(err)));
+}
+
+}  // namespace
+
+void write_file_atomic(const std::string& path_in, std::string_view bytes) {
+  std::string path = path_in;
+  struct stat st {};
+  if (::stat(path.c_str(), &st) == 0) {
+    if (S_ISDIR(st.st_mode))
+      throw std::runtime_error(fmt::format("{}: cannot write: it is a directory", safe_text(path)));
+    if (!S_ISREG(st.st_mode)) return write_in_place(path, bytes);
+    // A symbolic link to a file: the file is replaced, the link stays.
+    struct stat lst {};
+    if (::lstat(path.c_str(), &lst) == 0 && S_ISLNK(lst.st_mode)) {
+      char* real = ::realpath(path.c_str(), nullptr);
+      if (real) {
+        path = real;
+        std::free(real);
+      }
+    }
+  }
   remove_stale_temp_files(path);
   // The temp file lives in the same directory so rename() stays within one
   // filesystem and is atomic: readers of path see the old or the new file.
@@ -52,15 +108,7 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
   if (fd < 0) {
     failed_step = "open", err = errno;
   } else {
-    for (size_t done = 0; done < bytes.size();) {
-      const ssize_t n = ::write(fd, bytes.data() + done, bytes.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        failed_step = "write", err = errno;
-        break;
-      }
-      done += static_cast<size_t>(n);
-    }
+    if ((err = write_all(fd, bytes)) != 0) failed_step = "write";
     // fsync before rename: otherwise a crash could leave path naming a file
     // whose data never reached the disk.
     if (!failed_step && ::fsync(fd) != 0) failed_step = "fsync", err = errno;
@@ -69,8 +117,8 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     if (failed_step) ::unlink(tmp.c_str());
   }
   if (failed_step)
-    throw std::runtime_error(
-        fmt::format("{}: cannot write ({} of {} failed): {}", path, failed_step, tmp, std::strerror(err)));
+    throw std::runtime_error(fmt::format("{}: cannot write ({} of {} failed): {}", safe_text(path), failed_step,
+                                         safe_text(tmp), std::strerror(err)));
 
   // Best effort: fsync the directory so the rename itself survives a crash.
   // The new file is already complete and in place, so errors are ignored.
@@ -81,6 +129,31 @@ void write_file_atomic(const std::string& path, std::string_view bytes) {
     ::fsync(dfd);
     ::close(dfd);
   }
+}
+
+AppendFile::AppendFile(const std::string& path) : path_(path) {
+  fd_ = ::open(path.c_str(), O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0666);
+  if (fd_ < 0)
+    throw std::runtime_error(fmt::format("{}: cannot write (open failed): {}", safe_text(path), std::strerror(errno)));
+}
+
+AppendFile::~AppendFile() {
+  if (fd_ >= 0) ::close(fd_);
+}
+
+void AppendFile::append(std::string_view bytes) {
+  if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot write: the file is closed", safe_text(path_)));
+  if (const int err = write_all(fd_, bytes))
+    throw std::runtime_error(fmt::format("{}: cannot write (write failed): {}", safe_text(path_), std::strerror(err)));
+}
+
+void AppendFile::close() {
+  if (fd_ < 0) return;
+  const int rc = ::close(fd_);
+  fd_ = -1;
+  if (rc != 0)
+    throw std::runtime_error(
+        fmt::format("{}: cannot write (close failed): {}", safe_text(path_), std::strerror(errno)));
 }
 
 }  // namespace seqboat

@@ -10,13 +10,19 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <new>
 
 #include "tensor/checked.h"
+#include "tensor/safe_text.h"
 
 namespace seqboat {
 
-std::string read_file_limited(const std::string& path, size_t max_bytes, const std::string& kind) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+std::string read_file_limited(const std::string& path_arg, size_t max_bytes, const std::string& kind) {
+  const char* path_c = path_arg.c_str();
+  const std::string path = safe_text(path_arg);  // for the messages
+  // O_NONBLOCK: opening a FIFO without a writer must not hang (it is
+  // cleared below; reading such a FIFO then finds its end at once).
+  const int fd = ::open(path_c, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
   if (fd < 0) throw FileReadError(fmt::format("{}: cannot open: {}", path, std::strerror(errno)));
   struct Closer {
     int fd;
@@ -25,6 +31,16 @@ std::string read_file_limited(const std::string& path, size_t max_bytes, const s
   struct stat st {};
   if (::fstat(fd, &st) != 0) throw FileReadError(fmt::format("{}: cannot stat: {}", path, std::strerror(errno)));
   if (S_ISDIR(st.st_mode)) throw FileReadError(fmt::format("{}: cannot read: the {} is a directory", path, kind));
+  // A device (/dev/zero, /dev/urandom, a disk), a socket: not a file, and
+  // often an endless one. A pipe (`--config <(...)`) is read up to the limit.
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode))
+    throw FileReadError(fmt::format("{}: cannot read: the {} is a {}, not a file", path, kind,
+                                    S_ISCHR(st.st_mode)    ? "character device"
+                                    : S_ISBLK(st.st_mode)  ? "block device"
+                                    : S_ISSOCK(st.st_mode) ? "socket"
+                                                           : "special file"));
+  const int flags = ::fcntl(fd, F_GETFL);
+  if (flags >= 0) ::fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
   const size_t limit = std::min(max_bytes, max_allocation_bytes());
   auto too_large = [&](size_t size) {
     return FileReadError(fmt::format("{}: {} is {}{} bytes, more than the {}-byte limit", path, kind,
@@ -34,7 +50,11 @@ std::string read_file_limited(const std::string& path, size_t max_bytes, const s
   // chunks until its end or the limit.
   if (S_ISREG(st.st_mode) && static_cast<size_t>(st.st_size) > limit) throw too_large(static_cast<size_t>(st.st_size));
   std::string bytes;
-  if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
+  try {
+    if (S_ISREG(st.st_mode)) bytes.reserve(static_cast<size_t>(st.st_size));
+  } catch (const std::bad_alloc&) {
+    throw FileReadError(fmt::format("{}: cannot read: out of memory for the {}'s {} bytes", path, kind, st.st_size));
+  }
   char chunk[1 << 16];
   for (;;) {
     const ssize_t n = ::read(fd, chunk, sizeof chunk);
@@ -42,7 +62,12 @@ std::string read_file_limited(const std::string& path, size_t max_bytes, const s
     if (n < 0) throw FileReadError(fmt::format("{}: cannot read: {}", path, std::strerror(errno)));
     if (n == 0) break;
     if (bytes.size() + static_cast<size_t>(n) > limit) throw too_large(limit);
-    bytes.append(chunk, static_cast<size_t>(n));
+    try {
+      bytes.append(chunk, static_cast<size_t>(n));
+    } catch (const std::bad_alloc&) {
+      throw FileReadError(
+          fmt::format("{}: cannot read: out of memory after {} bytes of the {}", path, bytes.size(), kind));
+    }
   }
   return bytes;
 }

@@ -19,9 +19,10 @@ constexpr size_t kMaxConfigFileBytes = size_t{16} << 20;   // --config JSON
 constexpr size_t kMaxTextDataBytes = size_t{4} << 30;      // ListOps TSV, corpus files, metrics.jsonl
 
 // The bytes of `path`. Throws FileReadError "<path>: <problem>" when it cannot
-// be opened or read, is a directory, or is larger than max_bytes (a regular
-// file is refused from its size before it is read; a pipe, `--config
-// <(...)`, is read up to the limit). `kind` names the file's role in the
+// be opened or read, is a directory or a device or socket (/dev/zero, ...:
+// not a file), or is larger than max_bytes (a regular file is refused from
+// its size before it is read; a pipe, `--config <(...)`, is read up to the
+// limit; a FIFO without a writer reads as empty instead of blocking). `kind` names the file's role in the
 // message: "config file", ...
 std::string read_file_limited(const std::string& path, size_t max_bytes, const std::string& kind);
 

@@ -38,20 +38,6 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& what, i
   }
 }
 
-std::string quote_text(std::string_view text, size_t max_chars) {
-  std::string out = "'";
-  size_t shown = 0;
-  for (unsigned char c : text) {
-    if (shown++ == max_chars) {
-      out += "...";
-      break;
-    }
-    if (c >= 0x20 && c < 0x7f && c != '\\') out += static_cast<char>(c);
-    else out += fmt::format("\\x{:02x}", c);
-  }
-  return out + "'";
-}
-
 std::string json_excerpt(const nlohmann::json& value, size_t max_chars) {
   if (value.is_array()) return fmt::format("an array of {} element(s)", value.size());
   if (value.is_object()) return fmt::format("an object of {} key(s)", value.size());

@@ -11,6 +11,8 @@
 #include <string>
 #include <string_view>
 
+#include "tensor/safe_text.h"  // quote_text
+
 namespace seqboat {
 
 // Deeper than any JSON seqboat reads or writes (configs nest 2 levels).
@@ -29,10 +31,6 @@ nlohmann::json parse_json_text(std::string_view text, const std::string& what, i
 // The deepest array/object nesting in `text` (strings skipped), stopping as
 // soon as it exceeds `stop_above`; iterative.
 int json_nesting_depth(std::string_view text, int stop_above);
-
-// Untrusted text for a message: at most max_chars characters, control and
-// non-ASCII bytes escaped (\xNN), "..." when cut, in single quotes.
-std::string quote_text(std::string_view text, size_t max_chars = 60);
 
 // A JSON value for a message without walking it: scalars as (clipped) text,
 // arrays and objects as their type and size ("an array of 3 elements").

@@ -86,7 +86,7 @@ StDtype st_dtype_from_name(const std::string& name) {
     if (name == info.name) return info.dtype;
     known += (known.empty() ? "" : ", ") + std::string(info.name);
   }
-  throw SafetensorsError(fmt::format("unknown dtype '{}' (known: {})", name, known));
+  throw SafetensorsError(fmt::format("unknown dtype {} (known: {})", quote_text(name), known));
 }
 
 StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& name) {
@@ -94,7 +94,7 @@ StFile parse_safetensors(const std::vector<uint8_t>& bytes, const std::string& n
 }
 
 StFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& name) {
-  auto fail = [&](const std::string& problem) { return SafetensorsError(name + ": " + problem); };
+  auto fail = [&](const std::string& problem) { return SafetensorsError(safe_text(name) + ": " + problem); };
 
   if (size < 8) throw fail(fmt::format("file is too short ({} bytes) to hold the 8-byte header size", size));
   const uint64_t header_size = read_u64_le(bytes);
@@ -194,8 +194,8 @@ StFile parse_safetensors(const uint8_t* bytes, size_t size, const std::string& n
   for (const Span& s : spans) {
     if (s.begin == s.end) continue;
     if (prev && s.begin < prev->end)
-      throw fail(fmt::format("tensors '{}' [{}, {}] and '{}' [{}, {}] overlap", *prev->name, prev->begin, prev->end,
-                             *s.name, s.begin, s.end));
+      throw fail(fmt::format("tensors {} [{}, {}] and {} [{}, {}] overlap", quote_text(*prev->name), prev->begin,
+                             prev->end, quote_text(*s.name), s.begin, s.end));
     prev = &s;
   }
   return file;

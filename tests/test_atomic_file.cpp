@@ -5,6 +5,8 @@
 
 #include <doctest/doctest.h>
 
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <stdexcept>
 #include <string>
@@ -38,12 +40,11 @@ TEST_CASE("write_file_atomic failures name the path and step and keep the old fi
   const std::string path = dir.file("keep.txt");
   write_file_atomic(path, "old");
 
-  SUBCASE("target is a non-empty directory: rename fails") {
+  SUBCASE("target is a directory: refused before anything is written") {
     const std::string occupied = dir.file("occupied");
     fs::create_directories(fs::path(occupied) / "child");
     CHECK_THROWS_WITH_AS(write_file_atomic(occupied, "new"),
-                         Contains((occupied + ": cannot write (rename of " + occupied + ".tmp.").c_str()),
-                         std::runtime_error);
+                         Contains((occupied + ": cannot write: it is a directory").c_str()), std::runtime_error);
     CHECK(fs::is_directory(fs::path(occupied) / "child"));
     fs::remove_all(occupied);
   }
@@ -59,13 +60,51 @@ TEST_CASE("write_file_atomic failures name the path and step and keep the old fi
     const std::string long_name(250, 'k');
     const std::string long_path = dir.file(long_name);
     write_all(long_path, "previous");
-    CHECK_THROWS_WITH_AS(write_file_atomic(long_path, "new"), Contains((long_path + ": cannot write (open of").c_str()),
+    // (The message quotes at most 300 bytes of the path: safe_text.)
+    CHECK_THROWS_WITH_AS(write_file_atomic(long_path, "new"), Contains(long_path.substr(0, 250).c_str()),
                          std::runtime_error);
+    CHECK_THROWS_WITH_AS(write_file_atomic(long_path, "new"), Contains(": cannot write (open of"), std::runtime_error);
     CHECK(read_all(long_path) == "previous");
     fs::remove(long_path);
   }
   CHECK(read_all(path) == "old");
   CHECK(dir.entries() == std::vector<std::string>{"keep.txt"});
+}
+
+TEST_CASE("write_file_atomic writes a special file in place and keeps a symbolic link") {
+  TempDir dir;
+  // /dev/full accepts the open and fails the write: an error naming it (and
+  // the device stays a device: it is never renamed over, even as root).
+  CHECK_THROWS_WITH_AS(write_file_atomic("/dev/full", "x"),
+                       Contains("/dev/full: cannot write (write failed): No space left on device"), std::runtime_error);
+  CHECK(fs::is_character_file("/dev/full"));
+  CHECK_NOTHROW(write_file_atomic("/dev/null", "x"));
+  CHECK(fs::is_character_file("/dev/null"));
+  // A FIFO without a reader is an error at once, not a hang.
+  const std::string fifo = dir.file("fifo");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  CHECK_THROWS_WITH_AS(write_file_atomic(fifo, "x"), Contains("cannot write (open failed)"), std::runtime_error);
+  CHECK(fs::is_fifo(fifo));
+  // A link to a file: the file gets the bytes, the link stays a link.
+  write_all(dir.path / "target.txt", "old");
+  fs::create_symlink(dir.path / "target.txt", dir.path / "link.txt");
+  write_file_atomic(dir.file("link.txt"), "new");
+  CHECK(fs::is_symlink(dir.path / "link.txt"));
+  CHECK(read_all(dir.path / "target.txt") == "new");
+}
+
+TEST_CASE("AppendFile checks every write") {
+  TempDir dir;
+  seqboat::AppendFile f(dir.file("log.jsonl"));
+  f.append("a\n");
+  f.append("b\n");
+  f.close();
+  CHECK(read_all(dir.path / "log.jsonl") == "a\nb\n");
+  seqboat::AppendFile full("/dev/full");
+  CHECK_THROWS_WITH_AS(full.append("x"), Contains("/dev/full: cannot write (write failed): No space left on device"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(seqboat::AppendFile(dir.file("no/such/dir.jsonl")), Contains("cannot write (open failed)"),
+                       std::runtime_error);
 }
 
 TEST_CASE("write_file_atomic: concurrent writers to one path never tear the file") {

@@ -137,9 +137,18 @@ TEST_CASE("class 8: generated listops data follows its settings, and every split
     return train::resolve_config("listops", "",
                                  {"listops.n_train=" + std::to_string(n_train), "listops.n_val=8", "listops.n_test=8"});
   };
-  CHECK(train::load_classification_data(cfg_with(20), dir.path.string(), {}).train.size() == 20);
-  CHECK(fs::exists(dir.path / "data" / "generator.json"));
-  CHECK(train::load_classification_data(cfg_with(30), dir.path.string(), {}).train.size() == 30);  // regenerated
+  // Generated in memory; the files (generator.json last) are written by the
+  // trainer once it may change the run directory.
+  train::ClassificationData d = train::load_classification_data(cfg_with(20), dir.path.string(), {});
+  CHECK(d.train.size() == 20);
+  REQUIRE(d.pending.size() == 4);
+  CHECK(d.pending.back().path == (dir.path / "data" / "generator.json").string());
+  CHECK_FALSE(fs::exists(dir.path / "data"));
+  train::write_pending_files(d.pending);
+  CHECK(train::load_classification_data(cfg_with(20), dir.path.string(), {}).pending.empty());  // reused
+  d = train::load_classification_data(cfg_with(30), dir.path.string(), {});  // other settings: generated again
+  CHECK(d.train.size() == 30);
+  CHECK(d.pending.size() == 4);
 
   write_all(dir.path / "data" / "basic_test.tsv", "Source\tTarget\n");
   json fixed = cfg_with(30);
@@ -175,7 +184,7 @@ TEST_CASE("class 8: the listops generator's memory is bounded for huge max_args"
   g.max_args = 1000;
   g.n_train = 10;
   g.n_val = g.n_test = 0;
-  CHECK_THROWS_WITH_AS(data::generate_listops(g), Contains("grew past"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::generate_listops(g), Contains("grew past"), UsageError);
   g.max_args = 100000;
   CHECK_THROWS_WITH_AS(data::generate_listops(g), Contains("max_args must be from 2 to 1000"), std::invalid_argument);
 }

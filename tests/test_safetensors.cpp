@@ -161,11 +161,11 @@ TEST_CASE("safetensors: write replaces the file atomically and leaves no temp fi
   check_same(small, read_safetensors(path));
   CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});
 
-  // rename() fails when the target is a non-empty directory: the temp file
-  // must be cleaned up and the error must say which step failed.
+  // A directory in the way is refused before anything is written: no
+  // temporary file is left.
   const fs::path occupied = dir.path / "occupied.safetensors";
   fs::create_directories(occupied / "child");
-  CHECK_THROWS_WITH_AS(write_safetensors(occupied.string(), small), Contains("cannot write (rename of"),
+  CHECK_THROWS_WITH_AS(write_safetensors(occupied.string(), small), Contains("cannot write: it is a directory"),
                        SafetensorsError);
   fs::remove_all(occupied);
   CHECK(dir.entries() == std::vector<std::string>{"model.safetensors"});

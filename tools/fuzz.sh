@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tools/fuzz.sh [SECONDS] [TARGET...]: builds the libFuzzer harnesses
 # (tests/fuzz, clang with -fsanitize=fuzzer,address,undefined, in build-fuzz/)
-# and runs each TARGET (default: all nine) for SECONDS (default 60), starting
+# and runs each TARGET (default: all ten) for SECONDS (default 60), starting
 # from its seed corpus in tests/fuzz/corpus/<target>/ plus what earlier runs
 # found (build-fuzz/corpus/<target>/). FUZZ_RUNS=N runs N executions instead
 # of a time limit. Prints each harness's executions; a crash, leak, sanitizer
@@ -14,7 +14,7 @@ secs=${1:-60}
 shift || true
 targets=("$@")
 [ ${#targets[@]} -eq 0 ] && targets=(fuzz_safetensors fuzz_checkpoint fuzz_config fuzz_listops fuzz_corpus fuzz_png fuzz_wav
-  fuzz_cifar fuzz_tsv)
+  fuzz_cifar fuzz_tsv fuzz_cli)
 command -v clang++ >/dev/null || bash tools/setup.sh --fuzz
 jobs=$(nproc 2>/dev/null || echo 2)
 [ "$jobs" -gt 2 ] && jobs=2

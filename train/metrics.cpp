@@ -4,6 +4,7 @@
 
 #include <fmt/format.h>
 
+#include <fstream>
 #include <stdexcept>
 
 #include "tensor/atomic_file.h"
@@ -33,14 +34,10 @@ MetricsLog::MetricsLog(const fs::path& path, bool resume, int64_t resume_step) {
     }
   }
   write_file_atomic(path.string(), kept);
-  out_.open(path, std::ios::app);
-  if (!out_) throw std::runtime_error(fmt::format("cannot append to '{}'", path.string()));
+  out_ = std::make_unique<AppendFile>(path.string());
 }
 
-void MetricsLog::write(const json& event) {
-  out_ << event.dump() << "\n";
-  out_.flush();
-}
+void MetricsLog::write(const json& event) { out_->append(event.dump() + "\n"); }
 
 MetricsSeries read_metrics_jsonl(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

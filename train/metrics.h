@@ -6,11 +6,13 @@
 
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
+#include <memory>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <utility>
 #include <vector>
+
+#include "tensor/atomic_file.h"
 
 namespace seqboat::train {
 
@@ -25,7 +27,7 @@ class MetricsLog {
   void write(const nlohmann::json& event);
 
  private:
-  std::ofstream out_;
+  std::unique_ptr<AppendFile> out_;
 };
 
 // Training curves as (step, value) pairs, in file order.

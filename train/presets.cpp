@@ -14,6 +14,7 @@
 
 #include <cmath>
 
+#include "tensor/safe_text.h"
 #include "tensor/tensor.h"
 #include "train/config.h"
 
@@ -174,13 +175,13 @@ std::string preset_names() {
 json resolve_preset_config(const std::string& name, const std::string& config_file,
                            const std::vector<std::string>& overrides) {
   const Preset* p = find_preset(name);
-  if (!p) fail(fmt::format("unknown preset '{}'; valid presets: {}", name, preset_names()));
+  if (!p) throw UsageError(fmt::format("unknown preset {}; valid presets: {}", quote_text(name), preset_names()));
   return resolve_config(p->task, config_file, overrides, p->values);
 }
 
 std::string preset_help(const std::string& name, const json& resolved) {
   const Preset* p = find_preset(name);
-  if (!p) fail(fmt::format("unknown preset '{}'; valid presets: {}", name, preset_names()));
+  if (!p) throw UsageError(fmt::format("unknown preset {}; valid presets: {}", quote_text(name), preset_names()));
   std::string out = fmt::format("preset {} (task {}): {}\n  data.dir: {}\n  deviations from the official configuration:\n",
                                 p->name, p->task, p->source, p->released);
   for (const std::string& d : p->deviations) out += fmt::format("    - {}\n", d);

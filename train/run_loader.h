@@ -28,8 +28,12 @@ struct LoadedRun {
 // The model is placed on `device` (whatever device it was trained on). Only
 // the data splits in `splits` are read. The checkpoint's config is validated
 // as a --set is (parse_run_config): a bad value is an error naming the
-// checkpoint and the key.
+// checkpoint and the key. Weights that are not finite (NaN, infinity) are an
+// error naming the first such tensor and index, unless allow_nonfinite (to
+// look at a broken run on purpose). Every problem of the checkpoint is a
+// std::runtime_error naming it; only a task_name that does not match is a
+// UsageError.
 LoadedRun load_run(const std::string& checkpoint, const std::string& task_name, const std::string& data_dir,
-                   Device device = Device::CPU, Splits splits = {});
+                   Device device = Device::CPU, Splits splits = {}, bool allow_nonfinite = false);
 
 }  // namespace seqboat::train

@@ -16,6 +16,7 @@
 #include "data/cifar10.h"
 #include "data/imdb.h"
 #include "data/pathfinder.h"
+#include "tensor/usage_error.h"
 #include "train/task_data.h"
 
 namespace seqboat::train {
@@ -34,7 +35,7 @@ std::vector<int32_t> byte_tokens(const std::string& bytes) {
 std::string required_dir(const json& cfg) {
   const std::string dir = cfg.at("data.dir");
   if (dir.empty())
-    throw std::runtime_error(fmt::format("task {}: set data.dir to the released data (see `seqboat train --help`)",
+    throw UsageError(fmt::format("task {}: set data.dir to the released data (see `seqboat train --help`)",
                                          cfg.at("task").get<std::string>()));
   return dir;
 }

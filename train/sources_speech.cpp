@@ -18,6 +18,7 @@
 #include <set>
 
 #include "data/speech_commands.h"
+#include "tensor/usage_error.h"
 #include "train/task_data.h"
 
 namespace seqboat::train {
@@ -55,7 +56,7 @@ class SpeechSource : public SplitSource {
 
 TaskData load_speech_data(const json& cfg, Splits splits) {
   const std::string dir = cfg.at("data.dir");
-  if (dir.empty()) throw std::runtime_error("task speech: set data.dir to the Speech Commands v0.02 release");
+  if (dir.empty()) throw UsageError("task speech: set data.dir to the Speech Commands v0.02 release");
   const std::string root = data::speech_root(dir);
   auto all = data::index_speech_commands(dir);
   const bool pad = cfg.at("speech.short_clips") == "pad";

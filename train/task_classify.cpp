@@ -46,17 +46,9 @@ class ClassificationTask : public Task {
     dtype_ = dt;
     model_->to(device_ = device);
     if (data_.train) batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train->size()) / batch_);
-    if (shuffle_args_ && data_.train) {  // fail now, naming the example, rather than at the step that draws it
-      const auto& ex = static_cast<VectorSource&>(*data_.train).examples();
-      for (size_t i = 0; i < ex.size(); ++i) try {
-          data::eval_listops(ex[i].tokens);
-        } catch (const std::invalid_argument& e) {
-          throw std::runtime_error(
-              fmt::format("listops.shuffle_args needs well-formed expressions, but training example {} is not: {} (set "
-                          "listops.shuffle_args=false to train on it as it is)",
-                          i + 1, e.what()));
-        }
-    }
+    // Generated data is written by the trainer once the run may change its
+    // directory (every TSV row, generated or read, was checked by the reader).
+    pending_ = std::move(data_.pending);
   }
 
   nn::Module& model() override { return *model_; }
@@ -82,6 +74,14 @@ class ClassificationTask : public Task {
       for (Sample& s : samples) s.tokens = data::listops_shuffle_arguments(s.tokens, aug);
     }
     return make_batch(data_.kind, samples);
+  }
+
+  Batch dummy_batch() const override {
+    std::vector<Sample> one(1);
+    if (data_.kind == InputKind::Values) one[0].values.assign(8, 0.0f);
+    else one[0].tokens.assign(8, 1);
+    if (data_.kind == InputKind::Pair) one[0].tokens2.assign(8, 1);
+    return make_batch(data_.kind, one);
   }
 
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {

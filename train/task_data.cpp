@@ -136,6 +136,7 @@ TaskData load_task_data(const nlohmann::json& cfg, const std::string& out_dir, S
   t.kind = InputKind::Tokens;
   t.vocab = d.vocab;
   t.classes = d.classes;
+  t.pending = std::move(d.pending);
   return t;
 }
 

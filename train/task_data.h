@@ -57,6 +57,7 @@ struct TaskData {
   int64_t vocab = 0;  // token kinds; 0 for continuous input
   int64_t classes = 0;
   std::string notes;  // what the reader skipped or chose, printed once by the trainer
+  std::vector<PendingFile> pending;  // generated data still to write (listops without data.dir)
 };
 
 // The data of any classification task (listops, recall, text, retrieval,

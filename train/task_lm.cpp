@@ -14,6 +14,7 @@
 #include "ops/nn_ops.h"
 #include "ops/reduce.h"
 #include "ops/shape.h"
+#include "tensor/usage_error.h"
 #include "train/task_data.h"
 
 namespace seqboat::train {
@@ -50,6 +51,14 @@ class ByteLMTask : public Task {
   }
 
  protected:
+  Batch dummy_batch() const override {
+    const int64_t L = std::min<int64_t>(seq_len_, 8);
+    Batch b;
+    b.tokens = from_vector_i64(std::vector<int64_t>(static_cast<size_t>(L), 0), {1, L});
+    b.labels = from_vector_i64(std::vector<int64_t>(static_cast<size_t>(L), 0), {1, L});
+    return b;
+  }
+
   explicit ByteLMTask(const json& cfg)
       : batch_(cfg.at("batch_size")), seq_len_(cfg.at("lm.seq_len")), eval_windows_(cfg.at("lm.eval_windows")) {}
   // Each task's constructor calls this last, once its data checked out.
@@ -145,7 +154,7 @@ class Enwik8Task : public ByteLMTask {
       : ByteLMTask(cfg) {
     if (splits.train || splits.val || splits.test) {
       const std::string dir = cfg.at("data.dir");
-      if (dir.empty()) throw std::runtime_error("task enwik8: set data.dir to the folder holding the file enwik8");
+      if (dir.empty()) throw UsageError("task enwik8: set data.dir to the folder holding the file enwik8");
       splits_ = data::open_enwik8(dir, cfg.at("enwik8.split") == "proportional");
       for (auto [span, name] : {std::pair{splits_.train, "training"}, {splits_.val, "validation"}, {splits_.test, "test"}})
         if (span.size < 2 || (std::string(name) == "training" && static_cast<int64_t>(span.size) < seq_len_ + 1))

@@ -78,33 +78,33 @@ json listops_generator_settings(const json& cfg) {
                         "listops.n_train", "listops.n_val", "listops.n_test", "seed"})
     g[k] = cfg.at(k);
   if (cfg.at("listops.distribution") == "lra") {
-    // LRA's distribution (docs/semantics.md, section 6): depth up to 10, 2-10 arguments,
-    // lengths strictly between 500 and 2000.
-    g["listops.max_depth"] = 10;
-    g["listops.max_args"] = 10;
-    g["listops.min_length"] = 500;
-    g["listops.max_length"] = 2000;
+    g["listops.max_depth"] = data::kLraListOps.max_depth;
+    g["listops.max_args"] = data::kLraListOps.max_args;
+    g["listops.min_length"] = data::kLraListOps.min_length;
+    g["listops.max_length"] = data::kLraListOps.max_length;
     g["listops.distribution"] = "lra";
   }
   return g;
 }
 
-// Generates the listops splits into dir unless the files there were made with
-// these settings. generator.json is written last: a run killed while
-// generating leaves no stamp, so the next one generates again.
-void ensure_generated_listops(const json& cfg, const fs::path& dir) {
-  const json settings = listops_generator_settings(cfg);
+// Whether dir holds the three splits and a generator.json recording these
+// settings (unreadable or malformed: no).
+bool generated_listops_fresh(const json& settings, const fs::path& dir) {
   const fs::path stamp = dir / "generator.json";
-  bool fresh = fs::exists(dir / "basic_train.tsv") && fs::exists(dir / "basic_val.tsv") &&
-               fs::exists(dir / "basic_test.tsv") && fs::exists(stamp);
-  if (fresh) {
-    try {
-      fresh = parse_json_text(read_file_limited(stamp.string(), 1 << 20, "generator stamp"), "stamp") == settings;
-    } catch (const std::exception&) {
-      fresh = false;  // unreadable or malformed: generate again
-    }
+  if (!fs::exists(dir / "basic_train.tsv") || !fs::exists(dir / "basic_val.tsv") ||
+      !fs::exists(dir / "basic_test.tsv") || !fs::exists(stamp))
+    return false;
+  try {
+    return parse_json_text(read_file_limited(stamp.string(), 1 << 20, "generator stamp"), "stamp") == settings;
+  } catch (const std::exception&) {
+    return false;
   }
-  if (fresh) return;
+}
+
+// The listops splits generated in memory as the files dir would hold,
+// generator.json last: a run killed while writing leaves no stamp, so the
+// next one generates again.
+std::vector<PendingFile> generate_listops_files(const json& settings, const fs::path& dir) {
   data::ListOpsGenConfig g;
   g.max_depth = settings["listops.max_depth"].get<int>();  // ranges checked by validate_config: all fit int
   g.max_args = settings["listops.max_args"].get<int>();
@@ -114,17 +114,22 @@ void ensure_generated_listops(const json& cfg, const fs::path& dir) {
   g.n_val = settings["listops.n_val"].get<int>();
   g.n_test = settings["listops.n_test"].get<int>();
   g.seed = settings["seed"].get<uint64_t>();
-  std::error_code ec;
-  fs::remove(stamp, ec);
-  data::write_listops_splits(dir.string(), g);
-  write_file_atomic(stamp.string(), settings.dump(2) + "\n");
+  const data::ListOpsSplits s = data::generate_listops(g);
+  return {{(dir / "basic_train.tsv").string(), data::listops_tsv_text(s.train)},
+          {(dir / "basic_val.tsv").string(), data::listops_tsv_text(s.val)},
+          {(dir / "basic_test.tsv").string(), data::listops_tsv_text(s.test)},
+          {(dir / "generator.json").string(), settings.dump(2) + "\n"}};
+}
+
+std::vector<data::SeqExample> checked_split(std::vector<data::SeqExample> ex, const std::string& path,
+                                            const char* split) {
+  if (ex.empty()) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path, split));
+  return ex;
 }
 
 std::vector<data::SeqExample> read_split(const fs::path& dir, const char* split) {
   const fs::path path = dir / fmt::format("basic_{}.tsv", split);
-  std::vector<data::SeqExample> ex = data::read_listops_tsv(path.string());
-  if (ex.empty()) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path.string(), split));
-  return ex;
+  return checked_split(data::read_listops_tsv(path.string()), path.string(), split);
 }
 
 }  // namespace
@@ -134,13 +139,22 @@ ClassificationData load_classification_data(const json& cfg, const std::string& 
   const std::string task = cfg.at("task");
   if (task == "listops") {
     std::string dir = cfg.at("data.dir");
-    if (dir.empty()) {
-      dir = (fs::path(out_dir) / "data").string();
-      ensure_generated_listops(cfg, dir);
+    const json settings = listops_generator_settings(cfg);
+    if (dir.empty() && !generated_listops_fresh(settings, fs::path(out_dir) / "data")) {
+      d.pending = generate_listops_files(settings, fs::path(out_dir) / "data");
+      const char* names[] = {"train", "val", "test"};
+      std::vector<data::SeqExample>* parts[] = {&d.train, &d.val, &d.test};
+      const bool wanted[] = {splits.train, splits.val, splits.test};
+      for (int i = 0; i < 3; ++i)
+        if (wanted[i])
+          *parts[i] = checked_split(data::parse_listops_tsv(d.pending[i].bytes, d.pending[i].path), d.pending[i].path,
+                                    names[i]);
+    } else {
+      if (dir.empty()) dir = (fs::path(out_dir) / "data").string();
+      if (splits.train) d.train = read_split(dir, "train");
+      if (splits.val) d.val = read_split(dir, "val");
+      if (splits.test) d.test = read_split(dir, "test");
     }
-    if (splits.train) d.train = read_split(dir, "train");
-    if (splits.val) d.val = read_split(dir, "val");
-    if (splits.test) d.test = read_split(dir, "test");
     d.vocab = data::kListOpsVocab;
     d.classes = data::kListOpsClasses;
   } else if (task == "recall") {
@@ -156,7 +170,7 @@ ClassificationData load_classification_data(const json& cfg, const std::string& 
     d.vocab = data::recall_vocab(rc);
     d.classes = data::recall_classes(rc);
   } else {
-    throw std::invalid_argument(fmt::format(
+    throw UsageError(fmt::format(
         "task {}: per-example views (inspect) cover listops, recall and lm; its routing statistics are in the "
         "run's routing.json (seqboat compare)",
         task));
@@ -185,6 +199,77 @@ Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const s
   return b;
 }
 
+void Task::probe() {
+  NoGradGuard no_grad;
+  nn::Module& m = model();
+  const bool was_training = m.is_training();
+  m.eval();
+  DropoutRng unused;  // eval mode draws no dropout
+  try {
+    loss(dummy_batch(), unused, nullptr, nullptr);
+  } catch (...) {
+    m.train(was_training);
+    throw;
+  }
+  m.train(was_training);
+}
+
+void probe_config_model(const json& cfg) {
+  NoGradGuard no_grad;
+  Generator gen(0);
+  DropoutRng unused;  // eval mode draws no dropout
+  const std::string task = cfg.at("task");
+  const int64_t L = 8;
+  if (task == "lm" || task == "enwik8") {
+    nn::SeqBoatLM lm(model_config(cfg, data::kByteVocab, data::kByteVocab), DType::Float32, gen);
+    lm.eval();
+    lm.forward(zeros({1, L}, DType::Int64), unused);
+    return;
+  }
+  // The input kind and sizes each task's data gives (train/sources_*.cpp);
+  // the class count only sizes the last layer.
+  const bool values = task == "image" || task == "pathfinder" || task == "speech";
+  const bool pair = task == "retrieval";
+  int64_t vocab = data::kListOpsVocab, classes = data::kListOpsClasses;
+  if (task == "recall") {
+    data::RecallConfig rc;  // ranges checked by validate_config: all fit int
+    rc.n_pairs = cfg.at("recall.n_pairs").get<int>();
+    rc.n_keys = cfg.at("recall.n_keys").get<int>();
+    rc.n_values = cfg.at("recall.n_values").get<int>();
+    vocab = data::recall_vocab(rc);
+    classes = data::recall_classes(rc);
+  } else if (task == "text" || pair) {
+    vocab = 256;
+    classes = 2;
+  } else if (values) {
+    vocab = 0;
+    classes = 10;
+  }
+  nn::ModelConfig mc = model_config(cfg, vocab, classes);
+  if (values) {
+    mc.d_input = 1;
+    mc.real_input_init = true;
+  }
+  mc.pair = pair;
+  nn::SeqBoatModel m(mc, DType::Float32, gen);
+  m.eval();
+  const Tensor pad = zeros({pair ? 2 : 1, L}, DType::UInt8);
+  if (values) m.forward(zeros({1, L, 1}, DType::Float32), pad, unused);
+  else if (pair) m.forward_pair(full({2, L}, 1, DType::Int64), pad, unused);
+  else m.forward(full({1, L}, 1, DType::Int64), pad, unused);
+}
+
+void write_pending_files(const std::vector<PendingFile>& files) {
+  for (const PendingFile& f : files) {
+    const fs::path parent = fs::path(f.path).parent_path();
+    std::error_code ec;
+    if (!parent.empty()) fs::create_directories(parent, ec);
+    if (ec)
+      throw std::runtime_error(
+          fmt::format("cannot create directory {}: {}", quote_text(parent.string()), ec.message()));
+    write_file_atomic(f.path, f.bytes);
+  }
+}
 std::unique_ptr<Task> make_task(const json& cfg, const std::string& out_dir, DType dt, Generator& gen, Device device,
                                 Splits splits) {
   const std::string task = cfg.at("task");

@@ -35,6 +35,14 @@ struct EvalResult {
   std::vector<LayerStats> routing;
 };
 
+// A file a task needs written into the run directory (its generated data).
+// Building a task never writes: the trainer writes these once it may change
+// the run directory (train/run_dir.h), in order.
+struct PendingFile {
+  std::string path, bytes;
+};
+void write_pending_files(const std::vector<PendingFile>& files);
+
 class Task {
  public:
   virtual ~Task() = default;
@@ -53,9 +61,16 @@ class Task {
   virtual std::vector<nn::SeqBoatLayer*> layers() = 0;
   // Where the model lives; batches (made on the CPU) are moved there by loss().
   Device device() const { return device_; }
+  // One forward pass and loss on a small dummy batch, in eval mode without a
+  // graph (nothing of the task or the model changes): what only running the
+  // model reveals shows up here, before a run touches its directory.
+  void probe();
+  const std::vector<PendingFile>& pending_files() const { return pending_; }
 
  protected:
+  virtual Batch dummy_batch() const = 0;
   Device device_ = Device::CPU;
+  std::vector<PendingFile> pending_;
 };
 
 // Which data splits a task reads: training needs all three, `eval --split
@@ -75,15 +90,23 @@ struct Splits {
 std::unique_ptr<Task> make_task(const nlohmann::json& cfg, const std::string& out_dir, DType dt, Generator& init_gen,
                                 Device device = Device::CPU, Splits splits = {});
 nn::ModelConfig model_config(const nlohmann::json& cfg, int64_t vocab, int64_t classes);
+// The model a validated config describes, built alone (no data) in float32
+// on the CPU and run once on a dummy batch, as run_training does before it
+// touches a run directory. A config that validate_config accepts must pass;
+// the CLI fuzz harness checks that for small models.
+void probe_config_model(const nlohmann::json& cfg);
 
 // Classification data for inspection and evaluation.
 struct ClassificationData {
   std::vector<data::SeqExample> train, val, test;
   int64_t vocab = 0, classes = 0;
+  std::vector<PendingFile> pending;  // generated data still to write (see PendingFile)
 };
-// Reads (or, for listops without data.dir, generates into out_dir/data: again
+// Reads (or, for listops without data.dir, generates for out_dir/data: again
 // whenever the generator settings differ from those recorded in its
-// generator.json) the splits asked for; a split read has examples.
+// generator.json; the files are then in `pending`, generator.json last) the
+// splits asked for; a split read has examples. Generated data goes through
+// the same reader (and its checks) as a file.
 ClassificationData load_classification_data(const nlohmann::json& cfg, const std::string& out_dir, Splits splits);
 Batch make_classification_batch(const std::vector<data::SeqExample>& ex, const std::vector<int64_t>& idx);
 std::string token_label(const std::string& task, int32_t id);

@@ -9,7 +9,9 @@
 #include <cstdlib>
 #include <cmath>
 #include <filesystem>
+#include <new>
 #include <optional>
+#include <stdexcept>
 
 #include "nn/checkpoint.h"
 #include "nn/optim.h"
@@ -18,6 +20,7 @@
 #include "ops/backend.h"
 #include "tensor/atomic_file.h"
 #include "tensor/json_text.h"
+#include "tensor/safe_text.h"
 #include "dist/communicator.h"
 #include "dist/termination.h"
 #include "ops/elementwise.h"
@@ -25,6 +28,7 @@
 #include "train/data_parallel.h"
 #include "train/metrics.h"
 #include "train/routing_stats.h"
+#include "train/run_dir.h"
 #include "train/tasks.h"
 
 namespace seqboat::train {
@@ -87,7 +91,7 @@ std::pair<int64_t, int64_t> injected_nan() {
   const char* v = std::getenv("SEQBOAT_TEST_NAN_AT");
   long long r = -1, st = -1;
   if (v && *v && std::sscanf(v, "%lld:%lld", &r, &st) != 2)
-    throw std::invalid_argument(fmt::format("SEQBOAT_TEST_NAN_AT must be RANK:STEP, got '{}'", v));
+    throw UsageError(fmt::format("SEQBOAT_TEST_NAN_AT must be RANK:STEP, got {}", quote_text(v)));
   return {r, st};
 }
 
@@ -98,7 +102,7 @@ int64_t bucket_bytes() {
   char* end = nullptr;
   const long long b = std::strtoll(v, &end, 10);
   if (end == v || *end != '\0' || b < 1)
-    throw std::invalid_argument(fmt::format("SEQBOAT_BUCKET_BYTES must be a whole number of bytes >= 1, got '{}'", v));
+    throw UsageError(fmt::format("SEQBOAT_BUCKET_BYTES must be a whole number of bytes >= 1, got {}", quote_text(v)));
   return b;
 }
 
@@ -141,22 +145,71 @@ class Progress {
   Clock::time_point last_{};
 };
 
-}  // namespace
+// What --resume continues from, checked against the run's config before
+// anything is written.
+nn::Checkpoint load_resume_checkpoint(const json& cfg, const fs::path& ckpt_path, int64_t total) {
+  const std::string where = quote_text(ckpt_path.string());
+  nn::Checkpoint c = nn::load_checkpoint(ckpt_path.string());
+  const json saved = parse_run_config(c.config_json, fmt::format("checkpoint {}", where));
+  for (auto it = cfg.begin(); it != cfg.end(); ++it)
+    if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
+        saved.at(it.key()) != it.value())
+      throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
+                                           json_excerpt(saved.at(it.key())), json_excerpt(it.value())));
+  if (c.step > total)
+    throw std::runtime_error(fmt::format("{}: checkpoint step {} is beyond the run's {} steps", where, c.step, total));
+  if (c.rng_states.size() != 2)
+    throw std::runtime_error(
+        fmt::format("{}: 'rng' metadata holds {} generator states, expected 2", where, c.rng_states.size()));
+  // Training on from weights or optimizer moments that are not finite is
+  // pointless: the first step's loss would be NaN.
+  for (const auto* part : {&c.model, &c.optimizer}) {
+    const std::string bad = nn::first_nonfinite(*part);
+    if (!bad.empty()) throw std::runtime_error(fmt::format("{}: not finite, cannot resume: {}", where, bad));
+  }
+  return c;
+}
 
-// The files of a run in its directory; a directory holding any of them holds a
-// run that a new one would destroy.
-constexpr const char* kRunFiles[] = {"checkpoint.safetensors", "metrics.jsonl", "config.json"};
+// Loads a resumed checkpoint's tensors into the model and the optimizer; a
+// mismatch is the file's fault (exit code 1), named.
+void load_resumed_state(const nn::Checkpoint& c, const fs::path& ckpt_path, nn::Module& model, nn::Optimizer& opt) {
+  try {
+    model.load_state_dict(c.model);
+    opt.load_state_dict(c.optimizer);
+  } catch (const std::exception& e) {
+    throw std::runtime_error(fmt::format("{}: its tensors do not fit the model its config describes: {}",
+                                         quote_text(ckpt_path.string()), e.what()));
+  }
+}
 
-namespace {
+// The task's model run once on a dummy batch (Task::probe). A value the
+// model's code refuses (fail(): std::invalid_argument) is a config the checks
+// let through: exit code 2. Anything else (a memory limit, a device failure)
+// is a runtime failure: exit code 1.
+void probe_model(Task& task) {
+  try {
+    task.probe();
+  } catch (const std::bad_alloc&) {
+    throw std::runtime_error("the model this config describes cannot run: out of memory on one dummy batch");
+  } catch (const std::exception& e) {
+    const std::string what = fmt::format(
+        "the model this config describes cannot run (one forward pass on a dummy batch failed): {}", e.what());
+    if (dynamic_cast<const std::invalid_argument*>(&e)) throw UsageError(what);
+    throw std::runtime_error(what);
+  }
+}
 
 // `local` is true while this rank works on its own (a step), false where
-// every rank agrees on success or failure (run_agreed).
-TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator& comm, bool& local) {
+// every rank agrees on success or failure (run_agreed). `dir`: rank 0's open
+// run-directory transaction, rolled back by the caller when this throws.
+TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator& comm, bool& local,
+                   std::optional<RunDirTransaction>& dir) {
   const int ranks = comm.size();
   const bool primary = comm.rank() == 0;
-  // Everything that can be checked is checked before the output directory is
-  // touched: a failed command must not destroy the run that is already there.
-  // With several ranks every rank checks, and all agree before any writes.
+  // 1. Everything that can be checked is checked before the output directory
+  // is touched: a failed command must not change the run that is already
+  // there, nor leave a half-made one. With several ranks every rank checks,
+  // and all agree before anything is written.
   const fs::path out(opt.out_dir);
   const fs::path ckpt_path = out / "checkpoint.safetensors";
   const int64_t total = cfg.at("steps");
@@ -168,30 +221,8 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
     device = parse_device(cfg.value("device", "cpu"));
     if (!device_available(device))
       throw std::runtime_error(fmt::format("device {}: {}", device_name(device), device_unavailable_reason(device)));
-    if (opt.resume) {
-      if (!fs::exists(ckpt_path))
-        throw std::runtime_error(fmt::format("--resume: no checkpoint at '{}'", ckpt_path.string()));
-      resumed = nn::load_checkpoint(ckpt_path.string());
-      const json saved = parse_run_config(resumed->config_json, fmt::format("checkpoint '{}'", ckpt_path.string()));
-      for (auto it = cfg.begin(); it != cfg.end(); ++it)
-        if (it.key() != "time_limit_s" && it.key() != "threads" && it.key() != "device" && saved.contains(it.key()) &&
-            saved.at(it.key()) != it.value())
-          throw std::runtime_error(fmt::format("--resume: config key '{}' is {} in the checkpoint but {} now", it.key(),
-                                               json_excerpt(saved.at(it.key())), json_excerpt(it.value())));
-      if (resumed->step > total)
-        throw std::runtime_error(fmt::format("{}: checkpoint step {} is beyond the run's {} steps", ckpt_path.string(),
-                                             resumed->step, total));
-      if (resumed->rng_states.size() != 2)
-        throw std::runtime_error(fmt::format("{}: 'rng' metadata holds {} generator states, expected 2",
-                                             ckpt_path.string(), resumed->rng_states.size()));
-    } else if (!opt.overwrite) {
-      for (const char* f : kRunFiles)
-        if (fs::exists(out / f))
-          throw std::invalid_argument(fmt::format(
-              "output directory '{}' already holds a run ({} exists); use --resume to continue it, --overwrite to "
-              "replace it, or another --out",
-              out.string(), f));
-    }
+    check_run_dir(out, opt.resume, opt.overwrite);
+    if (opt.resume) resumed = load_resume_checkpoint(cfg, ckpt_path, total);
   });
 
   // GPU ranks: one GPU each (by local rank), gradients summed by NCCL; chosen
@@ -202,23 +233,18 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
   if (device == Device::CUDA && (ranks > 1 || (force_nccl && std::string(force_nccl) == "1")))
     run_agreed(comm, true, [&] { nccl = dist::NcclComm::create(comm); });
 
-  run_agreed(comm, primary, [&] { fs::create_directories(out); });
   int threads = cfg.at("threads");
   if (threads > 0) set_cpu_threads(threads);
 
   const uint64_t seed = cfg.at("seed");
   Generator init_gen(seed);
   DropoutRng dropout_rng{seed + 1, 0};
-  // Rank 0 first (it may generate the ListOps data into OUT/data), then the
-  // first rank of every other machine (OUT may not be shared), then the rest.
+  // The data (read, or generated in memory: building a task writes nothing)
+  // and the model, built on every rank and run once on a dummy batch below:
+  // what only building or running it reveals fails before the directory
+  // changes.
   std::unique_ptr<Task> task;
-  const DType dtype = config_dtype(cfg);
-  auto build = [&] { task = make_task(cfg, out.string(), dtype, init_gen, device); };
-  run_agreed(comm, primary, build);
-  if (ranks > 1) {
-    run_agreed(comm, !primary && comm.local_rank() == 0, build);
-    run_agreed(comm, !task, build);
-  }
+  run_agreed(comm, true, [&] { task = make_task(cfg, out.string(), config_dtype(cfg), init_gen, device); });
   nn::Module& model = task->model();
   std::unique_ptr<nn::Optimizer> optimizer = make_optimizer(cfg, model);
   nn::LrSchedule schedule{cfg.at("lr"), cfg.at("warmup_steps"), total, nn::parse_decay(cfg.at("decay")),
@@ -226,17 +252,24 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
 
   int64_t start = 0;
   if (resumed) {
-    run_agreed(comm, true, [&] {
-      model.load_state_dict(resumed->model);
-      optimizer->load_state_dict(resumed->optimizer);
-    });
+    run_agreed(comm, true, [&] { load_resumed_state(*resumed, ckpt_path, model, *optimizer); });
     start = resumed->step;
     dropout_rng = DropoutRng{resumed->rng_states[0][0], resumed->rng_states[0][1]};
     task->set_sampler_state(resumed->rng_states[1]);
     resumed.reset();
   }
+  run_agreed(comm, true, [&] { probe_model(*task); });
+
+  // 2. The directory, as a transaction (train/run_dir.h), by rank 0: until
+  // the first checkpoint, a failure puts back what was there.
   std::optional<MetricsLog> metrics;
   run_agreed(comm, primary, [&] {
+    dir.emplace(out,
+                opt.resume      ? RunDirTransaction::Mode::Resume
+                : opt.overwrite ? RunDirTransaction::Mode::Overwrite
+                                : RunDirTransaction::Mode::Fresh,
+                !task->pending_files().empty());
+    write_pending_files(task->pending_files());
     write_file_atomic((out / "config.json").string(), cfg.dump(2) + "\n");
     metrics.emplace(out / "metrics.jsonl", opt.resume, start);
     if (opt.resume) metrics->write({{"event", "resume"}, {"step", start}});
@@ -253,6 +286,7 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
     c.config_json = cfg.dump();
     c.extra["task"] = cfg.at("task").get<std::string>();
     nn::save_checkpoint(ckpt_path.string(), c);
+    dir->commit();  // the new run stands on its own from here
   };
 
   const bool tty = opt.progress_bar && isatty(STDOUT_FILENO);
@@ -452,20 +486,36 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
 
 }  // namespace
 
+// Rank 0 puts back what the run directory held when the run fails before
+// its first checkpoint (RunDirTransaction::rollback; a no-op after it).
+TrainSummary train_with_rollback(const json& cfg, const TrainOptions& opt, dist::Communicator& comm, bool& local) {
+  std::optional<RunDirTransaction> dir;
+  try {
+    return train(cfg, opt, comm, local, dir);
+  } catch (const std::exception& e) {
+    const std::string problem = dir ? dir->rollback() : std::string();
+    if (!problem.empty())
+      throw std::runtime_error(
+          fmt::format("{}; and putting back what {} held failed: {}", e.what(), quote_text(opt.out_dir), problem));
+    throw;
+  }
+}
+
 TrainSummary run_training(const json& cfg, const TrainOptions& opt) {
   dist::Communicator& comm = dist::world();
   bool local = false;
-  if (comm.size() == 1) return train(cfg, opt, comm, local);
+  if (comm.size() == 1) return train_with_rollback(cfg, opt, comm, local);
   try {
-    return train(cfg, opt, comm, local);
+    return train_with_rollback(cfg, opt, comm, local);
   } catch (const AgreedStop&) {
     throw;  // every rank stops with it
   } catch (const std::exception& e) {
     if (!local) throw;  // raised through run_agreed: every rank throws
     // This rank alone failed inside a step; the others wait in a collective
-    // for it, so the whole job ends here.
+    // for it, so the whole job ends here (rank 0's directory is left as the
+    // killed process leaves it: see train/run_dir.h).
     fmt::print(stderr, "seqboat train (rank {} of {}): error: {}; ending every rank of the job\n", comm.rank(),
-               comm.size(), e.what());
+               comm.size(), safe_message(e.what()));
     comm.abort(1);
     throw;  // not reached: abort() ends the process
   }

@@ -23,19 +23,30 @@ from ._core import Tensor, _share_numpy
 __version__ = "0.1.0"
 
 _SHARED_DTYPES = {_np.dtype(t) for t in ("float32", "float64", "int64", "uint8")}
+_INT64_MAX = _np.iinfo(_np.int64).max
 
 
 def _as_seqboat_dtype(array):
-    """The array itself when seqboat has its dtype; bool as uint8 and other
-    integers as int64 (copies); anything else is a TypeError."""
+    """The array itself when seqboat has its dtype; the same dtype in the
+    other byte order, bool (as uint8) and other integers (as int64) as
+    copies. An unsigned value above the int64 range is a ValueError (no
+    silent wrap-around); any other dtype (float16, complex, strings, objects,
+    dates and durations, records) is a TypeError."""
     if array.dtype in _SHARED_DTYPES:
         return array
-    if array.dtype == _np.bool_:
+    if array.dtype.kind in "fiu" and array.dtype.newbyteorder("=") in _SHARED_DTYPES:
+        return array.astype(array.dtype.newbyteorder("="))
+    if array.dtype.kind == "b":
         return array.astype(_np.uint8)
-    if _np.issubdtype(array.dtype, _np.integer):
+    if array.dtype.kind in "iu":
+        if array.dtype.kind == "u" and array.dtype.itemsize >= 8 and array.size and array.max() > _INT64_MAX:
+            raise ValueError(
+                f"seqboat integers are int64: this {array.dtype} array holds {array.max()}, above {_INT64_MAX}"
+            )
         return array.astype(_np.int64)
     raise TypeError(
-        f"seqboat tensors are float32, float64, int64 or uint8 (bool as uint8); got an array of {array.dtype}"
+        f"seqboat tensors are float32, float64, int64 or uint8 (bool as uint8, other integers as int64); "
+        f"got an array of {array.dtype}"
     )
 
 

@@ -31,9 +31,10 @@ nb::object to_numpy(const Tensor& t, bool as_bool = false);
 // keeps the array alive.
 Tensor share_numpy(nb::ndarray<nb::device::cpu> array);
 
-// Python dict <-> JSON through Python's json module (so the values a config
-// may hold, None included, map as json.dumps maps them). `what` names the
-// argument in the TypeError for a non-dict.
+// Python dict -> JSON: string keys; values None, bool, str, integers that
+// fit 64 bits, finite floats, lists, tuples and dicts; anything else is a
+// TypeError or ValueError naming `what` and the key. JSON -> Python through
+// Python's json module.
 nlohmann::json dict_to_json(nb::handle obj, const char* what);
 nb::object json_to_python(const nlohmann::json& j);
 

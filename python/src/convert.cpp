@@ -2,7 +2,11 @@
 #include <fmt/format.h>
 #include <nanobind/stl/string.h>
 
+#include <cmath>
+
 #include "bindings.h"
+#include "tensor/safe_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::python {
 
@@ -11,7 +15,8 @@ DType parse_dtype(const std::string& name) {
   if (name == "float64") return DType::Float64;
   if (name == "int64") return DType::Int64;
   if (name == "uint8") return DType::UInt8;
-  throw std::invalid_argument(fmt::format("unknown dtype '{}'; expected float32, float64, int64 or uint8", name));
+  fail(
+      fmt::format("unknown dtype {}; expected float32, float64, int64 or uint8", quote_text(name)));
 }
 
 static nb::dlpack::dtype dlpack_dtype(DType dt, bool as_bool) {
@@ -76,11 +81,59 @@ Tensor share_numpy(nb::ndarray<nb::device::cpu> array) {
   return Tensor(impl);
 }
 
+// One Python value as JSON; `where` names it ("SeqBoatLayer config: key
+// 'dropout'") in the error. Integers must fit 64 bits and floats be finite
+// (JSON has no NaN or infinity); numbers of other types (NumPy scalars)
+// convert through __index__ / __float__.
+static nlohmann::json value_to_json(nb::handle v, const std::string& where, int depth) {
+  if (depth > 64) throw nb::value_error(fmt::format("{}: nested more than 64 levels deep", where).c_str());
+  if (v.is_none()) return nullptr;
+  if (PyBool_Check(v.ptr())) return v.ptr() == Py_True;
+  if (nb::isinstance<nb::str>(v)) return nb::cast<std::string>(v);
+  if (PyIndex_Check(v.ptr())) {
+    nb::int_ i = nb::steal<nb::int_>(PyNumber_Index(v.ptr()));
+    int64_t s;
+    uint64_t u;
+    if (nb::try_cast(i, s)) return s;
+    if (nb::try_cast(i, u)) return u;
+    throw nb::value_error(fmt::format("{}: the integer {} does not fit 64 bits", where,
+                                      safe_text(nb::cast<std::string>(nb::str(i))))
+                              .c_str());
+  }
+  if (nb::isinstance<nb::float_>(v) || nb::hasattr(v, "__float__")) {
+    const double d = nb::cast<double>(nb::float_(v));
+    if (!std::isfinite(d))
+      throw nb::value_error(fmt::format("{}: {} is not a finite number (JSON has no NaN or infinity)", where, d).c_str());
+    return d;
+  }
+  if (nb::isinstance<nb::list>(v) || nb::isinstance<nb::tuple>(v)) {
+    nlohmann::json a = nlohmann::json::array();
+    size_t i = 0;
+    for (nb::handle x : v) a.push_back(value_to_json(x, fmt::format("{}[{}]", where, i++), depth + 1));
+    return a;
+  }
+  if (nb::isinstance<nb::dict>(v)) {
+    nlohmann::json o = nlohmann::json::object();
+    for (auto [k, x] : nb::borrow<nb::dict>(v)) {
+      if (!nb::isinstance<nb::str>(k))
+        throw nb::type_error(
+            fmt::format("{}: keys must be strings, got a key of type {}", where, nb::type_name(k.type()).c_str())
+                .c_str());
+      const std::string key = nb::cast<std::string>(k);
+      o[key] = value_to_json(x, fmt::format("{}: key {}", where, quote_text(key)), depth + 1);
+    }
+    return o;
+  }
+  throw nb::type_error(fmt::format("{}: a value of type {} has no JSON form (expected a number, string, bool, None, "
+                                   "list or dict)",
+                                   where, safe_text(nb::type_name(v.type()).c_str()))
+                           .c_str());
+}
+
 nlohmann::json dict_to_json(nb::handle obj, const char* what) {
   if (!nb::isinstance<nb::dict>(obj))
     throw nb::type_error(fmt::format("{} must be a dict, got {}", what, nb::type_name(obj.type()).c_str()).c_str());
-  nb::object dumps = nb::module_::import_("json").attr("dumps");
-  return nlohmann::json::parse(nb::cast<std::string>(dumps(obj)));
+  return value_to_json(obj, what, 0);
 }
 
 nb::object json_to_python(const nlohmann::json& j) { return nb::module_::import_("json").attr("loads")(j.dump()); }

@@ -12,6 +12,8 @@
 #include "ops/gradcheck.h"
 #include "ops/sma.h"
 #include "ops/ssm.h"
+#include "tensor/safe_text.h"
+#include "tensor/tensor.h"
 
 namespace seqboat::python {
 
@@ -20,15 +22,15 @@ using namespace nb::literals;
 static ConvAlgo parse_algo(const std::string& s) {
   ConvAlgo algo;
   if (!kernels::parse_conv_algo(s, algo))
-    throw std::invalid_argument(
-        fmt::format("ssm_conv: algo '{}' is not one of: {}", s, fmt::join(kernels::kConvAlgoNames, ", ")));
+    fail(
+        fmt::format("ssm_conv: algo {} is not one of: {}", quote_text(s), fmt::join(kernels::kConvAlgoNames, ", ")));
   return algo;
 }
 
 static AttnActivation parse_attn_activation(const std::string& s) {
   AttnActivation a;
   if (!kernels::parse_activation(s, a))
-    throw std::invalid_argument(fmt::format("local_attention: activation '{}' is not one of: {}", s,
+    fail(fmt::format("local_attention: activation {} is not one of: {}", quote_text(s),
                                             fmt::join(kernels::kAttnActivationNames, ", ")));
   return a;
 }

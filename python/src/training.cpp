@@ -10,6 +10,8 @@
 
 #include "bindings.h"
 #include "ops/backend.h"
+#include "tensor/safe_text.h"
+#include "tensor/tensor.h"
 #include "train/config.h"
 #include "train/run_loader.h"
 #include "train/trainer.h"
@@ -47,11 +49,11 @@ static nb::object run_model(const Run& r) {
 // Examples start .. start + n - 1 of a classification split as one padded batch.
 static nb::dict run_batch(const Run& r, const std::string& split, int64_t n, int64_t start) {
   if (split != "train" && split != "val" && split != "test")
-    throw std::invalid_argument(fmt::format("Run.batch: split '{}' is not one of: train, val, test", split));
+    fail(fmt::format("Run.batch: split {} is not one of: train, val, test", quote_text(split)));
   train::ClassificationData data = train::load_classification_data(r.cfg, r.run_dir, train::Splits::only(split));
   const auto& ex = split == "train" ? data.train : split == "val" ? data.val : data.test;
   if (n <= 0 || start < 0 || start + n > static_cast<int64_t>(ex.size()))
-    throw std::invalid_argument(fmt::format("Run.batch: examples {}..{} are not in the {} split of {}", start,
+    fail(fmt::format("Run.batch: examples {}..{} are not in the {} split of {}", start,
                                             start + n - 1, split, ex.size()));
   std::vector<int64_t> idx(static_cast<size_t>(n));
   for (int64_t i = 0; i < n; ++i) idx[static_cast<size_t>(i)] = start + i;

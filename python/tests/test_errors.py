@@ -21,7 +21,7 @@ def test_bad_configs_are_value_errors_naming_the_key():
         sb.SeqBoatLayer({"embed_dim": 8, "zdim": 4, "hdim": 16})
     with pytest.raises(ValueError, match="unknown key 'widht'; valid keys: .*window_size"):
         sb.SeqBoatLayer({**LAYER, "widht": 3})
-    with pytest.raises(ValueError, match="key 'zdim' has the wrong type"):
+    with pytest.raises(ValueError, match="key 'zdim' must be an integer, got the string 'four'"):
         sb.SeqBoatLayer({**LAYER, "zdim": "four"})
     with pytest.raises(ValueError, match="unknown dtype 'float16'; expected float32, float64, int64 or uint8"):
         sb.SeqBoatLayer(LAYER, dtype="float16")

@@ -61,6 +61,7 @@
 #include "ops/reduce.h"
 #include "ops/shape.h"
 #include "ops/ssm.h"
+#include "tensor/atomic_file.h"
 #include "tensor/host_allocator.h"
 #include "tensor/random.h"
 #include "train/config.h"
@@ -309,18 +310,6 @@ void conv_case(Device device, int reps, std::vector<Row>& rows) {
     }
 }
 
-std::vector<std::string> split_list(const std::string& s) {
-  std::vector<std::string> out;
-  size_t at = 0;
-  while (at <= s.size()) {
-    size_t comma = s.find(',', at);
-    if (comma == std::string::npos) comma = s.size();
-    if (comma > at) out.push_back(s.substr(at, comma - at));
-    at = comma + 1;
-  }
-  return out;
-}
-
 // Milliseconds with three decimals below 10 ms (decode steps), else one.
 std::string ms_text(double ms) { return ms < 10 ? fmt::format("{:.3f}", ms) : fmt::format("{:.1f}", ms); }
 
@@ -402,38 +391,52 @@ void decode_case(Device device, const std::vector<int64_t>& positions, std::vect
 
 }  // namespace
 
-int cmd_bench(const std::vector<std::string>& argv) {
-  Args a(argv, {"device", "case", "L", "threads", "reps", "json", "density"}, {"help", "profile"});
-  if (a.has("help")) {
-    fmt::print(
-        "usage: seqboat bench [--device cpu|cuda] [--case NAME[,NAME...]] [--L N[,N...]] [--density own|F[,...]]\n"
-        "                     [--threads T] [--reps R] [--json FILE] [--profile]\n"
-        "cases: layer_fwd_bwd layer_fwd gemm_bound train_step_listops conv decode (default: all but conv, decode)\n"
-        "--L: sequence lengths (layer cases; default 256,1024,4096,16384) or positions (decode; 512,8192,32768)\n"
-        "--profile: after each case, the time of each kernel over its runs (warm-up included), largest first\n");
-    return 0;
-  }
+const CommandSpec& bench_spec() {
+  static const CommandSpec s{
+      "bench",
+      "benchmarks: the layer, the GEMM bound, a ListOps step, ssm_conv, decoding",
+      "",
+      0,
+      0,
+      {},
+      {device_option_spec(),
+       list_option(
+           choice_option("case", {"layer_fwd_bwd", "layer_fwd", "gemm_bound", "train_step_listops", "conv", "decode"},
+                         "", "the cases to run"),
+           "layer_fwd_bwd,layer_fwd,gemm_bound,train_step_listops"),
+       [] {
+         OptionSpec o = list_option(integer_option("L", 1, int64_t{1} << 24, 0,
+                                                   "sequence lengths (layer cases; gemm_bound takes the first) or "
+                                                   "decoder positions (decode)"),
+                                    "256,1024,4096,16384; decode: 512,8192,32768");
+         return o;
+       }(),
+       [] {
+         OptionSpec o = list_option(number_option("density", 0, 1, 0,
+                                                  "layer cases: the share of active tokens to force (own: the "
+                                                  "router's own)"),
+                                    "own");
+         o.choices = {"own"};
+         return o;
+       }(),
+       integer_option("threads", 1, 1024, 2, "CPU threads"), integer_option("reps", 1, 1'000'000, 5, "timed runs"),
+       text_option("json", "FILE", "also write the rows as a JSON array"),
+       flag_option("profile", "after each case, the time of each kernel over its runs (warm-up included)")},
+      ""};
+  return s;
+}
+
+int cmd_bench(const ParsedArgs& a) {
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("bench", device);
-  const int threads = static_cast<int>(a.integer("threads", 2, 1, 1024));
-  const int reps = static_cast<int>(a.integer("reps", 5, 1, 1'000'000));
+  const int threads = static_cast<int>(a.integer("threads", 2));
+  const int reps = static_cast<int>(a.integer("reps", 5));
   set_cpu_threads(threads);
-  const std::vector<std::string> cases =
-      split_list(a.get("case", "layer_fwd_bwd,layer_fwd,gemm_bound,train_step_listops"));
-  std::vector<int64_t> lengths, positions;
-  for (const std::string& s : split_list(a.get("L", "256,1024,4096,16384")))
-    lengths.push_back(parse_integer_option("L", s, 1, int64_t{1} << 24));
-  for (const std::string& s : split_list(a.get("L", "512,8192,32768")))
-    positions.push_back(parse_integer_option("L", s, 1, int64_t{1} << 24));
+  const std::vector<std::string> cases = a.items("case", "layer_fwd_bwd,layer_fwd,gemm_bound,train_step_listops");
+  const std::vector<int64_t> lengths = a.integers("L", "256,1024,4096,16384");
+  std::vector<int64_t> positions = a.integers("L", "512,8192,32768");
   std::sort(positions.begin(), positions.end());
-  const std::vector<std::string> densities = split_list(a.get("density", "own"));
-  for (const std::string& d : densities)
-    if (d != "own") parse_number_option("density", d, 0, 1);  // checked here; layer_case reads it
-  for (const std::string& c : cases)
-    if (c != "layer_fwd_bwd" && c != "layer_fwd" && c != "gemm_bound" && c != "train_step_listops" && c != "conv" &&
-        c != "decode")
-      return usage_error(fmt::format("bench: unknown case '{}'", c));
-
+  const std::vector<std::string> densities = a.items("density", "own");
   fmt::print("seqboat bench on {} ({}), {} CPU thread(s), warm-up + {} timed runs\n", device_name(device),
              device == Device::CPU ? "cpu" : cuda::device_description(), threads, reps);
   fmt::print("{:<20} {:>6} {:>3} {:>8} {:>8} {:>10} {:>10} {:>9} {:>9} {:>8}\n", "case", "L", "B", "forced", "density",
@@ -490,9 +493,7 @@ int cmd_bench(const std::vector<std::string>& argv) {
                      {"device", device_name(device)},
                      {"threads", threads},
                      {"note", r.note}});
-    std::ofstream f(a.get("json"));
-    if (!f) throw std::runtime_error(fmt::format("bench: cannot write '{}'", a.get("json")));
-    f << out.dump(2) << "\n";
+    write_file_atomic(a.text("json"), out.dump(2) + "\n");  // every step checked: a failure names the file
   }
   return 0;
 }

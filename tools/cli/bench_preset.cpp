@@ -10,7 +10,6 @@
 #include <fmt/format.h>
 
 #include <chrono>
-#include <fstream>
 #include <nlohmann/json.hpp>
 
 #include "autograd/autograd.h"
@@ -21,6 +20,7 @@
 #include "ops/elementwise.h"
 #include "ops/nn_ops.h"
 #include "ops/shape.h"
+#include "tensor/atomic_file.h"
 #include "tensor/random.h"
 #include "train/presets.h"
 #include "train/tasks.h"
@@ -50,20 +50,32 @@ double seconds(std::chrono::steady_clock::time_point t0) {
 
 }  // namespace
 
-int cmd_bench_preset(const std::vector<std::string>& argv) {
-  Args a(argv, {"micro-batch", "threads", "device", "json", "set"}, {"help"});
-  if (a.has("help") || a.positional().empty()) {
-    fmt::print(
-        "usage: seqboat bench-preset NAME... [--micro-batch N] [--threads 2] [--device cpu|cuda] [--set k=v ...] "
-        "[--json FILE]\n  presets: {}\n"
-        "  one training step at the preset's real batch and length (synthetic inputs), and steps x that time\n",
-        train::preset_names());
-    return a.has("help") ? 0 : 2;
-  }
+const CommandSpec& bench_preset_spec() {
+  static const CommandSpec s{
+      "bench-preset",
+      "one training step of a preset at its real sizes, and the full run's time",
+      "NAME...",
+      1,
+      100,
+      [] {
+        std::vector<std::string> names;
+        for (const train::Preset& p : train::presets()) names.push_back(p.name);
+        return names;
+      }(),
+      {integer_option("micro-batch", 0, 65536, 0,
+                      "rows per forward/backward part, gradients summed over the parts (0 = the whole batch)"),
+       integer_option("threads", 1, 1024, 2, "CPU threads"), device_option_spec(),
+       repeatable(text_option("set", "KEY=VALUE", "one config key over the preset's")),
+       text_option("json", "FILE", "also write the rows as a JSON array")},
+      "one training step at the preset's real batch and length (synthetic inputs), and steps x that time\n"};
+  return s;
+}
+
+int cmd_bench_preset(const ParsedArgs& a) {
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("bench-preset", device);
-  set_cpu_threads(static_cast<int>(a.integer("threads", 2, 1, 1024)));
-  const int64_t micro_opt = a.integer("micro-batch", 0, 0, 65536);
+  set_cpu_threads(static_cast<int>(a.integer("threads", 2)));
+  const int64_t micro_opt = a.integer("micro-batch", 0);
   json rows = json::array();
   fmt::print("{:<15} {:>6} {:>6} {:>6} {:>11} {:>10} {:>9} {:>12}\n", "preset", "batch", "micro", "L", "parameters",
              "step s", "steps", "full run h");
@@ -132,9 +144,7 @@ int cmd_bench_preset(const std::vector<std::string>& argv) {
                     {"parameters", model->num_parameters()}, {"step_s", step_s}, {"steps", steps},
                     {"full_run_h", full_h}, {"device", device_name(device)}, {"threads", cpu_threads()}});
   }
-  if (a.has("json")) {
-    std::ofstream(a.get("json")) << rows.dump(2) << "\n";
-  }
+  if (a.has("json")) write_file_atomic(a.text("json"), rows.dump(2) + "\n");  // every step checked: a failure names the file
   return 0;
 }
 

@@ -5,31 +5,37 @@
 #include <filesystem>
 
 #include "cli.h"
+#include "tensor/safe_text.h"
 #include "train/compare.h"
 
 namespace seqboat::cli {
 
-int cmd_compare(const std::vector<std::string>& argv) {
-  Args a(argv, {"out"}, {"help"});
-  if (a.has("help") || a.positional().empty()) {
-    fmt::print(
-        "usage: seqboat compare RUN_DIR... [--out DIR]\n"
-        "  reads RUN_DIR/routing.json of each finished run (written by `seqboat train`) and writes\n"
-        "  DIR/compare.svg, compare.html and compare.json (default DIR: compare): per task and layer, the share of\n"
-        "  tokens routed to attention and the mean attention span over the run's test split\n");
-    return a.has("help") ? 0 : 2;
-  }
+const CommandSpec& compare_spec() {
+  static const CommandSpec s{
+      "compare",
+      "SMA across tasks: per layer, tokens routed to attention and their span",
+      "RUN_DIR...",
+      1,
+      1000,
+      {},
+      {text_option("out", "DIR", "where compare.svg, compare.html and compare.json go", "compare")},
+      "reads RUN_DIR/routing.json of each finished run (written by `seqboat train`): per task and layer, the share\n"
+      "of tokens routed to attention and the mean attention span over the run's test split\n"};
+  return s;
+}
+
+int cmd_compare(const ParsedArgs& a) {
   std::vector<train::RunRouting> runs;
   for (const std::string& dir : a.positional()) runs.push_back(train::read_run_routing(dir));
-  const std::string out = a.get("out", "compare");
+  const std::string out = a.text("out", "compare");
   train::write_comparison(runs, out);
   for (const auto& r : runs) {
-    std::string line = fmt::format("{} ({}):", r.task, r.run);
+    std::string line = fmt::format("{} ({}):", safe_text(r.task), safe_text(r.run));
     for (size_t i = 0; i < r.layers.size(); ++i)
       line += fmt::format(" L{} {:.0f}%/{:.1f}", i + 1, 100 * r.layers[i].density, r.layers[i].mean_span);
     fmt::print("{}\n", line);
   }
-  fmt::print("wrote {}\n", (std::filesystem::path(out) / "compare.html").string());
+  fmt::print("wrote {}\n", safe_text((std::filesystem::path(out) / "compare.html").string()));
   return 0;
 }
 

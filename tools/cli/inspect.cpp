@@ -12,6 +12,7 @@
 #include "data/bytes_corpus.h"
 #include "ops/backend.h"
 #include "ops/reduce.h"
+#include "tensor/safe_text.h"
 #include "train/metrics.h"
 #include "train/report.h"
 #include "train/routing_stats.h"
@@ -60,19 +61,31 @@ report::RoutedExample route_one(nn::Module& model, const std::string& task, cons
 
 }  // namespace
 
-int cmd_inspect(const std::vector<std::string>& argv) {
-  Args a(argv, {"checkpoint", "task", "data-dir", "n", "out", "device"}, {"help"});
-  if (a.has("help") || !a.has("checkpoint") || !a.has("out")) {
-    fmt::print(
-        "usage: seqboat inspect --checkpoint F --task listops|recall|lm [--data-dir DIR] [--n 8] [--device cpu|cuda] "
-        "--out DIR\n");
-    return a.has("help") ? 0 : 2;
-  }
+const CommandSpec& inspect_spec() {
+  static const CommandSpec s{
+      "inspect",
+      "SMA pictures: which tokens each layer activated, report.html",
+      "",
+      0,
+      0,
+      {},
+      {required(text_option("checkpoint", "FILE", "the checkpoint (checkpoint.safetensors of a run)")),
+       task_option_spec("must be the checkpoint's task when given"),
+       text_option("data-dir", "DIR", "ListOps: read basic_test.tsv here (default: the run's data)"),
+       integer_option("n", 0, 512, 8, "examples to draw"), required(text_option("out", "DIR", "the report directory")),
+       device_option_spec(),
+       flag_option("allow-nonfinite", "inspect a checkpoint whose weights hold NaN or infinity (refused otherwise)")},
+      ""};
+  return s;
+}
+
+int cmd_inspect(const ParsedArgs& a) {
   const Device device = device_option(a);
   if (!device_available(device)) return device_error("inspect", device);
-  const std::string ckpt = a.get("checkpoint");
-  const int n_show = static_cast<int>(a.integer("n", 8, 0, 512));
-  train::LoadedRun run = train::load_run(ckpt, a.get("task"), a.get("data-dir"), device, train::Splits::none());
+  const std::string ckpt = a.text("checkpoint");
+  const int n_show = static_cast<int>(a.integer("n", 8));
+  train::LoadedRun run = train::load_run(ckpt, a.text("task"), a.text("data-dir"), device, train::Splits::none(),
+                                         a.has("allow-nonfinite"));
   const json& cfg = run.cfg;
   const std::string task = cfg.at("task");
   const fs::path run_dir = run.run_dir;
@@ -123,11 +136,11 @@ int cmd_inspect(const std::vector<std::string>& argv) {
       task, run.step, seqs.size(), task == "lm" ? "corpus windows" : "test examples");
   if (task != "lm")
     summary += fmt::format("<p>Accuracy on these examples: {:.1f}%.</p>", 100.0 * correct / seqs.size());
-  report::write_report(a.get("out"), fmt::format("SeqBoat SMA report: {}", task), shown, stats, metrics, summary);
+  report::write_report(a.text("out"), fmt::format("SeqBoat SMA report: {}", task), shown, stats, metrics, summary);
   for (size_t l = 0; l < stats.size(); ++l)
     fmt::print("layer {}: density {:.1f}%, mean attention span {:.1f} positions\n", l, 100 * stats[l].density,
                stats[l].mean_span);
-  fmt::print("report: {}\n", (fs::path(a.get("out")) / "report.html").string());
+  fmt::print("report: {}\n", safe_text((fs::path(a.text("out")) / "report.html").string()));
   return 0;
 }
 

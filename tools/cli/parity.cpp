@@ -6,51 +6,49 @@
 #include <fmt/format.h>
 
 #include <cmath>
+#include <cstdint>
 #include <filesystem>
 #include <nlohmann/json.hpp>
 
 #include "cli.h"
 #include "ops/backend.h"
+#include "tensor/safe_text.h"
 #include "train/golden.h"
 
 namespace seqboat::cli {
 
-int cmd_parity(const std::vector<std::string>& args) {
-  DType dt = DType::Float64;
-  Device device = Device::CPU;
-  double tol = -1;
-  std::vector<std::string> files;
-  for (size_t i = 0; i < args.size(); ++i) {
-    const std::string& a = args[i];
-    if (a == "--dtype" && i + 1 < args.size()) {
-      std::string v = args[++i];
-      if (v == "float64") dt = DType::Float64;
-      else if (v == "float32") dt = DType::Float32;
-      else return usage_error(fmt::format("--dtype must be float64 or float32, got '{}'", v));
-    } else if (a == "--device" && i + 1 < args.size()) {
-      device = parse_device(args[++i]);
-    } else if (a == "--tol" && i + 1 < args.size()) {
-      tol = parse_number_option("tol", args[++i], 0, 1e300);
-    } else if (a == "-h" || a == "--help") {
-      fmt::print("usage: seqboat parity [--dtype float64|float32] [--device cpu|cuda] [--tol T] FILE.safetensors...\n");
-      return 0;
-    } else if (a.rfind("--", 0) == 0) {
-      return usage_error(fmt::format("parity: unknown option '{}'", a));
-    } else {
-      files.push_back(a);
-    }
-  }
-  if (files.empty()) return usage_error("parity: no golden files given");
+const CommandSpec& parity_spec() {
+  static const CommandSpec s{
+      "parity",
+      "check the modules against golden safetensors files",
+      "FILE.safetensors...",
+      1,
+      SIZE_MAX,
+      {},
+      {choice_option("dtype", {"float64", "float32"}, "float64", "the dtype the modules run in"), device_option_spec(),
+       [] {
+         OptionSpec o = number_option("tol", 0, 1e6, 0, "the largest relative error that passes");
+         o.default_text = "1e-9 for float64, 1e-3 for float32";
+         return o;
+       }()},
+      ""};
+  return s;
+}
+
+int cmd_parity(const ParsedArgs& a) {
+  const DType dt = a.text("dtype", "float64") == "float32" ? DType::Float32 : DType::Float64;
+  const Device device = device_option(a);
   if (!device_available(device)) return device_error("parity", device);
-  if (tol < 0) tol = dt == DType::Float64 ? 1e-9 : 1e-3;
+  const double tol = a.has("tol") ? a.number("tol", 0) : dt == DType::Float64 ? 1e-9 : 1e-3;
+  const std::vector<std::string>& files = a.positional();
   int failed = 0;
   for (const std::string& path : files) {
-    std::string name = std::filesystem::path(path).stem().string();
+    const std::string name = safe_text(std::filesystem::path(path).stem().string());
     train::GoldenCheck check;
     try {
       check = train::check_golden_file(path, dt, device, tol);
-    } catch (const std::exception& e) {
-      fmt::print("FAIL {} error: {}\n", name, e.what());
+    } catch (const std::exception& e) {  // a bad file fails its check; the others still run
+      fmt::print("FAIL {} error: {}\n", name, safe_message(error_text(e)));
       ++failed;
       continue;
     }
@@ -59,7 +57,7 @@ int cmd_parity(const std::vector<std::string>& args) {
     } else {
       ++failed;
       fmt::print("FAIL {} worst={:.3e}\n", name, check.worst);
-      for (const std::string& b : check.failures) fmt::print("    {}\n", b);
+      for (const std::string& b : check.failures) fmt::print("    {}\n", safe_message(b));
     }
   }
   fmt::print("{} passed, {} failed\n", files.size() - failed, failed);

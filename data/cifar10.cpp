@@ -1,15 +1,10 @@
 // data/cifar10.cpp: CIFAR-10 binary batches, indexed and read by record as
-// gray images (see cifar10.h). Files are read with POSIX pread, so a record
-// is fetched without any stream state.
+// gray images (see cifar10.h).
 #include "data/cifar10.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
+#include <algorithm>
 #include <filesystem>
 #include <stdexcept>
 
@@ -20,23 +15,9 @@ namespace fs = std::filesystem;
 namespace {
 
 // A batch file is 30.7 MB as released; anything over 1 GiB is not one.
-constexpr uint64_t kMaxBatchBytes = uint64_t{1} << 30;
+constexpr size_t kMaxBatchBytes = size_t{1} << 30;
 // Records checked per read while indexing (768 KiB).
-constexpr uint64_t kIndexRecords = 256;
-
-// Reads up to n bytes at `offset` (fewer only at the end of the file).
-// Throws "cifar10: <path>: cannot read: <reason>".
-size_t read_at(int fd, char* out, size_t n, uint64_t offset, const std::string& path) {
-  size_t got = 0;
-  while (got < n) {
-    const ssize_t r = ::pread(fd, out + got, n - got, static_cast<off_t>(offset + got));
-    if (r < 0 && errno == EINTR) continue;
-    if (r < 0) throw std::runtime_error(fmt::format("cifar10: {}: cannot read: {}", path, std::strerror(errno)));
-    if (r == 0) break;
-    got += static_cast<size_t>(r);
-  }
-  return got;
-}
+constexpr size_t kIndexRecords = 256;
 
 }  // namespace
 
@@ -78,44 +59,24 @@ CifarSplit::CifarSplit(const std::string& dir, bool train) {
     for (int i = 1; i <= 5; ++i) names.push_back(fmt::format("data_batch_{}.bin", i));
   else
     names.push_back("test_batch.bin");
-  try {
-    std::string block(kIndexRecords * kCifarRecordBytes, '\0');
-    for (const std::string& n : names) {
-      File f;
-      f.path = (root / n).string();
-      f.first = labels_.size();
-      f.fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
-      if (f.fd < 0) throw std::runtime_error(fmt::format("cifar10: {}: cannot open: {}", f.path, std::strerror(errno)));
-      files_.push_back(f);  // closed by the destructor, or below when indexing fails
-      struct stat st {};
-      if (::fstat(f.fd, &st) != 0)
-        throw std::runtime_error(fmt::format("cifar10: {}: cannot stat: {}", f.path, std::strerror(errno)));
-      if (S_ISDIR(st.st_mode))
-        throw std::runtime_error(fmt::format("cifar10: {}: cannot read: the CIFAR-10 batch is a directory", f.path));
-      if (!S_ISREG(st.st_mode))
-        throw std::runtime_error(
-            fmt::format("cifar10: {}: not a regular file (a CIFAR-10 batch is read by record, from its offset)", f.path));
-      const auto size = static_cast<uint64_t>(st.st_size);
-      if (size > kMaxBatchBytes)
-        throw std::runtime_error(fmt::format("cifar10: {}: CIFAR-10 batch is {} bytes, more than the {}-byte limit",
-                                             f.path, size, kMaxBatchBytes));
-      check_cifar_batch_size(size, f.path);
-      for (uint64_t at = 0; at < size; at += block.size()) {
-        const size_t want = static_cast<size_t>(std::min<uint64_t>(block.size(), size - at));
-        if (read_at(f.fd, block.data(), want, at, f.path) != want)
-          throw std::runtime_error(fmt::format("cifar10: {}: cannot read: shorter than its size ({} bytes)", f.path, size));
-        check_cifar_labels(std::string_view(block.data(), want), at / kCifarRecordBytes, f.path, labels_);
-      }
-      files_.back().records = labels_.size() - f.first;
+  std::string block(kIndexRecords * kCifarRecordBytes, '\0');
+  for (const std::string& n : names) {
+    const std::string path = (root / n).string();
+    try {
+      files_.push_back(File{path, OpenFile(path, kMaxBatchBytes, "CIFAR-10 batch"), labels_.size(), 0});
+    } catch (const FileReadError& e) {
+      throw std::runtime_error(std::string("cifar10: ") + e.what());
     }
-  } catch (...) {
-    for (const File& f : files_) ::close(f.fd);
-    throw;
+    const OpenFile& f = files_.back().file;
+    check_cifar_batch_size(f.size(), path);
+    for (uint64_t at = 0; at < f.size(); at += block.size()) {
+      const size_t want = static_cast<size_t>(std::min<uint64_t>(block.size(), f.size() - at));
+      if (f.read_at(at, block.data(), want) != want)
+        throw std::runtime_error(fmt::format("cifar10: {}: cannot read: shorter than its {} bytes", path, f.size()));
+      check_cifar_labels(std::string_view(block.data(), want), at / kCifarRecordBytes, path, labels_);
+    }
+    files_.back().records = labels_.size() - files_.back().first;
   }
-}
-
-CifarSplit::~CifarSplit() {
-  for (const File& f : files_) ::close(f.fd);
 }
 
 void CifarSplit::read_gray(size_t k, uint8_t* gray) const {
@@ -125,7 +86,7 @@ void CifarSplit::read_gray(size_t k, uint8_t* gray) const {
   const File& f = files_[i];
   const uint64_t r = k - f.first;
   uint8_t rec[kCifarRecordBytes];
-  if (read_at(f.fd, reinterpret_cast<char*>(rec), kCifarRecordBytes, r * kCifarRecordBytes, f.path) != kCifarRecordBytes)
+  if (f.file.read_at(r * kCifarRecordBytes, reinterpret_cast<char*>(rec), kCifarRecordBytes) != kCifarRecordBytes)
     throw std::runtime_error(fmt::format("{}: record {}: cannot read it again (the file changed?)", f.path, r + 1));
   if (rec[0] != labels_[k])
     throw std::runtime_error(fmt::format("{}: record {}: label {}, but {} when the file was indexed (the file changed?)",

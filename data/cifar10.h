@@ -21,6 +21,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tensor/file_read.h"
+
 namespace seqboat::data {
 
 constexpr int kCifarPixels = 1024;
@@ -50,11 +52,9 @@ class CifarSplit {
   // or one holding it): train = data_batch_1..5.bin, test = test_batch.bin,
   // in that order. Throws std::runtime_error naming the missing or malformed
   // file (and record): "cifar10: <path>: cannot open: ...", a directory or
-  // anything but a regular file, a file over 1 GiB, and the checks above.
+  // anything but a regular file, a file over 1 GiB (tensor/file_read.h's
+  // OpenFile), and the checks above.
   CifarSplit(const std::string& dir, bool train);
-  ~CifarSplit();
-  CifarSplit(const CifarSplit&) = delete;
-  CifarSplit& operator=(const CifarSplit&) = delete;
 
   size_t size() const { return labels_.size(); }
   int label(size_t k) const { return labels_.at(k); }
@@ -67,7 +67,7 @@ class CifarSplit {
  private:
   struct File {
     std::string path;
-    int fd = -1;
+    OpenFile file;
     uint64_t first = 0, records = 0;  // the split's images [first, first + records)
   };
   std::vector<File> files_;

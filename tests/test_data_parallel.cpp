@@ -21,6 +21,7 @@
 #include "train/config.h"
 #include "train/data_parallel.h"
 #include "train/task_data.h"
+#include "tensor/usage_error.h"
 
 using namespace seqboat;
 using namespace seqboat::train;
@@ -44,7 +45,7 @@ TEST_CASE("batch_share: even and uneven splits cover the batch once, in rank ord
   CHECK(batch_share(32, 0, 3).rows() == 11);
   CHECK(batch_share(32, 2, 3).rows() == 10);
   CHECK_THROWS_WITH_AS(batch_share(2, 0, 3), doctest::Contains("'batch_size': 2 is smaller than the number of ranks (3)"),
-                       std::invalid_argument);
+                       UsageError);
 }
 
 TEST_CASE("take_rows keeps the padded length and counts the rows' real tokens") {
@@ -175,13 +176,13 @@ TEST_CASE("data-parallel configs: batch norm and a batch smaller than the ranks 
   cfg["model.norm_type"] = "batchnorm";
   CHECK_NOTHROW(check_data_parallel_config(cfg, 1));  // one process: as today
   CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 2), doctest::Contains("'model.norm_type': batchnorm"),
-                       std::invalid_argument);
+                       UsageError);
   // It says what to do instead.
   CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 2), doctest::Contains("--set model.norm_type=layernorm"),
-                       std::invalid_argument);
+                       UsageError);
   cfg["model.norm_type"] = "layernorm";
   cfg["batch_size"] = 3;
-  CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 4), doctest::Contains("'batch_size': 3"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 4), doctest::Contains("'batch_size': 3"), UsageError);
 }
 
 TEST_CASE("the one-rank communicator: sums are the values, agreement rethrows this rank's error") {

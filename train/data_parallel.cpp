@@ -11,6 +11,7 @@
 #include "ops/backend.h"
 #include "ops/shape.h"
 #include "tensor/tensor.h"
+#include "tensor/usage_error.h"
 #include "train/presets.h"
 
 namespace seqboat::train {
@@ -36,7 +37,7 @@ Tensor rows_of(const Tensor& t, Share s, bool pair) {
 Share batch_share(int64_t batch, int rank, int ranks) {
   if (ranks < 1 || rank < 0 || rank >= ranks) throw std::logic_error("batch_share: rank out of range");
   if (batch < ranks)
-    fail(fmt::format(
+    throw UsageError(fmt::format(
         "config key 'batch_size': {} is smaller than the number of ranks ({}); every rank needs at least one row of "
         "the global batch (raise batch_size or start fewer ranks)",
         batch, ranks));
@@ -78,7 +79,7 @@ void check_data_parallel_config(const json& cfg, int ranks) {
     std::vector<std::string> with_batchnorm;
     for (const Preset& p : presets())
       if (p.values.value("model.norm_type", "") == "batchnorm") with_batchnorm.push_back(p.name);
-    fail(fmt::format(
+    throw UsageError(fmt::format(
         "config key 'model.norm_type': batchnorm normalises with statistics over the batch, and each of the {} ranks "
         "would use those of its own share (a different model than one process trains): train it in one process "
         "(without mpirun), or add --set model.norm_type=layernorm (or scalenorm) to train data-parallel (the presets "

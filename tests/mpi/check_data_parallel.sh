@@ -26,7 +26,8 @@
 #                 (text), pairs (retrieval), values (image, pathfinder),
 #                 speech and enwik8, float64 with dropout, 6 steps of 4 rows:
 #                 2 ranks give the losses of one process within 1e-12
-#                 relative, replicas compared every 2 steps
+#                 relative, replicas compared every 2 steps; a batchnorm
+#                 preset at 2 ranks is refused with exit code 2 and the fix
 # Exit 77 (CTest: skipped) when MPIRUN is empty (no MPI in this build).
 set -u
 bin=$1 mpirun=$2 work=$3 check=$4 fixtures=${5:-}
@@ -187,6 +188,13 @@ assert max(e['step'] for e in ev if e['event'] == 'train') == 7 - 0, 'training w
     same speech --task speech --set data.dir="$r/speech" --set speech.norm_clips=4
     same enwik8 --task enwik8 --set data.dir="$r/enwik8" --set enwik8.split=proportional --set lm.seq_len=32 \
       --set lm.eval_windows=4
+    # The batchnorm presets are refused at N > 1 as a config error (exit 2), saying what to do.
+    mpi 2 "$bin" train --preset lra-image --set data.dir="$r/image" --out bn >bn.log 2>&1
+    rc=$?
+    cat bn.log
+    [ $rc -eq 2 ] || fail "the batchnorm preset at 2 ranks: expected exit code 2, got $rc"
+    grep -q "add --set model.norm_type=layernorm" bn.log || fail "the batchnorm refusal does not say what to do"
+    [ ! -e bn ] || fail "the refused run created its output directory"
     ;;
   *) fail "unknown check '$check'" ;;
 esac

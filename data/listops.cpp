@@ -1,4 +1,4 @@
-// ListOps tokenizer, evaluator, TSV reader/writer and seeded generator
+// ListOps tokenizer, evaluator, TSV writer and seeded generator
 // (docs/semantics.md section 6).
 #include "data/listops.h"
 
@@ -15,7 +15,6 @@
 
 #include "tensor/atomic_file.h"
 #include "tensor/checked.h"
-#include "tensor/file_read.h"
 #include "tensor/json_text.h"
 #include "tensor/tensor.h"
 
@@ -402,75 +401,6 @@ std::string listops_to_text(const ListOpsNode& node, bool parenthesised) {
   std::string out;
   if (parenthesised) append_paren(node, out);
   else append_plain(node, out);
-  return out;
-}
-
-std::vector<ListOpsExample> read_listops_tsv(const std::string& path) {
-  std::string text;
-  try {
-    text = read_file_limited(path, kMaxTextDataBytes, "listops TSV file");
-  } catch (const FileReadError& e) {
-    throw std::runtime_error(std::string("listops: ") + e.what());
-  }
-  return parse_listops_tsv(text, path);
-}
-
-std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::string& path) {
-  auto fail = [&](size_t line, const std::string& what) -> std::runtime_error {
-    return std::runtime_error(fmt::format("{}: line {}: {}", safe_text(path), line, what));
-  };
-
-  std::vector<ListOpsExample> out;
-  std::string line;
-  size_t line_no = 0;
-  size_t pending_empty = 0;  // first empty line seen and not yet known to be trailing
-  for (size_t pos = 0; pos < text.size();) {
-    const size_t nl = text.find('\n', pos);
-    const size_t stop = nl == std::string_view::npos ? text.size() : nl;
-    line.assign(text.substr(pos, stop - pos));
-    pos = stop + 1;
-    ++line_no;
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    if (line_no == 1) {
-      if (line.size() >= 3 && line.compare(0, 3, "\xEF\xBB\xBF") == 0) line.erase(0, 3);  // UTF-8 BOM
-      if (line != "Source\tTarget")
-        throw fail(1, fmt::format("expected header 'Source<TAB>Target', got {}", quote_text(line, 40)));
-      continue;
-    }
-    if (line.empty()) {
-      if (!pending_empty) pending_empty = line_no;
-      continue;
-    }
-    if (pending_empty) throw fail(pending_empty, "empty line");
-    const size_t tab = line.find('\t');
-    if (tab == std::string::npos) throw fail(line_no, "no tab between source and label");
-    if (line.find('\t', tab + 1) != std::string::npos) throw fail(line_no, "more than one tab");
-    // Label: optional surrounding spaces, then one integer 0..9.
-    size_t a = tab + 1, b = line.size();
-    while (a < b && line[a] == ' ') ++a;
-    while (b > a && line[b - 1] == ' ') --b;
-    const std::string label_text = line.substr(a, b - a);
-    if (label_text.size() != 1 || label_text[0] < '0' || label_text[0] > '9')
-      throw fail(line_no, fmt::format("bad label {} (expected an integer 0..9)", quote_text(line.substr(tab + 1), 40)));
-    ListOpsExample ex;
-    ex.label = label_text[0] - '0';
-    line.resize(tab);
-    try {
-      ex.tokens = tokenize_listops(line);
-    } catch (const std::invalid_argument& e) {
-      throw fail(line_no, e.what());
-    }
-    if (ex.tokens.empty()) throw fail(line_no, "empty source");
-    // Every reader (training, eval, inspect) gets only well-formed
-    // expressions: an unbalanced one has no value to learn or score.
-    try {
-      (void)eval_listops(ex.tokens);
-    } catch (const std::invalid_argument& e) {
-      throw fail(line_no, fmt::format("not one well-formed expression ({})", e.what()));
-    }
-    out.push_back(std::move(ex));
-  }
-  if (line_no == 0) throw fail(1, "missing header 'Source<TAB>Target' (empty file)");
   return out;
 }
 

@@ -1,7 +1,7 @@
 // ListOps (Long Range Arena): fixed vocabulary, tokenizer for the LRA
-// parenthesised and plain text forms, expression evaluation, the TSV reader,
-// and a seeded generator that writes LRA-style train/val/test files
-// (docs/semantics.md section 6).
+// parenthesised and plain text forms, expression evaluation, and a seeded
+// generator that writes LRA-style train/val/test files (docs/semantics.md
+// section 6). The TSV reader: data/listops_tsv.h.
 #pragma once
 
 #include <cstdint>
@@ -72,14 +72,6 @@ std::string listops_to_text(const ListOpsNode& node, bool parenthesised = true);
 // augmentation for training. Throws std::invalid_argument if `tokens` is not
 // exactly one well-formed expression.
 std::vector<int32_t> listops_shuffle_arguments(const std::vector<int32_t>& tokens, Generator& rng);
-
-// Reads an LRA TSV (`Source<TAB>Target` header, then `source<TAB>label`).
-// Throws std::runtime_error "<path>: line N: <problem>" on malformed input,
-// a source that is not exactly one well-formed expression included.
-// The file is read whole (tensor/file_read.h, at most kMaxTextDataBytes).
-std::vector<ListOpsExample> read_listops_tsv(const std::string& path);
-// The same from text in memory; `path` names it in the messages.
-std::vector<ListOpsExample> parse_listops_tsv(std::string_view text, const std::string& path);
 
 struct ListOpsGenConfig {
   int max_depth = 4;

@@ -279,13 +279,22 @@ Tensor dropout(const Tensor& x, double p, bool training, DropoutRng& rng) {
   if (!training || p == 0.0) return x;
   Tensor keep = empty(x.shape(), DType::UInt8, x.device());
   // A rank holding rows r0.. of the batch draws the elements those rows have
-  // in the whole batch: row r0 starts at element r0 * (elements per row).
-  const uint64_t first =
-      rng.row_offset > 0 && x.dim() > 0 && x.size(0) > 0
-          ? rng.row_offset * static_cast<uint64_t>(x.numel() / x.size(0))
-          : 0;
+  // in the whole batch: row r0 starts at element r0 * (elements per row). A
+  // rank's share of a pair batch is two blocks of rows, drawn one by one
+  // from the same dropout call.
+  const uint64_t per_row = x.dim() > 0 && x.size(0) > 0 ? static_cast<uint64_t>(x.numel() / x.size(0)) : 0;
+  const uint64_t call = rng.take_offset();
+  const uint64_t rows1 = rng.rows_in_first_block;
+  if (rows1 > 0 && (x.dim() == 0 || static_cast<uint64_t>(x.size(0)) != 2 * rows1))
+    throw std::logic_error(fmt::format("dropout: a pair batch's share of {} rows per block, but the input has shape {}",
+                                       rows1, shape_str(x.shape())));
+  const int64_t n1 = rows1 > 0 ? static_cast<int64_t>(rows1 * per_row) : keep.numel();
   SEQBOAT_UNTYPED_KERNEL(op, x.device(), dropout_mask)
-  (rng.seed, rng.take_offset(), first, p, keep.numel(), keep.ptr<uint8_t>());
+  (rng.seed, call, rng.row_offset * per_row, p, n1, keep.ptr<uint8_t>());
+  if (rows1 > 0) {
+    SEQBOAT_UNTYPED_KERNEL(op, x.device(), dropout_mask)
+    (rng.seed, call, rng.second_row_offset * per_row, p, keep.numel() - n1, keep.ptr<uint8_t>() + n1);
+  }
   const double scale = 1.0 / (1.0 - p);
   Tensor y = apply_keep(op, x, keep, scale);
   return record(op, y, {x}, [keep, scale](const Tensor& g, const std::vector<bool>&) {

@@ -37,11 +37,16 @@ class Generator {
 // every tensor dropout sees); a rank holding rows row_offset.. sets it so
 // that its element i is element row_offset * (elements per row) + i of the
 // whole batch, and draws the mask the one process would have drawn there.
-// It is not saved: each rank sets it for its share of every batch.
+// A pair batch (all first documents, then all second ones: 2B rows) gives a
+// rank two blocks, rows b.. and B + b..: its first rows_in_first_block rows
+// are the whole batch's rows row_offset.., the rest second_row_offset.. (0
+// rows: one block). It is not saved: each rank sets it for its share of
+// every batch.
 struct DropoutRng {
   uint64_t seed = 0;
   uint64_t offset = 0;      // dropout calls drawn so far
   uint64_t row_offset = 0;  // this process's first row in the whole batch
+  uint64_t rows_in_first_block = 0, second_row_offset = 0;
   uint64_t take_offset() { return offset++; }
 };
 

@@ -16,6 +16,7 @@
 
 #include "data/bytes_corpus.h"
 #include "data/listops.h"
+#include "data/listops_tsv.h"
 #include "data/recall.h"
 #include "test_util.h"
 

@@ -20,6 +20,8 @@
 #include "ops/sma.h"
 #include "train/config.h"
 #include "train/data_parallel.h"
+#include "train/task_data.h"
+#include "tensor/usage_error.h"
 
 using namespace seqboat;
 using namespace seqboat::train;
@@ -43,7 +45,7 @@ TEST_CASE("batch_share: even and uneven splits cover the batch once, in rank ord
   CHECK(batch_share(32, 0, 3).rows() == 11);
   CHECK(batch_share(32, 2, 3).rows() == 10);
   CHECK_THROWS_WITH_AS(batch_share(2, 0, 3), doctest::Contains("'batch_size': 2 is smaller than the number of ranks (3)"),
-                       std::invalid_argument);
+                       UsageError);
 }
 
 TEST_CASE("take_rows keeps the padded length and counts the rows' real tokens") {
@@ -54,13 +56,51 @@ TEST_CASE("take_rows keeps the padded length and counts the rows' real tokens") 
   for (int i = 0; i < 3; ++i) ex[static_cast<size_t>(i)].label = i;
   Batch b = make_classification_batch(ex, {0, 1, 2});
   REQUIRE(b.tokens.shape() == Shape{3, 5});
-  Batch r = take_rows(b, Share{2, 3});  // the shortest row alone still has length 5
+  DropoutRng rng;
+  Batch r = take_rows(b, Share{2, 3}, rng);  // the shortest row alone still has length 5
   CHECK(r.tokens.shape() == Shape{1, 5});
   CHECK(r.padding.shape() == Shape{1, 5});
   CHECK(r.real_tokens == 1);
   CHECK(r.labels.to_vector() == std::vector<double>{2});
   CHECK(r.tokens.to_vector() == std::vector<double>{8, 0, 0, 0, 0});
-  CHECK(take_rows(b, Share{0, 2}).real_tokens == 7);
+  CHECK(rng.row_offset == 2);
+  CHECK(rng.rows_in_first_block == 0);
+  CHECK(take_rows(b, Share{0, 2}, rng).real_tokens == 7);
+  CHECK(rng.row_offset == 0);
+}
+
+TEST_CASE("take_rows: continuous values are cut by rows; a pair batch gives each rank its rows of both halves") {
+  std::vector<Sample> values(3);
+  values[0].values = {0.5f, 1.5f};
+  values[1].values = {2.5f};
+  values[2].values = {3.5f, 4.5f};
+  Batch v = make_batch(InputKind::Values, values);
+  DropoutRng rng;
+  Batch rv = take_rows(v, Share{1, 3}, rng);
+  CHECK(rv.values.shape() == Shape{2, 2, 1});
+  CHECK(rv.values.to_vector() == std::vector<double>{2.5, 0, 3.5, 4.5});
+  CHECK(rv.real_tokens == 3);
+  CHECK(!rv.tokens.defined());
+  // Pairs (first documents a0 a1 a2, second ones b0 b1 b2): rows 1..3 are a1 a2 b1 b2.
+  std::vector<Sample> pairs(3);
+  for (int i = 0; i < 3; ++i) {
+    pairs[static_cast<size_t>(i)].tokens = {10 + i};
+    pairs[static_cast<size_t>(i)].tokens2 = std::vector<int32_t>(static_cast<size_t>(i + 1), 20 + i);
+    pairs[static_cast<size_t>(i)].label = i % 2;
+  }
+  Batch p = make_batch(InputKind::Pair, pairs);
+  REQUIRE(p.pair);
+  REQUIRE(p.tokens.shape() == Shape{6, 3});
+  Batch rp = take_rows(p, Share{1, 3}, rng);
+  CHECK(rp.pair);
+  CHECK(rp.tokens.to_vector() == std::vector<double>{11, 0, 0, 12, 0, 0, 21, 21, 0, 22, 22, 22});
+  CHECK(rp.padding.to_vector() == std::vector<double>{0, 1, 1, 0, 1, 1, 0, 0, 1, 0, 0, 0});
+  CHECK(rp.labels.to_vector() == std::vector<double>{1, 0});
+  CHECK(rp.real_tokens == 7);
+  // Its dropout rows: 1..3 of the whole batch, then 4..6 (3 + 1).
+  CHECK(rng.row_offset == 1);
+  CHECK(rng.rows_in_first_block == 2);
+  CHECK(rng.second_row_offset == 4);
 }
 
 namespace {
@@ -101,16 +141,48 @@ TEST_CASE("dropout: a rank's rows draw the masks those rows have in the whole ba
   }
 }
 
+TEST_CASE("dropout: a rank's share of a pair batch (two blocks of rows) draws the whole batch's masks of those rows") {
+  // A pair batch of B = 4 pairs: 8 rows, first documents 0..3, second 4..7.
+  // Rows 1..3 of each half: 1, 2, 5, 6.
+  const int64_t cols = 5;
+  const std::vector<double> whole = mask_of(8, cols, 0);
+  auto rows = [&](int64_t from, int64_t n) {
+    return std::vector<double>(whole.begin() + from * cols, whole.begin() + (from + n) * cols);
+  };
+  std::vector<double> expect = rows(1, 2), second = rows(5, 2);
+  expect.insert(expect.end(), second.begin(), second.end());
+  auto share_mask = [&] {
+    Tensor x = ones({4, cols}, DType::Float64);
+    DropoutRng rng{1234, 7, 1, 2, 5};
+    std::vector<double> v = dropout(x, 0.5, true, rng).to_vector();
+    for (double& e : v) e = e != 0 ? 1 : 0;
+    return v;
+  };
+  CHECK(share_mask() == expect);
+  CHECK(expect != rows(1, 4));  // the second block differs from the rows that follow the first
+  {
+    testing::CudaKernelsOnHost cuda_kernels;
+    CHECK(share_mask() == expect);
+  }
+  // A tensor that is not two blocks of that many rows is a logic error, not a wrong mask.
+  Tensor odd = ones({3, cols}, DType::Float64);
+  DropoutRng rng{1234, 7, 1, 2, 5};
+  CHECK_THROWS_AS(dropout(odd, 0.5, true, rng), std::logic_error);
+}
+
 TEST_CASE("data-parallel configs: batch norm and a batch smaller than the ranks are refused, naming the key") {
   nlohmann::json cfg = resolve_config("recall", "", {});
   CHECK_NOTHROW(check_data_parallel_config(cfg, 2));
   cfg["model.norm_type"] = "batchnorm";
   CHECK_NOTHROW(check_data_parallel_config(cfg, 1));  // one process: as today
   CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 2), doctest::Contains("'model.norm_type': batchnorm"),
-                       std::invalid_argument);
+                       UsageError);
+  // It says what to do instead.
+  CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 2), doctest::Contains("--set model.norm_type=layernorm"),
+                       UsageError);
   cfg["model.norm_type"] = "layernorm";
   cfg["batch_size"] = 3;
-  CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 4), doctest::Contains("'batch_size': 3"), std::invalid_argument);
+  CHECK_THROWS_WITH_AS(check_data_parallel_config(cfg, 4), doctest::Contains("'batch_size': 3"), UsageError);
 }
 
 TEST_CASE("the one-rank communicator: sums are the values, agreement rethrows this rank's error") {

@@ -12,6 +12,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/listops.h"
+#include "data/listops_tsv.h"
 #include "data/recall.h"
 #include "nn/checkpoint.h"
 #include "nn/layers.h"

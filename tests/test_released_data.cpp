@@ -4,6 +4,8 @@
 // error (file, line or record) each gives for a malformed one.
 #include <doctest/doctest.h>
 
+#include <algorithm>
+
 #include "data/aan.h"
 #include "data/cifar10.h"
 #include "data/enwik8.h"
@@ -64,11 +66,11 @@ TEST_CASE("WAV: a valid mono 16-bit file round-trips; hostile headers are errors
   fails(odd, "whole frames");
   // A valid file of another format is refused by the speech reader's rule.
   std::string eight_k = data::write_wav_mono16(s, 8000);
-  CHECK_THROWS_WITH_AS(data::read_wav_mono16(eight_k, 16000, "c.wav"), doctest::Contains("expected mono 16-bit PCM at 16000"),
-                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::read_wav_mono16(eight_k, 16000, "c.wav"),
+                       doctest::Contains("expected mono 16-bit PCM at 16000"), std::runtime_error);
 }
 
-TEST_CASE("CIFAR-10 records: Pillow's luma, labels and sizes checked by record") {
+TEST_CASE("CIFAR-10 records: Pillow's luma, sizes and labels checked by record, images read from the files by record") {
   CHECK(data::pil_luma(255, 0, 0) == 76);  // 0.299 * 255 = 76.2
   CHECK(data::pil_luma(0, 255, 0) == 150);
   CHECK(data::pil_luma(0, 0, 255) == 29);
@@ -76,29 +78,81 @@ TEST_CASE("CIFAR-10 records: Pillow's luma, labels and sizes checked by record")
   CHECK(data::pil_luma(10, 200, 77) == 129);  // 2.99 + 117.4 + 8.78 = 129.17
   std::string rec(data::kCifarRecordBytes, '\0');
   rec[0] = 3;
-  rec[1] = static_cast<char>(255);                       // red of pixel 0
-  rec[1 + 1024 + 5] = static_cast<char>(255);            // green of pixel 5
-  data::GrayImages im;
-  data::parse_cifar_batch(rec + rec, "b.bin", im);
-  REQUIRE(im.size() == 2);
-  CHECK(im.labels[0] == 3);
-  CHECK(im.pixels[0] == 76);
-  CHECK(im.pixels[5] == 150);
-  CHECK(im.pixels[1024 + 5] == 150);
+  rec[1] = static_cast<char>(255);             // red of pixel 0
+  rec[1 + 1024 + 5] = static_cast<char>(255);  // green of pixel 5
+  std::string rec2 = rec;
+  rec2[0] = 7;
+  rec2[1 + 2048 + 9] = static_cast<char>(255);  // blue of pixel 9
+  TempDir tmp;
+  const fs::path dir = tmp.path / "cifar-10-batches-bin";
+  fs::create_directories(dir);
+  const fs::path test_file = dir / "test_batch.bin";
+  write_all(test_file, rec + rec2);
+  uint8_t gray[data::kCifarPixels];
+  {
+    const data::CifarSplit test(tmp.path.string(), false);
+    REQUIRE(test.size() == 2);
+    CHECK(test.label(0) == 3);
+    CHECK(test.label(1) == 7);
+    test.read_gray(1, gray);
+    CHECK(gray[0] == 76);
+    CHECK(gray[5] == 150);
+    CHECK(gray[9] == 29);
+    CHECK(gray[1] == 0);
+    test.read_gray(0, gray);
+    CHECK(gray[9] == 0);
+  }
+  // A split of several files: image k is record k - (records before its file)
+  // of its file, converted as one record alone is.
+  seqboat::testing::write_cifar(tmp.path, 3);
+  {
+    const data::CifarSplit train(dir.string(), true);
+    REQUIRE(train.size() == 15);
+    uint8_t expect[data::kCifarPixels];
+    for (size_t k = 0; k < 15; ++k) {
+      const std::string file = seqboat::testing::cifar_records(3, static_cast<int>(k / 3) + 1);
+      const auto* record = reinterpret_cast<const uint8_t*>(file.data()) + (k % 3) * data::kCifarRecordBytes;
+      data::cifar_record_gray(record, expect);
+      train.read_gray(k, gray);
+      CHECK(std::equal(gray, gray + data::kCifarPixels, expect));
+      CHECK(train.label(k) == record[0]);
+    }
+    CHECK(data::CifarSplit(tmp.path.string(), false).size() == 6);
+  }
+  // Each malformed file is named, with the record where there is one.
+  auto test_split_fails = [&](const std::string& bytes, const char* needle) {
+    write_all(test_file, bytes);
+    CHECK_THROWS_WITH_AS(data::CifarSplit(tmp.path.string(), false), doctest::Contains(needle), std::runtime_error);
+  };
   std::string bad = rec + rec;
   bad[data::kCifarRecordBytes] = 10;
-  CHECK_THROWS_WITH_AS(data::parse_cifar_batch(bad, "b.bin", im), doctest::Contains("b.bin: record 2: label 10 is not 0..9"),
+  test_split_fails(bad, "test_batch.bin: record 2: label 10 is not 0..9");
+  std::string late;  // a bad label after the first block of records the index reads at once
+  for (int r = 0; r < 300; ++r) late += rec;
+  late[299 * static_cast<size_t>(data::kCifarRecordBytes)] = 11;
+  test_split_fails(late, "test_batch.bin: record 300: label 11 is not 0..9");
+  test_split_fails(rec + "x", "test_batch.bin: 3074 bytes is not a whole number");
+  test_split_fails("", "test_batch.bin: empty");
+  fs::remove(dir / "data_batch_4.bin");
+  CHECK_THROWS_WITH_AS(data::CifarSplit(tmp.path.string(), true),
+                       doctest::Contains(("cifar10: " + (dir / "data_batch_4.bin").string() + ": cannot open").c_str()),
                        std::runtime_error);
-  CHECK_THROWS_WITH_AS(data::parse_cifar_batch(rec + "x", "c.bin", im), doctest::Contains("c.bin: 3074 bytes"),
+  fs::create_directories(dir / "data_batch_4.bin");
+  CHECK_THROWS_WITH_AS(data::CifarSplit(tmp.path.string(), true),
+                       doctest::Contains("data_batch_4.bin: cannot read: the CIFAR-10 batch is a directory"),
                        std::runtime_error);
-  CHECK_THROWS_WITH_AS(data::parse_cifar_batch("", "e.bin", im), doctest::Contains("e.bin: empty"), std::runtime_error);
-  TempDir tmp;
-  seqboat::testing::write_cifar(tmp.path, 3);
-  CHECK(data::read_cifar_split(tmp.path.string(), true).size() == 15);
-  CHECK(data::read_cifar_split((tmp.path / "cifar-10-batches-bin").string(), false).size() == 6);
-  fs::remove(tmp.path / "cifar-10-batches-bin" / "data_batch_4.bin");
-  CHECK_THROWS_WITH_AS(data::read_cifar_split(tmp.path.string(), true), doctest::Contains("data_batch_4.bin"),
+  // A file changed after it was indexed: the read names the file and record.
+  write_all(test_file, rec + rec2);
+  const data::CifarSplit test(tmp.path.string(), false);
+  write_all(test_file, rec2 + rec);
+  CHECK_THROWS_WITH_AS(test.read_gray(1, gray),
+                       doctest::Contains("test_batch.bin: record 2: label 3, but 7 when the file was indexed"),
                        std::runtime_error);
+  write_all(test_file, rec);
+  CHECK_THROWS_WITH_AS(test.read_gray(1, gray), doctest::Contains("test_batch.bin: record 2: cannot read it again"),
+                       std::runtime_error);
+  test.read_gray(0, gray);  // record 1 is still whole
+  CHECK(gray[0] == 76);
 }
 
 TEST_CASE("PNG through libpng: a written gray image decodes to the same pixels; garbage is an error naming the file") {

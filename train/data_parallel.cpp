@@ -2,6 +2,7 @@
 #include "train/data_parallel.h"
 
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <chrono>
 #include <cstring>
@@ -10,6 +11,8 @@
 #include "ops/backend.h"
 #include "ops/shape.h"
 #include "tensor/tensor.h"
+#include "tensor/usage_error.h"
+#include "train/presets.h"
 
 namespace seqboat::train {
 
@@ -20,10 +23,13 @@ namespace {
 
 double since(Clock::time_point t0) { return std::chrono::duration<double>(Clock::now() - t0).count(); }
 
-// Rows [s.begin, s.end) of a (B, ...) tensor as a tensor of its own.
-Tensor rows_of(const Tensor& t, Share s) {
+// Rows [s.begin, s.end) of a (B, ...) tensor as a tensor of its own; of a
+// pair batch's (2B, ...) tensor, those rows of each half, in that order.
+Tensor rows_of(const Tensor& t, Share s, bool pair) {
   if (!t.defined()) return t;
-  return t.narrow(0, s.begin, s.rows()).contiguous();
+  if (!pair) return t.narrow(0, s.begin, s.rows()).contiguous();
+  const int64_t half = t.size(0) / 2;
+  return concat({t.narrow(0, s.begin, s.rows()), t.narrow(0, half + s.begin, s.rows())}, 0);
 }
 
 }  // namespace
@@ -31,7 +37,7 @@ Tensor rows_of(const Tensor& t, Share s) {
 Share batch_share(int64_t batch, int rank, int ranks) {
   if (ranks < 1 || rank < 0 || rank >= ranks) throw std::logic_error("batch_share: rank out of range");
   if (batch < ranks)
-    fail(fmt::format(
+    throw UsageError(fmt::format(
         "config key 'batch_size': {} is smaller than the number of ranks ({}); every rank needs at least one row of "
         "the global batch (raise batch_size or start fewer ranks)",
         batch, ranks));
@@ -42,12 +48,19 @@ Share batch_share(int64_t batch, int rank, int ranks) {
   return s;
 }
 
-Batch take_rows(const Batch& b, Share s) {
+Batch take_rows(const Batch& b, Share s, DropoutRng& dropout) {
   NoGradGuard no_grad;
+  if (b.pair && (!b.tokens.defined() || b.tokens.size(0) != 2 * b.labels.size(0)))
+    throw std::logic_error("take_rows: a pair batch needs two rows of tokens per label");
   Batch out;
-  out.tokens = rows_of(b.tokens, s);
-  out.padding = rows_of(b.padding, s);
-  out.labels = rows_of(b.labels, s);
+  out.pair = b.pair;
+  out.tokens = rows_of(b.tokens, s, b.pair);
+  out.values = rows_of(b.values, s, false);
+  out.padding = rows_of(b.padding, s, b.pair);
+  out.labels = rows_of(b.labels, s, false);
+  dropout.row_offset = static_cast<uint64_t>(s.begin);
+  dropout.rows_in_first_block = b.pair ? static_cast<uint64_t>(s.rows()) : 0;
+  dropout.second_row_offset = b.pair ? static_cast<uint64_t>(b.labels.size(0) + s.begin) : 0;
   if (out.padding.defined()) {
     int64_t pad = 0;
     const uint8_t* p = out.padding.data<uint8_t>();
@@ -62,12 +75,17 @@ Batch take_rows(const Batch& b, Share s) {
 void check_data_parallel_config(const json& cfg, int ranks) {
   if (ranks <= 1) return;
   batch_share(cfg.at("batch_size").get<int64_t>(), 0, ranks);  // throws when too small
-  if (cfg.at("model.norm_type") == "batchnorm")
-    fail(fmt::format(
+  if (cfg.at("model.norm_type") == "batchnorm") {
+    std::vector<std::string> with_batchnorm;
+    for (const Preset& p : presets())
+      if (p.values.value("model.norm_type", "") == "batchnorm") with_batchnorm.push_back(p.name);
+    throw UsageError(fmt::format(
         "config key 'model.norm_type': batchnorm normalises with statistics over the batch, and each of the {} ranks "
-        "would use those of its own share (a different model than one process trains); use layernorm for "
-        "data-parallel training",
-        ranks));
+        "would use those of its own share (a different model than one process trains): train it in one process "
+        "(without mpirun), or add --set model.norm_type=layernorm (or scalenorm) to train data-parallel (the presets "
+        "{} use batchnorm; this changes their model)",
+        ranks, fmt::join(with_batchnorm, ", ")));
+  }
 }
 
 // ------------------------------------------------------------ GradientSync

@@ -29,22 +29,25 @@ namespace seqboat::train {
 // Rows [begin, end) of a global batch of `batch` rows on `rank` of `ranks`:
 // the batch is split as evenly as possible, the first batch % ranks ranks
 // taking one row more (32 rows on 3 ranks: 11, 11, 10). The loss weighting
-// above keeps an uneven split exact. Throws std::invalid_argument when
-// batch < ranks (a rank would have no rows).
+// above keeps an uneven split exact. Throws UsageError (a config error:
+// exit code 2) when batch < ranks (a rank would have no rows).
 struct Share {
   int64_t begin = 0, end = 0;
   int64_t rows() const { return end - begin; }
 };
 Share batch_share(int64_t batch, int rank, int ranks);
 
-// The rows of b in share s (tokens, padding, labels; the padded length L is
-// kept), and their real tokens.
-Batch take_rows(const Batch& b, Share s);
+// The rows of b in share s (tokens or values, padding, labels; the padded
+// length L is kept; a pair batch: rows s of the first documents and rows s
+// of the second ones), and their real tokens. Points `dropout` at the rows
+// the share has in the whole batch (DropoutRng::row_offset, and the second
+// block of a pair batch), so each row gets the masks one process gives it.
+Batch take_rows(const Batch& b, Share s, DropoutRng& dropout);
 
 // Refuses configs that data-parallel training over `ranks` would change:
 // batch_size < ranks, and batch norm (its statistics are over the batch;
-// each rank would normalise its own share). Throws std::invalid_argument
-// naming the key.
+// each rank would normalise its own share). Throws UsageError naming the
+// key and saying what to do instead.
 void check_data_parallel_config(const nlohmann::json& cfg, int ranks);
 
 // Sums every parameter's gradient over the ranks, in buckets of about

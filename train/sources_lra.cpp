@@ -1,9 +1,10 @@
 // train/sources_lra.cpp: the Long Range Arena tasks read from their released
 // files: text (aclImdb), retrieval (AAN pair TSVs), image (CIFAR-10 binary
-// batches) and pathfinder (Pathfinder / Path-X PNGs). Split rules the
-// releases leave open, all from the run seed (README "The paper's task suite"):
-// text and image hold out data.val_fraction of the training split as the
-// validation set; pathfinder splits its one pool 80/10/10.
+// batches) and pathfinder (Pathfinder / Path-X PNGs). Each keeps an index in
+// memory and reads an example from its file when a batch needs it. Split
+// rules the releases leave open, all from the run seed (README "The paper's
+// task suite"): text and image hold out data.val_fraction of the training
+// split as the validation set; pathfinder splits its one pool 80/10/10.
 #include <fmt/format.h>
 
 #include <algorithm>
@@ -158,26 +159,27 @@ TaskData load_retrieval_data(const json& cfg, Splits splits) {
 
 namespace {
 
-// Gray images (in memory, 1 byte per pixel) normalised when fetched:
-// value = (pixel / 255 - mean) / std.
+// CIFAR-10 images read from their batch file when fetched (only the index is
+// in memory), converted to gray and normalised: value = (pixel / 255 - mean) / std.
 class ImageSource : public SplitSource {
  public:
-  ImageSource(std::shared_ptr<data::GrayImages> images, std::vector<size_t> pick, double mean, double std)
+  ImageSource(std::shared_ptr<data::CifarSplit> images, std::vector<size_t> pick, double mean, double std)
       : im_(std::move(images)), pick_(std::move(pick)), mean_(mean), std_(std) {}
   size_t size() const override { return pick_.size(); }
-  int64_t length(size_t) const override { return im_->pixels_per_image; }
+  int64_t length(size_t) const override { return data::kCifarPixels; }
   Sample get(size_t i) override {
     const size_t k = pick_[i];
+    uint8_t gray[data::kCifarPixels];
+    im_->read_gray(k, gray);
     Sample s;
-    s.values.resize(static_cast<size_t>(im_->pixels_per_image));
-    const uint8_t* p = im_->pixels.data() + k * static_cast<size_t>(im_->pixels_per_image);
-    for (size_t j = 0; j < s.values.size(); ++j) s.values[j] = static_cast<float>((p[j] / 255.0 - mean_) / std_);
-    s.label = im_->labels[k];
+    s.values.resize(data::kCifarPixels);
+    for (size_t j = 0; j < s.values.size(); ++j) s.values[j] = static_cast<float>((gray[j] / 255.0 - mean_) / std_);
+    s.label = im_->label(k);
     return s;
   }
 
  private:
-  std::shared_ptr<data::GrayImages> im_;
+  std::shared_ptr<data::CifarSplit> im_;
   std::vector<size_t> pick_;
   double mean_, std_;
 };
@@ -191,14 +193,14 @@ TaskData load_image_data(const json& cfg, Splits splits) {
   t.kind = InputKind::Values;
   t.classes = data::kCifarClasses;
   if (splits.train || splits.val) {
-    auto im = std::make_shared<data::GrayImages>(data::read_cifar_split(dir, true));
+    auto im = std::make_shared<data::CifarSplit>(dir, true);
     auto [tr, va] = carve_validation(im->size(), cfg.at("data.val_fraction"), split_seed(cfg.at("seed"), 0xc1fa));
     t.notes += fmt::format("image: {} training images, {} held out for validation; ", tr.size(), va.size());
     if (splits.train) t.train = std::make_unique<ImageSource>(im, tr, mean, std);
     if (splits.val) t.val = std::make_unique<ImageSource>(im, va, mean, std);
   }
   if (splits.test) {
-    auto im = std::make_shared<data::GrayImages>(data::read_cifar_split(dir, false));
+    auto im = std::make_shared<data::CifarSplit>(dir, false);
     t.test = std::make_unique<ImageSource>(im, all_of(im->size()), mean, std);
   }
   return t;

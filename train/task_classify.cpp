@@ -43,6 +43,7 @@ class ClassificationTask : public Task {
     }
     mc.pair = data_.kind == InputKind::Pair;
     model_ = std::make_shared<nn::SeqBoatModel>(mc, dt, gen);
+    dtype_ = dt;
     model_->to(device_ = device);
     if (data_.train) batches_per_epoch_ = std::max<int64_t>(1, static_cast<int64_t>(data_.train->size()) / batch_);
     // Generated data is written by the trainer once the run may change its
@@ -85,8 +86,12 @@ class ClassificationTask : public Task {
 
   Tensor loss(const Batch& b, DropoutRng& rng, int64_t* correct, int64_t* counted) override {
     const Tensor pad = b.padding.to(device_);
+    // Values are batched in float32 and computed in the model's dtype.
+    auto values = [&] {
+      return b.values.dtype() == dtype_ ? b.values.to(device_) : cast(b.values, dtype_).to(device_);
+    };
     Tensor logits = data_.kind == InputKind::Pair     ? model_->forward_pair(b.tokens.to(device_), pad, rng)
-                    : data_.kind == InputKind::Values ? model_->forward(b.values.to(device_), pad, rng)
+                    : data_.kind == InputKind::Values ? model_->forward(values(), pad, rng)
                                                       : model_->forward(b.tokens.to(device_), pad, rng);
     if (correct) *correct = count_correct(logits, b.labels);
     if (counted) *counted = b.labels.numel();
@@ -141,6 +146,7 @@ class ClassificationTask : public Task {
   uint64_t seed_;
   bool shuffle_args_;
   std::shared_ptr<nn::SeqBoatModel> model_;
+  DType dtype_ = DType::Float32;
   int64_t batches_per_epoch_ = 1;
   int64_t plan_epoch_ = -1;
   std::vector<int64_t> plan_;

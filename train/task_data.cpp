@@ -63,6 +63,7 @@ Batch make_batch(InputKind kind, std::vector<Sample>& samples) {
   else b.tokens = from_vector_i64(pad_rows(rows, int64_t{0}), {R, L});
   b.padding = from_vector_u8(padding, {R, L});
   b.labels = from_vector_i64(labels, {B});
+  b.pair = kind == InputKind::Pair;
   return b;
 }
 
@@ -127,6 +128,7 @@ TaskData load_task_data(const nlohmann::json& cfg, const std::string& out_dir, S
   if (task == "image") return load_image_data(cfg, splits);
   if (task == "pathfinder") return load_pathfinder_data(cfg, splits);
   if (task == "speech") return load_speech_data(cfg, splits);
+  if (task == "listops") return load_listops_data(cfg, out_dir, splits);
   ClassificationData d = load_classification_data(cfg, out_dir, splits);
   TaskData t;
   if (splits.train) t.train = std::make_unique<VectorSource>(std::move(d.train));

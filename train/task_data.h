@@ -38,7 +38,7 @@ class SplitSource {
   virtual Sample get(size_t i) = 0;  // may read from disk; throws naming the file
 };
 
-// Examples held in memory (ListOps, recall).
+// Examples held in memory (recall, and ListOps generated for this run).
 class VectorSource : public SplitSource {
  public:
   explicit VectorSource(std::vector<data::SeqExample> ex) : ex_(std::move(ex)) {}
@@ -65,7 +65,10 @@ struct TaskData {
 // folder or key when the release cannot serve the config.
 TaskData load_task_data(const nlohmann::json& cfg, const std::string& out_dir, Splits splits);
 
-// The released-file readers (train/sources_lra.cpp, train/sources_speech.cpp).
+// The released-file readers (train/sources_lra.cpp, train/sources_speech.cpp),
+// and ListOps (train/tasks.cpp): files indexed (data/listops_tsv.h), or
+// generated for this run and held as generated.
+TaskData load_listops_data(const nlohmann::json& cfg, const std::string& out_dir, Splits splits);
 TaskData load_text_data(const nlohmann::json& cfg, Splits splits);
 TaskData load_retrieval_data(const nlohmann::json& cfg, Splits splits);
 TaskData load_image_data(const nlohmann::json& cfg, Splits splits);

@@ -1,5 +1,6 @@
 // train/tasks.cpp: building a task from its config (make_task, model_config),
-// ListOps data (read, or generated and reused by its stamp), token labels.
+// ListOps data (read whole or indexed, or generated and reused by its stamp),
+// token labels.
 // The tasks themselves: train/task_classify.cpp and train/task_lm.cpp.
 #include "train/tasks.h"
 
@@ -13,6 +14,7 @@
 
 #include "autograd/autograd.h"
 #include "data/listops.h"
+#include "data/listops_tsv.h"
 #include "data/recall.h"
 #include "data/cifar10.h"
 #include "data/speech_commands.h"
@@ -123,40 +125,94 @@ std::vector<PendingFile> generate_listops_files(const json& settings, const fs::
           {(dir / "generator.json").string(), settings.dump(2) + "\n"}};
 }
 
-std::vector<data::SeqExample> checked_split(std::vector<data::SeqExample> ex, const std::string& path,
-                                            const char* split) {
-  if (ex.empty()) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path, split));
-  return ex;
+void check_split_size(size_t n, const std::string& path, const char* split) {
+  if (n == 0) throw std::runtime_error(fmt::format("{}: the {} split has no examples", path, split));
 }
 
-std::vector<data::SeqExample> read_split(const fs::path& dir, const char* split) {
-  const fs::path path = dir / fmt::format("basic_{}.tsv", split);
-  return checked_split(data::read_listops_tsv(path.string()), path.string(), split);
+// Where a listops run's data is: the folder holding basic_{train,val,test}.tsv
+// (data.dir, or out_dir/data generated earlier with these settings), or,
+// when it is generated for this run, the generated files (to be written;
+// `dir` empty).
+struct ListOpsLocation {
+  std::string dir;
+  std::vector<PendingFile> pending;
+};
+
+ListOpsLocation locate_listops_data(const json& cfg, const std::string& out_dir) {
+  ListOpsLocation loc;
+  loc.dir = cfg.at("data.dir");
+  const json settings = listops_generator_settings(cfg);
+  const fs::path generated = fs::path(out_dir) / "data";
+  if (loc.dir.empty() && !generated_listops_fresh(settings, generated))
+    loc.pending = generate_listops_files(settings, generated);
+  else if (loc.dir.empty())
+    loc.dir = generated.string();
+  return loc;
 }
+
+constexpr const char* kSplitNames[] = {"train", "val", "test"};
+
+std::string split_path(const std::string& dir, int split) {
+  return (fs::path(dir) / fmt::format("basic_{}.tsv", kSplitNames[split])).string();
+}
+
+// A split read from its indexed file (train/task_data.h's SplitSource).
+class ListOpsSource : public SplitSource {
+ public:
+  explicit ListOpsSource(const std::string& path) : file_(path) {}
+  size_t size() const override { return file_.size(); }
+  int64_t length(size_t i) const override { return file_.length(i); }
+  Sample get(size_t i) override {
+    data::SeqExample ex = file_.read(i);
+    return Sample{std::move(ex.tokens), {}, {}, ex.label};
+  }
+
+ private:
+  data::ListOpsFile file_;
+};
 
 }  // namespace
+
+TaskData load_listops_data(const json& cfg, const std::string& out_dir, Splits splits) {
+  ListOpsLocation loc = locate_listops_data(cfg, out_dir);
+  TaskData t;
+  std::unique_ptr<SplitSource>* parts[] = {&t.train, &t.val, &t.test};
+  const bool wanted[] = {splits.train, splits.val, splits.test};
+  for (int i = 0; i < 3; ++i) {
+    if (!wanted[i]) continue;
+    if (loc.pending.empty()) {
+      auto src = std::make_unique<ListOpsSource>(split_path(loc.dir, i));
+      check_split_size(src->size(), split_path(loc.dir, i), kSplitNames[i]);
+      *parts[i] = std::move(src);
+    } else {  // generated for this run: in memory, as generated (synthetic; every rank generates the same)
+      const PendingFile& f = loc.pending[static_cast<size_t>(i)];
+      std::vector<data::SeqExample> ex = data::parse_listops_tsv(f.bytes, f.path);
+      check_split_size(ex.size(), f.path, kSplitNames[i]);
+      *parts[i] = std::make_unique<VectorSource>(std::move(ex));
+    }
+  }
+  t.kind = InputKind::Tokens;
+  t.vocab = data::kListOpsVocab;
+  t.classes = data::kListOpsClasses;
+  t.pending = std::move(loc.pending);
+  return t;
+}
 
 ClassificationData load_classification_data(const json& cfg, const std::string& out_dir, Splits splits) {
   ClassificationData d;
   const std::string task = cfg.at("task");
   if (task == "listops") {
-    std::string dir = cfg.at("data.dir");
-    const json settings = listops_generator_settings(cfg);
-    if (dir.empty() && !generated_listops_fresh(settings, fs::path(out_dir) / "data")) {
-      d.pending = generate_listops_files(settings, fs::path(out_dir) / "data");
-      const char* names[] = {"train", "val", "test"};
-      std::vector<data::SeqExample>* parts[] = {&d.train, &d.val, &d.test};
-      const bool wanted[] = {splits.train, splits.val, splits.test};
-      for (int i = 0; i < 3; ++i)
-        if (wanted[i])
-          *parts[i] = checked_split(data::parse_listops_tsv(d.pending[i].bytes, d.pending[i].path), d.pending[i].path,
-                                    names[i]);
-    } else {
-      if (dir.empty()) dir = (fs::path(out_dir) / "data").string();
-      if (splits.train) d.train = read_split(dir, "train");
-      if (splits.val) d.val = read_split(dir, "val");
-      if (splits.test) d.test = read_split(dir, "test");
+    ListOpsLocation loc = locate_listops_data(cfg, out_dir);
+    std::vector<data::SeqExample>* parts[] = {&d.train, &d.val, &d.test};
+    const bool wanted[] = {splits.train, splits.val, splits.test};
+    for (int i = 0; i < 3; ++i) {
+      if (!wanted[i]) continue;
+      const std::string path = loc.pending.empty() ? split_path(loc.dir, i) : loc.pending[static_cast<size_t>(i)].path;
+      *parts[i] = loc.pending.empty() ? data::read_listops_tsv(path)
+                                      : data::parse_listops_tsv(loc.pending[static_cast<size_t>(i)].bytes, path);
+      check_split_size(parts[i]->size(), path, kSplitNames[i]);
     }
+    d.pending = std::move(loc.pending);
     d.vocab = data::kListOpsVocab;
     d.classes = data::kListOpsClasses;
   } else if (task == "recall") {

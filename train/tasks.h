@@ -24,6 +24,7 @@ struct Batch {
   Tensor padding;  // (B, L) UInt8, 1 at padding (classification only)
   Tensor labels;   // (B) Int64 for classification, (B, L) Int64 next bytes for lm
   int64_t real_tokens = 0;
+  bool pair = false;  // tokens and padding hold 2B rows: the B first documents, then the B second ones
 };
 
 struct EvalResult {

@@ -310,7 +310,6 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
 
   // This rank's rows of every global batch, and the gradient sum over ranks.
   const Share share = batch_share(cfg.at("batch_size"), comm.rank(), ranks);
-  dropout_rng.row_offset = static_cast<uint64_t>(share.begin);
   GradientSync sync(comm, model.named_parameters(), bucket_bytes(), nccl.get());
   const std::pair<int64_t, int64_t> nan_at = injected_nan();
   // Seconds in the step's small sums (loss and counts, SMA plans), waiting
@@ -335,7 +334,7 @@ TrainSummary train(const json& cfg, const TrainOptions& opt, dist::Communicator&
   for (; step < total; ++step) {
     local = true;
     Batch global = task->train_batch(step);
-    Batch b = ranks > 1 ? take_rows(global, share) : global;
+    Batch b = ranks > 1 ? take_rows(global, share, dropout_rng) : global;
     int64_t correct = 0, counted = 0;
     Tensor loss = task->loss(b, dropout_rng, &correct, &counted);
     double lv = loss.item();

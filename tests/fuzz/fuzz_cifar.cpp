@@ -1,24 +1,32 @@
-// tests/fuzz/fuzz_cifar.cpp: libFuzzer harness for the CIFAR-10 batch
-// parser (data/cifar10.h). Documented errors: std::runtime_error naming the
-// file (and record). Parsed records hold 1024 pixels each and labels 0..9.
+// tests/fuzz/fuzz_cifar.cpp: libFuzzer harness for the checks of a CIFAR-10
+// batch file (data/cifar10.h) that the index runs on every file: its size,
+// then every record's label, then each record's gray conversion. Documented
+// errors: std::runtime_error naming the file (and record). Accepted input
+// yields one label 0..9 per record.
 #include <cstdint>
 #include <cstdlib>
 #include <stdexcept>
 #include <string_view>
+#include <vector>
 
 #include "data/cifar10.h"
 
 using namespace seqboat;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-  data::GrayImages im;
+  const std::string_view bytes(reinterpret_cast<const char*>(data), size);
+  std::vector<uint8_t> labels;
   try {
-    data::parse_cifar_batch(std::string_view(reinterpret_cast<const char*>(data), size), "fuzz.bin", im);
+    data::check_cifar_batch_size(size, "fuzz.bin");
+    data::check_cifar_labels(bytes, 0, "fuzz.bin", labels);
   } catch (const std::runtime_error&) {
     return 0;
   }
-  if (im.pixels.size() != im.labels.size() * data::kCifarPixels) std::abort();
-  for (int32_t l : im.labels)
-    if (l < 0 || l > 9) std::abort();
+  if (labels.size() * data::kCifarRecordBytes != size) std::abort();
+  uint8_t gray[data::kCifarPixels];
+  for (size_t r = 0; r < labels.size(); ++r) {
+    if (labels[r] > 9) std::abort();
+    data::cifar_record_gray(data + r * data::kCifarRecordBytes, gray);
+  }
   return 0;
 }

@@ -1,9 +1,9 @@
 // tests/fuzz/fuzz_listops.cpp: libFuzzer harness for the ListOps TSV reader
-// and tokenizer (data/listops.h) and what training does with each example:
-// evaluate it and shuffle its arguments. Documented errors: std::runtime_error
-// from the reader ("<file>: line N: ..."), std::invalid_argument from the
-// tokenizer, evaluator and shuffler. A shuffled expression must keep its
-// value and its length.
+// (data/listops_tsv.h), the tokenizer (data/listops.h) and what training
+// does with each example: evaluate it and shuffle its arguments. Documented
+// errors: std::runtime_error from the reader ("<file>: line N: ..."),
+// std::invalid_argument from the tokenizer, evaluator and shuffler. A
+// shuffled expression must keep its value and its length.
 #include <cstdint>
 #include <stdexcept>
 #include <cstdlib>
@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "data/listops.h"
+#include "data/listops_tsv.h"
 
 using namespace seqboat;
 

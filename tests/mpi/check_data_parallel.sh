@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# tests/mpi/check_data_parallel.sh SEQBOAT MPIRUN WORKDIR CHECK: data-parallel
-# training under mpirun against one process (CTest's mpi_* tests). CHECK is
+# tests/mpi/check_data_parallel.sh SEQBOAT MPIRUN WORKDIR CHECK [FIXTURES]:
+# data-parallel training under mpirun against one process (CTest's mpi_*
+# tests). CHECK is
 #   same_losses   N = 2 and 3 ranks give the losses of one process on the
 #                 same global batch, 40 steps: float64 within 1e-12 relative,
 #                 float32 within 1e-5 (ListOps with padding, argument
@@ -20,9 +21,16 @@
 #                 survivor says why, the last checkpoint evaluates
 #   nonfinite     a NaN loss on one rank stops both ranks with the same error
 #                 and exit code 1; the checkpoint before it stays
+#   tasks         every kind of task read from its released format (FIXTURES
+#                 = the write_release_fixtures helper writes them): tokens
+#                 (text), pairs (retrieval), values (image, pathfinder),
+#                 speech and enwik8, float64 with dropout, 6 steps of 4 rows:
+#                 2 ranks give the losses of one process within 1e-12
+#                 relative, replicas compared every 2 steps; a batchnorm
+#                 preset at 2 ranks is refused with exit code 2 and the fix
 # Exit 77 (CTest: skipped) when MPIRUN is empty (no MPI in this build).
 set -u
-bin=$1 mpirun=$2 work=$3 check=$4
+bin=$1 mpirun=$2 work=$3 check=$4 fixtures=${5:-}
 if [ -z "$mpirun" ]; then
   echo "skipped: this build has no MPI (SEQBOAT_MPI=OFF, or CMake's FindMPI found none: apt-get install libopenmpi-dev openmpi-bin)"
   exit 77
@@ -152,6 +160,41 @@ import json
 ev = [json.loads(l) for l in open('run/metrics.jsonl')]
 assert max(e['step'] for e in ev if e['event'] == 'train') == 7 - 0, 'training went on after the NaN'
 " || fail "metrics after the stop"
+    ;;
+  tasks)
+    "$fixtures" "$work/releases" >/dev/null || fail "writing the release fixtures"
+    tiny=(--set batch_size=4 --set threads=1 --set steps=6 --set warmup_steps=2 --set log_every=1 --set eval_every=0
+      --set eval_batches=1 --set dtype=float64 --set model.d_model=8 --set model.d_qk=4 --set model.n_layers=2
+      --set model.mem_size=4 --set model.d_ema=2 --set model.dropout=0.2 --no-progress)
+    # same NAME ARGS...: the task trained by one process and by 2 ranks.
+    same() {
+      local name=$1
+      shift
+      "$bin" train "${tiny[@]}" "$@" --out "$name.1" >"$name.1.log" 2>&1 || { cat "$name.1.log"; fail "$name, one process"; }
+      mpi 2 "$bin" train "${tiny[@]}" "$@" --check-replicas 2 --out "$name.2" >"$name.2.log" 2>&1 ||
+        { cat "$name.2.log"; fail "$name, 2 ranks"; }
+      grep -q "2 ranks (2 rows of 4" "$name.2.log" || fail "$name: the 2-rank run does not split the batch"
+      compare "$name.1" "$name.2" 1e-12
+    }
+    r=$work/releases
+    same text --task text --set data.dir="$r/text" --set text.max_length=40
+    same retrieval --task retrieval --set data.dir="$r/retrieval" --set text.max_length=40 --set model.classifier_hidden=8
+    same image --task image --set data.dir="$r/image"
+    if [ -d "$r/pathfinder" ]; then
+      same pathfinder --task pathfinder --set data.dir="$r/pathfinder"
+    else
+      echo "pathfinder: not checked (this build has no libpng)"
+    fi
+    same speech --task speech --set data.dir="$r/speech" --set speech.norm_clips=4
+    same enwik8 --task enwik8 --set data.dir="$r/enwik8" --set enwik8.split=proportional --set lm.seq_len=32 \
+      --set lm.eval_windows=4
+    # The batchnorm presets are refused at N > 1 as a config error (exit 2), saying what to do.
+    mpi 2 "$bin" train --preset lra-image --set data.dir="$r/image" --out bn >bn.log 2>&1
+    rc=$?
+    cat bn.log
+    [ $rc -eq 2 ] || fail "the batchnorm preset at 2 ranks: expected exit code 2, got $rc"
+    grep -q "add --set model.norm_type=layernorm" bn.log || fail "the batchnorm refusal does not say what to do"
+    [ ! -e bn ] || fail "the refused run created its output directory"
     ;;
   *) fail "unknown check '$check'" ;;
 esac

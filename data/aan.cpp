@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "data/line_scan.h"
 #include "tensor/json_text.h"
 
 namespace seqboat::data {
@@ -14,8 +15,20 @@ namespace seqboat::data {
 namespace fs = std::filesystem;
 
 namespace {
+
 constexpr uint64_t kMaxLineBytes = uint64_t{64} << 20;
+
+// The file is read by offset and never held whole, so its size has no limit
+// of its own; a pipe, FIFO or device is refused (tensor/file_read.h).
+OpenFile open_aan(const std::string& path) {
+  try {
+    return OpenFile(path, std::numeric_limits<size_t>::max(), "AAN TSV file");
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("retrieval: ") + e.what());
+  }
 }
+
+}  // namespace
 
 AanPair parse_aan_line(std::string_view line, const std::string& path, uint64_t line_no) {
   auto fail = [&](const std::string& what) { return std::runtime_error(fmt::format("{}: line {}: {}", path, line_no, what)); };
@@ -51,13 +64,9 @@ std::string aan_dir(const std::string& dir) {
       "{}: no AAN release here (expected new_aan_pairs.{{train,eval,test}}.tsv in it or in tsv_data/ under it)", dir));
 }
 
-AanFile::AanFile(const std::string& path) : path_(path) {
-  in_.open(path, std::ios::binary);
-  if (!in_) throw std::runtime_error(fmt::format("{}: cannot open", path));
-  std::string block(size_t{1} << 20, '\0'), pending;
-  uint64_t offset = 0, line_no = 0, empty_line = 0;
-  auto take = [&](std::string_view line, uint64_t at) {
-    ++line_no;
+AanFile::AanFile(const std::string& path) : path_(path), file_(open_aan(path)) {
+  uint64_t empty_line = 0;
+  auto take = [&](std::string_view line, uint64_t at, uint64_t line_no) {
     if (line.empty() || line == "\r") {
       if (!empty_line) empty_line = line_no;
       return;
@@ -73,48 +82,15 @@ AanFile::AanFile(const std::string& path) : path_(path) {
     rows_.push_back(r);
     line_numbers_.push_back(line_no);
   };
-  uint64_t pending_at = 0;
-  while (in_) {
-    in_.read(block.data(), static_cast<std::streamsize>(block.size()));
-    const size_t got = static_cast<size_t>(in_.gcount());
-    if (got == 0) break;
-    std::string_view b(block.data(), got);
-    size_t pos = 0;
-    for (;;) {
-      const size_t nl = b.find('\n', pos);
-      if (nl == std::string_view::npos) {
-        if (pending.empty()) pending_at = offset + pos;
-        pending.append(b.substr(pos));
-        if (pending.size() > kMaxLineBytes)
-          throw std::runtime_error(fmt::format("{}: line {}: longer than {} bytes", path, line_no + 1, kMaxLineBytes));
-        break;
-      }
-      if (pending.empty()) {
-        take(b.substr(pos, nl - pos), offset + pos);
-      } else {
-        pending.append(b.substr(pos, nl - pos));
-        if (pending.size() > kMaxLineBytes)
-          throw std::runtime_error(fmt::format("{}: line {}: longer than {} bytes", path, line_no + 1, kMaxLineBytes));
-        take(pending, pending_at);
-        pending.clear();
-      }
-      pos = nl + 1;
-    }
-    offset += got;
-  }
-  if (in_.bad()) throw std::runtime_error(fmt::format("{}: read error", path));
-  if (!pending.empty()) take(pending, pending_at);
+  LineSplitter<decltype(take)> split(take, path, kMaxLineBytes);
+  scan_lines(file_, path, split);
   if (rows_.empty()) throw std::runtime_error(fmt::format("{}: no pairs", path));
-  in_.clear();
 }
 
 void AanFile::read_pair(size_t i, uint64_t max_bytes, std::string& text1, std::string& text2) {
   const AanRow& r = rows_.at(i);
   line_.resize(r.bytes);
-  in_.clear();
-  in_.seekg(static_cast<std::streamoff>(r.offset));
-  in_.read(line_.data(), r.bytes);
-  if (static_cast<uint64_t>(in_.gcount()) != r.bytes)
+  if (file_.read_at(r.offset, line_.data(), r.bytes) != r.bytes)
     throw std::runtime_error(fmt::format("{}: line {}: cannot read it again (the file changed?)", path_, line_numbers_[i]));
   const AanPair p = parse_aan_line(line_, path_, line_numbers_[i]);
   text1.assign(p.text1.substr(0, static_cast<size_t>(std::min<uint64_t>(max_bytes, p.text1.size()))));

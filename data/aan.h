@@ -8,10 +8,11 @@
 #pragma once
 
 #include <cstdint>
-#include <fstream>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "tensor/file_read.h"
 
 namespace seqboat::data {
 
@@ -38,7 +39,8 @@ class AanFile {
  public:
   // Indexes `path` (std::runtime_error naming the file and line on a
   // malformed line, a line over 64 MiB, an empty line before the end, or no
-  // pairs at all).
+  // pairs at all; "retrieval: <path>: ..." when it cannot be opened or is not
+  // a regular file: a FIFO or a device cannot be read by offset).
   explicit AanFile(const std::string& path);
   size_t size() const { return rows_.size(); }
   const AanRow& row(size_t i) const { return rows_.at(i); }
@@ -50,8 +52,8 @@ class AanFile {
   std::string path_;
   std::vector<AanRow> rows_;
   std::vector<uint64_t> line_numbers_;
-  std::ifstream in_;
-  std::string line_;
+  OpenFile file_;
+  std::string line_;  // the line read_pair reads into
 };
 
 }  // namespace seqboat::data

@@ -6,10 +6,10 @@
 
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <limits>
 #include <stdexcept>
 
+#include "data/line_scan.h"
 #include "data/listops.h"
 #include "tensor/safe_text.h"
 
@@ -17,7 +17,8 @@ namespace seqboat::data {
 
 namespace {
 
-constexpr size_t kBlockBytes = size_t{1} << 20;  // read at once while scanning a file
+// A row's length is kept in 32 bits by the index.
+constexpr uint64_t kMaxLineBytes = std::numeric_limits<uint32_t>::max();
 
 std::runtime_error line_error(const std::string& path, uint64_t line, const std::string& what) {
   return std::runtime_error(fmt::format("{}: line {}: {}", safe_text(path), line, what));
@@ -63,9 +64,9 @@ std::string_view without_cr(std::string_view line) {
 class LineRules {
  public:
   explicit LineRules(const std::string& path) : path_(path) {}
-  // True, with `ex` set, when the line is a row.
-  bool take(std::string_view line, SeqExample& ex) {
-    ++line_no_;
+  // True, with `ex` set, when line `line_no` (1-based, fed in order) is a row.
+  bool take(std::string_view line, uint64_t line_no, SeqExample& ex) {
+    line_no_ = line_no;
     line = without_cr(line);
     if (line_no_ == 1) {
       if (line.substr(0, 3) == "\xEF\xBB\xBF") line.remove_prefix(3);  // UTF-8 BOM
@@ -91,43 +92,6 @@ class LineRules {
   uint64_t pending_empty_ = 0;  // first empty line seen and not yet known to be trailing
 };
 
-// Splits bytes fed in pieces into lines at '\n' and calls line(text,
-// offset of its first byte) for each; at the end, what follows the last
-// '\n' is a line when it is not empty.
-template <class F>
-class LineSplitter {
- public:
-  explicit LineSplitter(F line) : line_(std::move(line)) {}
-  void feed(std::string_view piece) {
-    size_t pos = 0;
-    for (;;) {
-      const size_t nl = piece.find('\n', pos);
-      if (nl == std::string_view::npos) {
-        if (pending_.empty()) pending_at_ = fed_ + pos;
-        pending_.append(piece.substr(pos));
-        break;
-      }
-      if (pending_.empty()) {
-        line_(piece.substr(pos, nl - pos), fed_ + pos);
-      } else {
-        pending_.append(piece.substr(pos, nl - pos));
-        line_(std::string_view(pending_), pending_at_);
-        pending_.clear();
-      }
-      pos = nl + 1;
-    }
-    fed_ += piece.size();
-  }
-  void finish() {
-    if (!pending_.empty()) line_(std::string_view(pending_), pending_at_);
-  }
-
- private:
-  F line_;
-  std::string pending_;
-  uint64_t pending_at_ = 0, fed_ = 0;
-};
-
 OpenFile open_tsv(const std::string& path) {
   try {
     return OpenFile(path, kMaxTextDataBytes, "listops TSV file");
@@ -136,60 +100,45 @@ OpenFile open_tsv(const std::string& path) {
   }
 }
 
-// Feeds the whole of `f` to `split`, a block at a time.
-template <class Splitter>
-void scan(const OpenFile& f, const std::string& path, Splitter& split) {
-  std::string block(static_cast<size_t>(std::min<uint64_t>(kBlockBytes, f.size())), '\0');
-  for (uint64_t at = 0; at < f.size(); at += block.size()) {
-    const size_t want = static_cast<size_t>(std::min<uint64_t>(block.size(), f.size() - at));
-    if (f.read_at(at, block.data(), want) != want)
-      throw std::runtime_error(
-          fmt::format("listops: {}: cannot read: shorter than its {} bytes (the file changed?)", safe_text(path), f.size()));
-    split.feed(std::string_view(block.data(), want));
-  }
-  split.finish();
+// Every row of a file or text, in order.
+template <class Feed>
+std::vector<SeqExample> all_rows(const std::string& path, Feed feed) {
+  std::vector<SeqExample> out;
+  LineRules rules(path);
+  auto row = [&](std::string_view line, uint64_t, uint64_t line_no) {
+    SeqExample ex;
+    if (rules.take(line, line_no, ex)) out.push_back(std::move(ex));
+  };
+  LineSplitter<decltype(row)> split(row, path, kMaxLineBytes);
+  feed(split);
+  rules.finish();
+  return out;
 }
 
 }  // namespace
 
 std::vector<SeqExample> parse_listops_tsv(std::string_view text, const std::string& path) {
-  std::vector<SeqExample> out;
-  LineRules rules(path);
-  LineSplitter split([&](std::string_view line, uint64_t) {
-    SeqExample ex;
-    if (rules.take(line, ex)) out.push_back(std::move(ex));
+  return all_rows(path, [&](auto& split) {
+    split.feed(text);
+    split.finish();
   });
-  split.feed(text);
-  split.finish();
-  rules.finish();
-  return out;
 }
 
 std::vector<SeqExample> read_listops_tsv(const std::string& path) {
   const OpenFile f = open_tsv(path);
-  std::vector<SeqExample> out;
-  LineRules rules(path);
-  LineSplitter split([&](std::string_view line, uint64_t) {
-    SeqExample ex;
-    if (rules.take(line, ex)) out.push_back(std::move(ex));
-  });
-  scan(f, path, split);
-  rules.finish();
-  return out;
+  return all_rows(path, [&](auto& split) { scan_lines(f, path, split); });
 }
 
 ListOpsFile::ListOpsFile(const std::string& path) : path_(path), file_(open_tsv(path)) {
   LineRules rules(path_);
-  LineSplitter split([&](std::string_view line, uint64_t offset) {
+  auto row = [&](std::string_view line, uint64_t offset, uint64_t line_no) {
     SeqExample ex;
-    if (!rules.take(line, ex)) return;
-    // A line is shorter than the file, which is at most kMaxTextDataBytes (4 GiB).
-    if (line.size() > std::numeric_limits<uint32_t>::max())
-      throw std::runtime_error(fmt::format("{}: line {}: longer than 4 GiB", safe_text(path_), rows_.size() + 2));
+    if (!rules.take(line, line_no, ex)) return;
     rows_.push_back(Row{offset, static_cast<uint32_t>(line.size()), static_cast<uint32_t>(ex.tokens.size()),
                         static_cast<uint8_t>(ex.label)});
-  });
-  scan(file_, path_, split);
+  };
+  LineSplitter<decltype(row)> split(row, path_, kMaxLineBytes);
+  scan_lines(file_, path_, split);
   rules.finish();
   rows_.shrink_to_fit();
 }

@@ -5,9 +5,10 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
+#include <limits>
 #include <stdexcept>
 
+#include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
 namespace seqboat::data {
@@ -62,13 +63,16 @@ std::vector<TextDoc> index_imdb(const std::string& dir, const std::string& split
 }
 
 std::string read_text_prefix(const std::string& path, uint64_t max_bytes) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", path));
-  std::string out(static_cast<size_t>(max_bytes), '\0');
-  in.read(out.data(), static_cast<std::streamsize>(max_bytes));
-  if (in.bad()) throw std::runtime_error(fmt::format("{}: read error", path));
-  out.resize(static_cast<size_t>(in.gcount()));
-  return out;
+  try {
+    // Opened as the data indexes open a file: a FIFO put in place of a
+    // review would block a plain open forever.
+    const OpenFile f(path, std::numeric_limits<size_t>::max(), "review file");
+    std::string out(static_cast<size_t>(std::min(max_bytes, f.size())), '\0');
+    out.resize(f.read_at(0, out.data(), out.size()));
+    return out;
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("text: ") + e.what());
+  }
 }
 
 }  // namespace seqboat::data

@@ -27,8 +27,8 @@ bool parse_imdb_name(const std::string& name, int64_t& id, int& rating);
 // std::runtime_error naming the file or folder.
 std::vector<TextDoc> index_imdb(const std::string& dir, const std::string& split);
 
-// The first max_bytes bytes of a document (std::runtime_error naming the
-// file when it cannot be read).
+// The first max_bytes bytes of a document (std::runtime_error "text:
+// <path>: ..." when it cannot be opened or read, or is not a regular file).
 std::string read_text_prefix(const std::string& path, uint64_t max_bytes);
 
 }  // namespace seqboat::data

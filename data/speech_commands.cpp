@@ -5,7 +5,6 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <stdexcept>
 
 #include "data/wav.h"
@@ -44,11 +43,14 @@ std::string speech_root(const std::string& dir) {
 namespace {
 
 WavInfo read_header(const std::string& path, uint64_t size) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("{}: cannot open", path));
-  std::string head(static_cast<size_t>(std::min<uint64_t>(size, 4096)), '\0');
-  in.read(head.data(), static_cast<std::streamsize>(head.size()));
-  head.resize(static_cast<size_t>(in.gcount()));
+  std::string head;
+  try {
+    const OpenFile f(path, size_t{64} << 20, "WAV file");
+    head.resize(static_cast<size_t>(std::min<uint64_t>(f.size(), 4096)));
+    head.resize(f.read_at(0, head.data(), head.size()));
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("speech: ") + e.what());
+  }
   try {
     return parse_wav_header(head, size, path);
   } catch (const std::runtime_error&) {

@@ -1,5 +1,6 @@
 // tests/test_file_index.cpp: the files read by offset (tensor/file_read.h's
-// OpenFile) and the ListOps TSV index (data/listops_tsv.h): an index reads
+// OpenFile), the line splitter of the line-oriented readers
+// (data/line_scan.h), and the ListOps TSV index (data/listops_tsv.h): an index reads
 // back exactly the examples the whole-file reader gives, refuses exactly
 // what it refuses with the same message, and names the line when the file
 // changed after it was indexed; training's ListOps splits come from it.
@@ -9,11 +10,15 @@
 
 #include <nlohmann/json.hpp>
 
+#include "data/aan.h"
+#include "data/imdb.h"
+#include "data/line_scan.h"
 #include "data/listops.h"
 #include "data/listops_tsv.h"
 #include "tensor/file_read.h"
 #include "test_util.h"
 #include "train/config.h"
+#include "train/metrics.h"
 #include "train/task_data.h"
 
 using namespace seqboat;
@@ -187,4 +192,69 @@ TEST_CASE("ListOps training data: released files are indexed, generated data is 
   const std::vector<data::SeqExample> generated = data::parse_listops_tsv(g.pending[0].bytes, g.pending[0].path);
   REQUIRE(g.train->size() == 12);
   for (size_t i = 0; i < 12; ++i) CHECK(g.train->get(i).tokens == generated[i].tokens);
+}
+
+namespace {
+
+struct Line {
+  std::string text;
+  uint64_t offset, number;
+  bool operator==(const Line& o) const { return text == o.text && offset == o.offset && number == o.number; }
+};
+
+// The lines LineSplitter gives for `text` fed in pieces of `piece` bytes.
+std::vector<Line> split_in_pieces(const std::string& text, size_t piece, uint64_t max_line) {
+  std::vector<Line> out;
+  auto take = [&](std::string_view line, uint64_t offset, uint64_t number) {
+    out.push_back(Line{std::string(line), offset, number});
+  };
+  const std::string path = "t.txt";
+  data::LineSplitter<decltype(take)> split(take, path, max_line);
+  for (size_t at = 0; at < text.size(); at += piece) split.feed(std::string_view(text).substr(at, piece));
+  split.finish();
+  return out;
+}
+
+}  // namespace
+
+TEST_CASE("LineSplitter: the same lines, offsets and numbers whatever the pieces; a long line is refused") {
+  const std::string text = "ab\n\ncdef\r\nlonger line\nx";  // an empty line, a '\r' kept, no final '\n'
+  const std::vector<Line> expected = {
+      {"ab", 0, 1}, {"", 3, 2}, {"cdef\r", 4, 3}, {"longer line", 10, 4}, {"x", 22, 5}};
+  for (size_t piece = 1; piece <= text.size(); ++piece) {
+    CAPTURE(piece);
+    CHECK(split_in_pieces(text, piece, 11) == expected);
+    // 10 bytes: line 4 is refused, whether it lies in one piece or spans several.
+    CHECK(error_of([&] { split_in_pieces(text, piece, 10); }) == "t.txt: line 4: longer than 10 bytes");
+  }
+  CHECK(split_in_pieces("a\n", 1, 5) == std::vector<Line>{{"a", 0, 1}});  // nothing after the final '\n'
+  CHECK(split_in_pieces("", 1, 5).empty());
+}
+
+TEST_CASE("The data and metrics readers never wait on a FIFO: the indexed ones refuse it, as they refuse a device") {
+  TempDir dir;
+  const std::string fifo = dir.file("new_aan_pairs.train.tsv");
+  REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+  // Without a writer, a plain open of a FIFO blocks forever; these return at once.
+  CHECK(error_of([&] { data::AanFile f(fifo); }).find("retrieval: ") == 0);
+  CHECK_THROWS_WITH_AS(data::AanFile{fifo}, Contains("the AAN TSV file is a pipe"), std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::AanFile{"/dev/zero"}, Contains("the AAN TSV file is a character device"),
+                       std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::read_text_prefix(fifo, 10), Contains("text: "), std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::read_text_prefix(fifo, 10), Contains("the review file is a pipe"), std::runtime_error);
+  // metrics.jsonl is read whole (read_file_limited), so a pipe is read to its
+  // end: with no writer, that is at once, and there are no metrics.
+  const train::MetricsSeries m = train::read_metrics_jsonl(fifo);
+  CHECK(m.train_loss.empty());
+  CHECK(m.val_loss.empty());
+  CHECK_THROWS_WITH_AS(train::read_metrics_jsonl("/dev/zero"), Contains("the metrics file is a character device"),
+                       std::runtime_error);
+  // A line over the AAN limit (64 MiB) names its line, read from a real file.
+  const std::string big = dir.file("big.tsv");
+  write_all(big, "1\ta\tb\tx\ty\n" + std::string((size_t{64} << 20) + 1, 'z') + "\n");
+  CHECK(error_of([&] { data::AanFile f(big); }) == big + ": line 2: longer than 67108864 bytes");
+  // And the readers still read what they read before.
+  write_all(dir.file("review.txt"), "a short review");
+  CHECK(data::read_text_prefix(dir.file("review.txt"), 7) == "a short");
+  CHECK(data::read_text_prefix(dir.file("review.txt"), 100) == "a short review");
 }

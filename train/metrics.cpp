@@ -4,10 +4,10 @@
 
 #include <fmt/format.h>
 
-#include <fstream>
 #include <stdexcept>
 
 #include "tensor/atomic_file.h"
+#include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
 namespace seqboat::train {
@@ -15,23 +15,42 @@ namespace seqboat::train {
 using nlohmann::json;
 namespace fs = std::filesystem;
 
+namespace {
+
+// Calls f(line) for each '\n'-separated line of text, as std::getline would
+// give them (no line after a final '\n').
+template <class F>
+void for_each_line(const std::string& text, F f) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t nl = text.find('\n', pos);
+    if (nl == std::string::npos) nl = text.size();
+    f(text.substr(pos, nl - pos));
+    pos = nl + 1;
+  }
+}
+
+}  // namespace
+
 MetricsLog::MetricsLog(const fs::path& path, bool resume, int64_t resume_step) {
   std::string kept;
   if (resume && fs::exists(path)) {
-    std::ifstream in(path);
-    std::string line;
-    while (std::getline(in, line)) {
+    // A read error is an error (never a silently shortened history), and the
+    // file is read as every seqboat file is: a FIFO or device in its place is
+    // refused, not waited on.
+    const std::string text = read_file_limited(path.string(), kMaxTextDataBytes, "metrics file");
+    for_each_line(text, [&](const std::string& line) {
       json e;
       try {
         e = parse_json_text(line, "metrics line");
       } catch (const JsonTextError&) {
-        continue;  // documented: lines that are not JSON are dropped
+        return;  // documented: lines that are not JSON are dropped
       }
-      if (!e.is_object() || !e.contains("step") || !e["step"].is_number_integer()) continue;
+      if (!e.is_object() || !e.contains("step") || !e["step"].is_number_integer()) return;
       const auto ev = e.find("event");
-      if (ev != e.end() && *ev == "final") continue;
+      if (ev != e.end() && *ev == "final") return;
       if (e["step"].get<int64_t>() <= resume_step) kept += line + "\n";
-    }
+    });
   }
   write_file_atomic(path.string(), kept);
   out_ = std::make_unique<AppendFile>(path.string());
@@ -40,17 +59,20 @@ MetricsLog::MetricsLog(const fs::path& path, bool resume, int64_t resume_step) {
 void MetricsLog::write(const json& event) { out_->append(event.dump() + "\n"); }
 
 MetricsSeries read_metrics_jsonl(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw std::runtime_error(fmt::format("read_metrics_jsonl: cannot open {}", path));
+  std::string text;
+  try {
+    text = read_file_limited(path, kMaxTextDataBytes, "metrics file");
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("read_metrics_jsonl: ") + e.what());
+  }
   MetricsSeries m;
-  std::string line;
   long long lineno = 0;
   auto fail = [&](const std::string& why) {
     return std::runtime_error(fmt::format("read_metrics_jsonl: {}:{}: {}", path, lineno, why));
   };
-  while (std::getline(in, line)) {
+  for_each_line(text, [&](const std::string& line) {
     ++lineno;
-    if (line.find_first_not_of(" \t\r\n") == std::string::npos) continue;
+    if (line.find_first_not_of(" \t\r\n") == std::string::npos) return;
     json j;
     try {
       j = parse_json_text(line, "malformed JSON");
@@ -59,9 +81,9 @@ MetricsSeries read_metrics_jsonl(const std::string& path) {
     }
     if (!j.is_object()) throw fail("not a JSON object");
     const auto ev = j.find("event");
-    if (ev == j.end() || !ev->is_string()) continue;
+    if (ev == j.end() || !ev->is_string()) return;
     const std::string event = ev->get<std::string>();
-    if (event != "train" && event != "eval") continue;
+    if (event != "train" && event != "eval") return;
     const auto st = j.find("step");
     if (st == j.end() || !st->is_number()) throw fail(fmt::format("\"{}\" line without a numeric \"step\"", event));
     const double step = st->get<double>();
@@ -77,8 +99,7 @@ MetricsSeries read_metrics_jsonl(const std::string& path) {
       take("val_loss", m.val_loss);
       take("val_accuracy", m.val_accuracy);
     }
-  }
-  if (in.bad()) throw std::runtime_error(fmt::format("read_metrics_jsonl: error reading {}", path));
+  });
   return m;
 }
 

@@ -20,7 +20,7 @@ namespace seqboat::train {
 // after the checkpoint's step (and the old "final" event) are dropped first,
 // so the file reads as one run; otherwise the file starts empty. Lines that
 // are not JSON or have no "step" are dropped too. The rewrite is atomic.
-// Throws std::runtime_error naming the path when it cannot be written.
+// Throws std::runtime_error naming the path when it cannot be read or written.
 class MetricsLog {
  public:
   MetricsLog(const std::filesystem::path& path, bool resume, int64_t resume_step);

@@ -409,6 +409,15 @@ expect 1 "cifar-10-batches-bin|data_batch_1.bin" "$seqboat" train --task image -
   --set data.dir="$work/nowhere"
 expect 2 "pathfinder.difficulty.*is not a folder name" "$seqboat" train --task pathfinder --out "$work/xS" \
   --set data.dir="$work" --set pathfinder.difficulty=../x
+# A FIFO in place of a data file read by offset: refused at once (a plain
+# open would wait for a writer forever).
+mkdir -p "$work/aanfifo/tsv_data" "$work/lofifo"
+mkfifo "$work/aanfifo/tsv_data/new_aan_pairs.train.tsv" "$work/lofifo/basic_train.tsv"
+for s in eval test; do printf '1\ta\tb\tx\ty\n' >"$work/aanfifo/tsv_data/new_aan_pairs.$s.tsv"; done
+expect 1 "retrieval: .*new_aan_pairs.train.tsv: cannot read: the AAN TSV file is a pipe" "$seqboat" train \
+  --task retrieval --out "$work/xS" --no-progress --set data.dir="$work/aanfifo" --set steps=2 --set warmup_steps=1
+expect 1 "listops: .*basic_train.tsv: cannot read: the listops TSV file is a pipe" "$seqboat" train --task listops \
+  --out "$work/xS" --no-progress --set data.dir="$work/lofifo" --set steps=2 --set warmup_steps=1
 if [ -e "$work/xS" ]; then echo "FAIL: a refused train created its output directory"; failures=$((failures + 1)); fi
 # compare: a routing.json that is not JSON, one whose task name holds an
 # escape sequence (printed escaped), one with a density outside 0..1.

@@ -1,47 +1,39 @@
 // data/enwik8.cpp: enwik8 splits and windowed reads (see enwik8.h).
 #include "data/enwik8.h"
 
-#include <fcntl.h>
 #include <fmt/format.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
+#include <limits>
 #include <stdexcept>
 
 namespace seqboat::data {
 
 namespace fs = std::filesystem;
 
-ByteFile::ByteFile(const std::string& path) : path_(path) {
-  fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd_ < 0) throw std::runtime_error(fmt::format("{}: cannot open ({})", path, std::strerror(errno)));
-  struct stat st {};
-  if (::fstat(fd_, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd_);
-    throw std::runtime_error(fmt::format("{}: not a regular file", path));
+namespace {
+
+// Read by offset, never held whole: no size limit of its own. A FIFO or a
+// device is refused (tensor/file_read.h), never waited on.
+OpenFile open_byte_file(const std::string& path) {
+  try {
+    return OpenFile(path, std::numeric_limits<size_t>::max(), "enwik8 file");
+  } catch (const FileReadError& e) {
+    throw std::runtime_error(std::string("enwik8: ") + e.what());
   }
-  size_ = static_cast<uint64_t>(st.st_size);
 }
 
-ByteFile::~ByteFile() {
-  if (fd_ >= 0) ::close(fd_);
-}
+}  // namespace
+
+ByteFile::ByteFile(const std::string& path) : path_(path), file_(open_byte_file(path)) {}
 
 void ByteFile::read(uint64_t offset, uint64_t n, uint8_t* out) const {
-  if (offset > size_ || n > size_ - offset)
-    throw std::runtime_error(fmt::format("{}: read of {} bytes at {} is outside the file ({} bytes)", path_, n, offset, size_));
-  uint64_t done = 0;
-  while (done < n) {
-    const ssize_t got = ::pread(fd_, out + done, static_cast<size_t>(n - done), static_cast<off_t>(offset + done));
-    if (got < 0 && errno == EINTR) continue;
-    if (got <= 0)
-      throw std::runtime_error(fmt::format("{}: read failed at byte {} ({})", path_, offset + done,
-                                           got < 0 ? std::strerror(errno) : "unexpected end of file"));
-    done += static_cast<uint64_t>(got);
-  }
+  if (offset > size() || n > size() - offset)
+    throw std::runtime_error(fmt::format("{}: read of {} bytes at {} is outside the file ({} bytes)", path_, n, offset, size()));
+  const size_t got = file_.read_at(offset, reinterpret_cast<char*>(out), static_cast<size_t>(n));
+  if (got != n)
+    throw std::runtime_error(
+        fmt::format("{}: read failed at byte {} (unexpected end of file: the file changed?)", path_, offset + got));
 }
 
 Enwik8Splits open_enwik8(const std::string& dir, bool proportional) {

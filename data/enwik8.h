@@ -11,6 +11,8 @@
 #include <memory>
 #include <string>
 
+#include "tensor/file_read.h"
+
 namespace seqboat::data {
 
 constexpr uint64_t kEnwik8Bytes = 100'000'000;
@@ -22,11 +24,10 @@ struct ByteSpan {
 
 class ByteFile {
  public:
-  explicit ByteFile(const std::string& path);  // std::runtime_error naming the file
-  ~ByteFile();
-  ByteFile(const ByteFile&) = delete;
-  ByteFile& operator=(const ByteFile&) = delete;
-  uint64_t size() const { return size_; }
+  // std::runtime_error naming the file ("enwik8: <path>: ..." when it cannot
+  // be opened or is not a regular file).
+  explicit ByteFile(const std::string& path);
+  uint64_t size() const { return file_.size(); }
   const std::string& path() const { return path_; }
   // n bytes at `offset` into out (std::runtime_error naming the file when
   // the range is outside it or the read fails).
@@ -34,8 +35,7 @@ class ByteFile {
 
  private:
   std::string path_;
-  int fd_ = -1;
-  uint64_t size_ = 0;
+  OpenFile file_;
 };
 
 struct Enwik8Splits {

@@ -11,6 +11,7 @@
 #include <nlohmann/json.hpp>
 
 #include "data/aan.h"
+#include "data/enwik8.h"
 #include "data/imdb.h"
 #include "data/line_scan.h"
 #include "data/listops.h"
@@ -240,6 +241,8 @@ TEST_CASE("The data and metrics readers never wait on a FIFO: the indexed ones r
   CHECK_THROWS_WITH_AS(data::AanFile{fifo}, Contains("the AAN TSV file is a pipe"), std::runtime_error);
   CHECK_THROWS_WITH_AS(data::AanFile{"/dev/zero"}, Contains("the AAN TSV file is a character device"),
                        std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::ByteFile{fifo}, Contains("enwik8: "), std::runtime_error);
+  CHECK_THROWS_WITH_AS(data::ByteFile{fifo}, Contains("the enwik8 file is a pipe"), std::runtime_error);
   CHECK_THROWS_WITH_AS(data::read_text_prefix(fifo, 10), Contains("text: "), std::runtime_error);
   CHECK_THROWS_WITH_AS(data::read_text_prefix(fifo, 10), Contains("the review file is a pipe"), std::runtime_error);
   // metrics.jsonl is read whole (read_file_limited), so a pipe is read to its
@@ -257,4 +260,9 @@ TEST_CASE("The data and metrics readers never wait on a FIFO: the indexed ones r
   write_all(dir.file("review.txt"), "a short review");
   CHECK(data::read_text_prefix(dir.file("review.txt"), 7) == "a short");
   CHECK(data::read_text_prefix(dir.file("review.txt"), 100) == "a short review");
+  const data::ByteFile bytes(dir.file("review.txt"));
+  uint8_t got[5] = {};
+  bytes.read(2, 5, got);
+  CHECK(std::string(reinterpret_cast<const char*>(got), 5) == "short");
+  CHECK_THROWS_WITH_AS(bytes.read(10, 5, got), Contains("outside the file (14 bytes)"), std::runtime_error);
 }

@@ -77,6 +77,8 @@ std::vector<Clip> index_speech_commands(const std::string& dir) {
       if (e.path().extension() != ".wav") continue;
       if (!valid_clip_name(name))
         throw std::runtime_error(fmt::format("{}: the name is not <hash>_nohash_<n>.wav", e.path().string()));
+      if (!e.is_regular_file())
+        throw std::runtime_error(fmt::format("{}: not a regular file (a clip is read as a file)", e.path().string()));
       const uint64_t size = e.file_size();
       const WavInfo w = read_header(e.path().string(), size);
       if (w.channels != 1 || w.bits_per_sample != 16 || w.sample_rate != kSpeechRate)

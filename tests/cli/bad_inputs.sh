@@ -418,6 +418,12 @@ expect 1 "retrieval: .*new_aan_pairs.train.tsv: cannot read: the AAN TSV file is
   --task retrieval --out "$work/xS" --no-progress --set data.dir="$work/aanfifo" --set steps=2 --set warmup_steps=1
 expect 1 "listops: .*basic_train.tsv: cannot read: the listops TSV file is a pipe" "$seqboat" train --task listops \
   --out "$work/xS" --no-progress --set data.dir="$work/lofifo" --set steps=2 --set warmup_steps=1
+mkdir -p "$work/rel/speech/yes" "$work/rel/enwik8"  # yes/ is the first class folder read
+mkfifo "$work/rel/speech/yes/abcd1234_nohash_0.wav" "$work/rel/enwik8/enwik8"
+expect 1 "abcd1234_nohash_0.wav: not a regular file" "$seqboat" train --task speech --out "$work/xS" --no-progress \
+  --set data.dir="$work/rel/speech" --set steps=2 --set warmup_steps=1
+expect 1 "enwik8: .*enwik8: cannot read: the enwik8 file is a pipe" "$seqboat" train --task enwik8 --out "$work/xS" \
+  --no-progress --set data.dir="$work/rel/enwik8" --set enwik8.split=proportional --set steps=2 --set warmup_steps=1
 if [ -e "$work/xS" ]; then echo "FAIL: a refused train created its output directory"; failures=$((failures + 1)); fi
 # compare: a routing.json that is not JSON, one whose task name holds an
 # escape sequence (printed escaped), one with a density outside 0..1.

@@ -7,6 +7,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "data/data_file.h"
 #include "data/line_scan.h"
 #include "tensor/json_text.h"
 
@@ -17,16 +18,6 @@ namespace fs = std::filesystem;
 namespace {
 
 constexpr uint64_t kMaxLineBytes = uint64_t{64} << 20;
-
-// The file is read by offset and never held whole, so its size has no limit
-// of its own; a pipe, FIFO or device is refused (tensor/file_read.h).
-OpenFile open_aan(const std::string& path) {
-  try {
-    return OpenFile(path, std::numeric_limits<size_t>::max(), "AAN TSV file");
-  } catch (const FileReadError& e) {
-    throw std::runtime_error(std::string("retrieval: ") + e.what());
-  }
-}
 
 }  // namespace
 
@@ -64,7 +55,7 @@ std::string aan_dir(const std::string& dir) {
       "{}: no AAN release here (expected new_aan_pairs.{{train,eval,test}}.tsv in it or in tsv_data/ under it)", dir));
 }
 
-AanFile::AanFile(const std::string& path) : path_(path), file_(open_aan(path)) {
+AanFile::AanFile(const std::string& path) : path_(path), file_(open_data_file("retrieval", path, "AAN TSV file")) {
   uint64_t empty_line = 0;
   auto take = [&](std::string_view line, uint64_t at, uint64_t line_no) {
     if (line.empty() || line == "\r") {

@@ -8,6 +8,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/data_file.h"
+
 namespace seqboat::data {
 
 namespace fs = std::filesystem;
@@ -62,11 +64,7 @@ CifarSplit::CifarSplit(const std::string& dir, bool train) {
   std::string block(kIndexRecords * kCifarRecordBytes, '\0');
   for (const std::string& n : names) {
     const std::string path = (root / n).string();
-    try {
-      files_.push_back(File{path, OpenFile(path, kMaxBatchBytes, "CIFAR-10 batch"), labels_.size(), 0});
-    } catch (const FileReadError& e) {
-      throw std::runtime_error(std::string("cifar10: ") + e.what());
-    }
+    files_.push_back(File{path, open_data_file("cifar10", path, "CIFAR-10 batch", kMaxBatchBytes), labels_.size(), 0});
     const OpenFile& f = files_.back().file;
     check_cifar_batch_size(f.size(), path);
     for (uint64_t at = 0; at < f.size(); at += block.size()) {
@@ -94,4 +92,5 @@ void CifarSplit::read_gray(size_t k, uint8_t* gray) const {
   cifar_record_gray(rec, gray);
 }
 
-}  // namespace seqboat::data
+}  // namespace seqboat::data#include "data/data_file.h"
+

@@ -3,29 +3,16 @@
 
 #include <fmt/format.h>
 
+#include "data/data_file.h"
+
 #include <filesystem>
-#include <limits>
 #include <stdexcept>
 
 namespace seqboat::data {
 
 namespace fs = std::filesystem;
 
-namespace {
-
-// Read by offset, never held whole: no size limit of its own. A FIFO or a
-// device is refused (tensor/file_read.h), never waited on.
-OpenFile open_byte_file(const std::string& path) {
-  try {
-    return OpenFile(path, std::numeric_limits<size_t>::max(), "enwik8 file");
-  } catch (const FileReadError& e) {
-    throw std::runtime_error(std::string("enwik8: ") + e.what());
-  }
-}
-
-}  // namespace
-
-ByteFile::ByteFile(const std::string& path) : path_(path), file_(open_byte_file(path)) {}
+ByteFile::ByteFile(const std::string& path) : path_(path), file_(open_data_file("enwik8", path, "enwik8 file")) {}
 
 void ByteFile::read(uint64_t offset, uint64_t n, uint8_t* out) const {
   if (offset > size() || n > size() - offset)

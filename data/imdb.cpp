@@ -5,9 +5,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <limits>
 #include <stdexcept>
 
+#include "data/data_file.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
@@ -63,16 +63,16 @@ std::vector<TextDoc> index_imdb(const std::string& dir, const std::string& split
 }
 
 std::string read_text_prefix(const std::string& path, uint64_t max_bytes) {
+  // Opened as the data indexes open a file: a FIFO put in place of a review
+  // would block a plain open forever.
+  const OpenFile f = open_data_file("text", path, "review file");
+  std::string out(static_cast<size_t>(std::min(max_bytes, f.size())), '\0');
   try {
-    // Opened as the data indexes open a file: a FIFO put in place of a
-    // review would block a plain open forever.
-    const OpenFile f(path, std::numeric_limits<size_t>::max(), "review file");
-    std::string out(static_cast<size_t>(std::min(max_bytes, f.size())), '\0');
     out.resize(f.read_at(0, out.data(), out.size()));
-    return out;
   } catch (const FileReadError& e) {
     throw std::runtime_error(std::string("text: ") + e.what());
   }
+  return out;
 }
 
 }  // namespace seqboat::data

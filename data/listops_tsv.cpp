@@ -9,6 +9,7 @@
 #include <limits>
 #include <stdexcept>
 
+#include "data/data_file.h"
 #include "data/line_scan.h"
 #include "data/listops.h"
 #include "tensor/safe_text.h"
@@ -93,11 +94,7 @@ class LineRules {
 };
 
 OpenFile open_tsv(const std::string& path) {
-  try {
-    return OpenFile(path, kMaxTextDataBytes, "listops TSV file");
-  } catch (const FileReadError& e) {
-    throw std::runtime_error(std::string("listops: ") + e.what());
-  }
+  return open_data_file("listops", path, "listops TSV file", kMaxTextDataBytes);
 }
 
 // Every row of a file or text, in order.

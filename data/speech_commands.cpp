@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "data/data_file.h"
 #include "data/wav.h"
 #include "tensor/file_read.h"
 
@@ -43,10 +44,9 @@ std::string speech_root(const std::string& dir) {
 namespace {
 
 WavInfo read_header(const std::string& path, uint64_t size) {
-  std::string head;
+  const OpenFile f = open_data_file("speech", path, "WAV file", size_t{64} << 20);
+  std::string head(static_cast<size_t>(std::min<uint64_t>(f.size(), 4096)), '\0');
   try {
-    const OpenFile f(path, size_t{64} << 20, "WAV file");
-    head.resize(static_cast<size_t>(std::min<uint64_t>(f.size(), 4096)));
     head.resize(f.read_at(0, head.data(), head.size()));
   } catch (const FileReadError& e) {
     throw std::runtime_error(std::string("speech: ") + e.what());

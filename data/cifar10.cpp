@@ -92,5 +92,4 @@ void CifarSplit::read_gray(size_t k, uint8_t* gray) const {
   cifar_record_gray(rec, gray);
 }
 
-}  // namespace seqboat::data#include "data/data_file.h"
-
+}  // namespace seqboat::data

@@ -3,10 +3,10 @@
 
 #include <fmt/format.h>
 
-#include "data/data_file.h"
-
 #include <filesystem>
 #include <stdexcept>
+
+#include "data/data_file.h"
 
 namespace seqboat::data {
 

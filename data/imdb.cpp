@@ -8,7 +8,6 @@
 #include <stdexcept>
 
 #include "data/data_file.h"
-#include "tensor/file_read.h"
 #include "tensor/json_text.h"
 
 namespace seqboat::data {
@@ -67,11 +66,7 @@ std::string read_text_prefix(const std::string& path, uint64_t max_bytes) {
   // would block a plain open forever.
   const OpenFile f = open_data_file("text", path, "review file");
   std::string out(static_cast<size_t>(std::min(max_bytes, f.size())), '\0');
-  try {
-    out.resize(f.read_at(0, out.data(), out.size()));
-  } catch (const FileReadError& e) {
-    throw std::runtime_error(std::string("text: ") + e.what());
-  }
+  out.resize(f.read_at(0, out.data(), out.size()));
   return out;
 }
 

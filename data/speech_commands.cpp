@@ -46,11 +46,7 @@ namespace {
 WavInfo read_header(const std::string& path, uint64_t size) {
   const OpenFile f = open_data_file("speech", path, "WAV file", size_t{64} << 20);
   std::string head(static_cast<size_t>(std::min<uint64_t>(f.size(), 4096)), '\0');
-  try {
-    head.resize(f.read_at(0, head.data(), head.size()));
-  } catch (const FileReadError& e) {
-    throw std::runtime_error(std::string("speech: ") + e.what());
-  }
+  head.resize(f.read_at(0, head.data(), head.size()));
   try {
     return parse_wav_header(head, size, path);
   } catch (const std::runtime_error&) {

@@ -6,6 +6,7 @@
 
 #include <stdexcept>
 
+#include "data/line_scan.h"
 #include "tensor/atomic_file.h"
 #include "tensor/file_read.h"
 #include "tensor/json_text.h"
@@ -17,17 +18,14 @@ namespace fs = std::filesystem;
 
 namespace {
 
-// Calls f(line) for each '\n'-separated line of text, as std::getline would
-// give them (no line after a final '\n').
+// Calls f(line) for each line of text (data/line_scan.h's rules: no line
+// after a final '\n'), as std::getline gave them.
 template <class F>
-void for_each_line(const std::string& text, F f) {
-  size_t pos = 0;
-  while (pos < text.size()) {
-    size_t nl = text.find('\n', pos);
-    if (nl == std::string::npos) nl = text.size();
-    f(text.substr(pos, nl - pos));
-    pos = nl + 1;
-  }
+void for_each_line(const std::string& text, const std::string& path, F f) {
+  auto line = [&](std::string_view l, uint64_t, uint64_t) { f(std::string(l)); };
+  data::LineSplitter<decltype(line)> split(line, path, kMaxTextDataBytes);
+  split.feed(text);
+  split.finish();
 }
 
 }  // namespace
@@ -39,7 +37,7 @@ MetricsLog::MetricsLog(const fs::path& path, bool resume, int64_t resume_step) {
     // file is read as every seqboat file is: a FIFO or device in its place is
     // refused, not waited on.
     const std::string text = read_file_limited(path.string(), kMaxTextDataBytes, "metrics file");
-    for_each_line(text, [&](const std::string& line) {
+    for_each_line(text, path.string(), [&](const std::string& line) {
       json e;
       try {
         e = parse_json_text(line, "metrics line");
@@ -70,7 +68,7 @@ MetricsSeries read_metrics_jsonl(const std::string& path) {
   auto fail = [&](const std::string& why) {
     return std::runtime_error(fmt::format("read_metrics_jsonl: {}:{}: {}", path, lineno, why));
   };
-  for_each_line(text, [&](const std::string& line) {
+  for_each_line(text, path, [&](const std::string& line) {
     ++lineno;
     if (line.find_first_not_of(" \t\r\n") == std::string::npos) return;
     json j;
